@@ -1,0 +1,52 @@
+# Two commands on a fresh Debian/Ubuntu machine (as root, or with sudo):
+#   make demo   install, then inventory + SBOM of an image built from this machine's own files
+#   make test   install what the tests need (system packages, corpus images), then run them
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+CORPUS ?= $(abspath ../shared/corpus)
+export CONTAINMENT_CORPUS ?= $(CORPUS)
+APT_PKGS := skopeo umoci docker-registry apache2-utils debootstrap openssl nodejs npm ca-certificates
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install demo test unit e2e lint system-deps corpus bench clean
+
+$(BIN)/containment: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+install: $(BIN)/containment
+
+demo: install
+	$(BIN)/containment demo
+
+system-deps:
+	@missing=""; for c in skopeo umoci registry htpasswd debootstrap openssl npm; do \
+	  command -v $$c >/dev/null 2>&1 || [ -x /usr/bin/docker-registry ] && [ $$c = registry ] || command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; \
+	if [ -n "$$missing" ]; then echo "installing system packages (missing:$$missing)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PKGS) >/dev/null; fi
+
+corpus: system-deps
+	@if [ -x "$(CORPUS)/build-images.sh" ] || [ -f "$(CORPUS)/build-images.sh" ]; then \
+	  $(SUDO) bash "$(CORPUS)/build-images.sh" >/tmp/containment-corpus-build.log 2>&1 \
+	  || { echo "corpus build failed (see /tmp/containment-corpus-build.log); corpus tests will skip"; tail -5 /tmp/containment-corpus-build.log; }; \
+	else echo "no corpus at $(CORPUS): corpus tests will skip"; fi
+
+test: install system-deps corpus
+	$(BIN)/python -m pytest -p no:cacheprovider tests
+
+unit: install
+	$(BIN)/python -m pytest -p no:cacheprovider tests/unit
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+
+bench: install corpus
+	$(BIN)/python bench/inventory_vs_syft.py
+	$(BIN)/python bench/sbom_speed.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

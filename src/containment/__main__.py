@@ -1,0 +1,3 @@
+from containment.cli.main import app
+
+app()

@@ -1,0 +1,437 @@
+"""Image -> Inventory: analyze each layer once (cached by diff_id, in parallel), then squash.
+
+This is where the layer walk (image/) meets the catalogers (catalog/). A layer's facts depend
+only on its bytes and on the catalogers' versions, so they are cached under the diff_id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import sys
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from containment.cache import LayerCache
+from containment.catalog import osrelease
+from containment.catalog.base import Cataloger, FileTree, purl
+from containment.catalog.registry import all_catalogers
+from containment.cpu import cpu_quota
+from containment.image.source import Image, verify_layer
+from containment.image.walk import Entry, Limits, walk_dir, walk_tar
+from containment.model import OS_TYPES, CatalogError, ContainmentError, ImageError, Inventory, LayerInfo, OSInfo, Package
+
+FACTS_VERSION = 1
+MAX_LINK_HOPS = 40
+Progress = Callable[[str], None]
+
+
+def analyzer_key(catalogers: Iterable[Cataloger]) -> str:
+    spec = f"facts{FACTS_VERSION};" + ";".join(sorted(f"{c.name}={c.version}" for c in catalogers))
+    return hashlib.sha256(spec.encode()).hexdigest()[:16]
+
+
+@dataclass
+class LayerFacts:
+    """What one layer holds that matters after squashing. JSON round-trips for the cache."""
+
+    diff_id: str
+    packages: list[Package] = field(default_factory=list)
+    wanted: list[str] = field(default_factory=list)  # every path a cataloger read (replaces lower ones)
+    whiteouts: list[str] = field(default_factory=list)
+    opaque: list[str] = field(default_factory=list)
+    symlinks: dict[str, str] = field(default_factory=dict)
+    os_files: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "v": FACTS_VERSION,
+            "diff_id": self.diff_id,
+            "packages": [p.to_json() for p in self.packages],
+            "wanted": self.wanted,
+            "whiteouts": self.whiteouts,
+            "opaque": self.opaque,
+            "symlinks": self.symlinks,
+            "os_files": self.os_files,
+            "warnings": self.warnings,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> LayerFacts:
+        return cls(
+            diff_id=d["diff_id"],
+            packages=[Package.from_json(p) for p in d.get("packages", [])],
+            wanted=list(d.get("wanted", [])),
+            whiteouts=list(d.get("whiteouts", [])),
+            opaque=list(d.get("opaque", [])),
+            symlinks=dict(d.get("symlinks", {})),
+            os_files=dict(d.get("os_files", {})),
+            warnings=list(d.get("warnings", [])),
+        )
+
+
+class CatalogVisitor:
+    """Receives the walk's entries; routes wanted files to the catalogers that asked."""
+
+    def __init__(self, catalogers: list[Cataloger], name: str) -> None:
+        self.catalogers = catalogers
+        self.name = name
+        self.facts = LayerFacts(diff_id="")
+        self.collected: dict[str, bytes] = {}
+        self.claims: dict[str, list[Cataloger]] = {}
+        self._last: tuple[str, list[Cataloger], bool] = ("", [], False)
+
+    # -- walk.Visitor
+    def entry(self, e: Entry) -> None:
+        if e.kind == "symlink":
+            self.facts.symlinks[e.path] = e.link
+        elif e.kind == "whiteout":
+            self.facts.whiteouts.append(e.path)
+        elif e.kind == "opaque":
+            self.facts.opaque.append(e.path)
+
+    def wants(self, path: str, mode: int, size: int) -> bool:
+        cats = []
+        for c in self.catalogers:
+            if c.wants(path, mode, size):
+                if size > c.max_size:
+                    self.facts.warnings.append(
+                        f"{self.name}: /{path} skipped by {c.name}: {size} bytes is over its {c.max_size} limit"
+                    )
+                    continue
+                cats.append(c)
+        is_os = path in osrelease.OS_FILES and size <= osrelease.MAX_OS_FILE
+        self._last = (path, cats, is_os)
+        return bool(cats) or is_os
+
+    def file(self, path: str, data: bytes) -> None:
+        lp, cats, is_os = self._last
+        if lp != path:  # hard link re-delivery: recompute
+            self.wants(path, 0o100755, len(data))
+            lp, cats, is_os = self._last
+        if is_os:
+            self.facts.os_files[path] = data.decode("utf-8", "replace")
+        if cats:
+            self.facts.wanted.append(path)
+        for c in cats:
+            if c.immediate:
+                self._parse(c, path, data, FileTree())
+            else:
+                self.collected[path] = data
+                self.claims.setdefault(path, []).append(c)
+
+    # -- after the walk
+    def finish(self) -> LayerFacts:
+        tree = FileTree(self.collected)
+        for path, cats in self.claims.items():
+            for c in cats:
+                self._parse(c, path, self.collected[path], tree)
+        self.collected.clear()
+        return self.facts
+
+    def _parse(self, c: Cataloger, path: str, data: bytes, tree: FileTree) -> None:
+        try:
+            self.facts.packages.extend(c.parse(path, data, tree))
+        except CatalogError as e:
+            self.facts.warnings.append(f"{self.name}: /{path}: {e}")
+        except RecursionError:
+            self.facts.warnings.append(f"{self.name}: /{path}: nested too deeply for {c.name}; skipped")
+        except Exception as e:  # a cataloger bug must not lose the whole scan
+            self.facts.warnings.append(f"{self.name}: /{path}: {c.name} failed ({type(e).__name__}: {e}); skipped")
+
+
+class _TargetVisitor:
+    """Second pass over a layer: fetch the bodies of hard-link targets nobody wanted."""
+
+    def __init__(self, targets: set[str]) -> None:
+        self.targets = targets
+        self.found: dict[str, bytes] = {}
+
+    def entry(self, e: Entry) -> None:
+        pass
+
+    def wants(self, path: str, mode: int, size: int) -> bool:
+        return path in self.targets
+
+    def file(self, path: str, data: bytes) -> None:
+        self.found[path] = data
+
+
+class Analyzer:
+    def __init__(
+        self,
+        catalogers: list[Cataloger] | None = None,
+        cache: LayerCache | None = None,
+        limits: Limits | None = None,
+        workers: int | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.catalogers = catalogers if catalogers is not None else all_catalogers()
+        self.key = analyzer_key(self.catalogers)
+        self.cache = cache if cache is not None else LayerCache(analyzer_key=self.key)
+        if not self.cache.key:
+            self.cache.key = self.key
+        self.limits = limits or Limits()
+        self.workers = workers or cpu_quota()
+        self.progress = progress or (lambda msg: None)
+
+    # ------------------------------------------------------------------ one layer
+    def _walk_layer(self, image: Image, layer: LayerInfo, blob: BinaryIO) -> LayerFacts:
+        name = f"{image.ref} layer {layer.index} ({(layer.digest or layer.diff_id)[:19]})"
+        v = CatalogVisitor(self.catalogers, name)
+        stats = walk_tar(blob, v, name, self.limits)
+        verify_layer(layer, stats.digest, stats.diff_id, image.ref)
+        if stats.pending_links:
+            self._resolve_links(image, layer, v, stats.pending_links, name)
+        facts = v.finish()
+        facts.diff_id = layer.diff_id or stats.diff_id
+        facts.warnings.extend(stats.warnings)
+        return facts
+
+    def _resolve_links(self, image: Image, layer: LayerInfo, v: CatalogVisitor, links: dict[str, str], name: str) -> None:
+        missing = {t for t in links.values() if t not in v.collected}
+        found: dict[str, bytes] = {}
+        if missing:
+            if not image.random_access:
+                v.facts.warnings.append(f"{name}: {len(missing)} hard-linked files not re-read (compressed archive)")
+            else:
+                tv = _TargetVisitor(missing)
+                with image.open_layer(layer) as blob:
+                    walk_tar(blob, tv, name, self.limits)
+                found = tv.found
+        for link, target in links.items():
+            data = v.collected.get(target, found.get(target))
+            if data is not None:
+                v.file(link, data)
+
+    def analyze_layers(self, image: Image) -> list[LayerFacts]:
+        facts: dict[str, LayerFacts] = {}
+        todo: list[LayerInfo] = []
+        seen: set[str] = set()
+        for layer in image.layers:
+            if layer.diff_id in seen:
+                continue
+            seen.add(layer.diff_id)
+            cached = self.cache.get(layer.diff_id)
+            if cached is not None:
+                facts[layer.diff_id] = LayerFacts.from_json(cached)
+            else:
+                todo.append(layer)
+        if todo:
+            self.progress(f"analyzing {len(todo)} of {len(image.layers)} layers ({len(image.layers) - len(todo)} cached)")
+
+        def one(layer: LayerInfo) -> None:
+            with image.open_layer(layer) as blob:
+                f = self._walk_layer(image, layer, blob)
+            facts[layer.diff_id] = f
+            self.cache.put(layer.diff_id, f.to_json())
+
+        if image.random_access and self.workers > 1 and len(todo) > 1:
+            # biggest first so the long pole starts at once
+            order = sorted(todo, key=lambda x: -x.size)
+            with ThreadPoolExecutor(max_workers=min(self.workers, len(todo))) as pool:
+                for fut in [pool.submit(one, layer) for layer in order]:
+                    fut.result()
+        elif todo:
+            for layer, blob in image.iter_layers(todo):
+                f = self._walk_layer(image, layer, blob)
+                facts[layer.diff_id] = f
+                self.cache.put(layer.diff_id, f.to_json())
+        return [facts[layer.diff_id] for layer in image.layers]
+
+    # ------------------------------------------------------------------ whole images
+    def inventory(self, image: Image) -> Inventory:
+        layer_facts = self.analyze_layers(image)
+        os_info, packages, warnings = squash(layer_facts, [layer.diff_id for layer in image.layers])
+        return Inventory(
+            target=image.ref,
+            kind="image",
+            os=os_info,
+            packages=tuple(finalize(packages, os_info)),
+            layers=tuple(image.layers),
+            image_digest=image.manifest_digest,
+            image_id=image.config_digest,
+            config=image.config,
+            warnings=tuple(warnings),
+        )
+
+    def inventory_dir(self, root: str, ref: str) -> Inventory:
+        v = CatalogVisitor(self.catalogers, ref)
+        stats = walk_dir(root, v, ref, self.limits)
+        facts = v.finish()
+        facts.warnings.extend(stats.warnings)
+        os_info, packages, warnings = squash([facts], [""])
+        return Inventory(
+            target=ref, kind="filesystem", os=os_info, packages=tuple(finalize(packages, os_info)),
+            warnings=tuple(warnings),
+        )
+
+
+# ---------------------------------------------------------------------- squash
+
+
+def _deleted(path: str, gone: set[str], emptied: set[str]) -> bool:
+    if path in gone or "" in emptied:
+        return True
+    i = path.rfind("/")
+    while i > 0:
+        anc = path[:i]
+        if anc in gone or anc in emptied:
+            return True
+        i = path.rfind("/", 0, i)
+    return False
+
+
+def squash(layers: list[LayerFacts], diff_ids: list[str]) -> tuple[OSInfo | None, list[Package], list[str]]:
+    """Apply layers bottom to top: whiteouts and opaque dirs delete, a later file replaces.
+
+    A package keeps the layer that first introduced it (same path, name, version) while later
+    layers rewrite its database, as users expect "which layer brought this in" to answer.
+    """
+    live: dict[str, tuple[int, list[Package]]] = {}
+    os_live: dict[str, str] = {}
+    links: dict[str, str] = {}
+    warnings: list[str] = []
+    for i, f in enumerate(layers):
+        gone = set(f.whiteouts)  # the path and everything under it
+        gone.update(p for p in f.symlinks if p not in links)  # a symlink replaces a directory below
+        emptied = set(f.opaque)  # everything under it, from lower layers
+        if gone or emptied:
+            for table in (live, os_live, links):
+                for p in [p for p in table if _deleted(p, gone, emptied)]:
+                    del table[p]  # type: ignore[attr-defined]
+        by_path: dict[str, list[Package]] = {}
+        for p in f.packages:
+            by_path.setdefault(p.path, []).append(p)
+        for path in f.wanted:
+            new = by_path.pop(path, [])
+            old = live.get(path)
+            if old is not None:
+                prev = {(q.type, q.name, q.version): q.layer for q in old[1]}
+                new = [q.with_layer(prev.get((q.type, q.name, q.version)) or diff_ids[i]) for q in new]
+            else:
+                new = [q.with_layer(diff_ids[i]) for q in new]
+            live[path] = (i, new)
+        for path, pkgs in by_path.items():  # packages whose file was not listed as wanted
+            live.setdefault(path, (i, []))[1].extend(q.with_layer(diff_ids[i]) for q in pkgs)
+        os_live.update(f.os_files)
+        links.update(f.symlinks)
+        warnings.extend(f.warnings)
+    os_files = {}
+    for p in osrelease.OS_FILES:
+        real = resolve(p, links)
+        if real is not None and real in os_live:
+            os_files[p] = os_live[real].encode()
+    os_info = osrelease.detect(os_files)
+    packages = [q for _, pkgs in live.values() for q in pkgs]
+    return os_info, packages, warnings
+
+
+def resolve(path: str, links: dict[str, str]) -> str | None:
+    """Follow symlinks inside the image root, as the image's own processes would (chroot rules)."""
+    parts = [p for p in path.split("/") if p]
+    done: list[str] = []
+    hops = 0
+    while parts:
+        part = parts.pop(0)
+        if part == ".":
+            continue
+        if part == "..":
+            if done:
+                done.pop()
+            continue
+        cur = "/".join([*done, part])
+        target = links.get(cur)
+        if target is None:
+            done.append(part)
+            continue
+        hops += 1
+        if hops > MAX_LINK_HOPS:
+            return None  # a loop: ELOOP, as the kernel would say
+        if target.startswith("/"):
+            done = []
+        parts = [p for p in target.split("/") if p] + parts
+    return "/".join(done)
+
+
+# ---------------------------------------------------------------------- finishing touches
+
+
+def finalize(packages: list[Package], os_info: OSInfo | None) -> list[Package]:
+    """OS purls get namespace and distro; duplicates (same purl at the same path) collapse."""
+    out: dict[tuple[str, str], Package] = {}
+    for p in packages:
+        if p.type in OS_TYPES and os_info is not None:
+            p = _with_distro(p, os_info)
+        key = (p.purl, p.path)
+        if key not in out:
+            out[key] = p
+    return sorted(out.values(), key=lambda p: (p.type, p.name.lower(), p.version, p.path))
+
+
+def _with_distro(p: Package, os_info: OSInfo) -> Package:
+    from dataclasses import replace
+
+    from packageurl import PackageURL
+
+    try:
+        u = PackageURL.from_string(p.purl)
+    except ValueError:
+        return p
+    q = dict(u.qualifiers or {})  # type: ignore[arg-type]
+    q["distro"] = os_info.distro
+    return replace(p, purl=purl(u.type, u.name, u.version, os_info.id, q, u.subpath))
+
+
+def open_target(ref: str, platform: str | None = None, plain_http: bool = False, tls_verify: bool = True) -> Image | str:
+    """An Image for an image reference, or the root path (str) for `dir:` targets."""
+    from containment.image.docker_archive import DockerArchive
+    from containment.image.oci import OCILayout
+    from containment.image.registry import RegistryImage
+    from containment.image.source import Platform
+
+    plat = Platform.parse(platform)
+    if ref.startswith("dir:"):
+        return ref[4:] or "."
+    if ref.startswith("oci:"):
+        rest = ref[4:]
+        path, tag = rest, None
+        head, sep, tail = rest.rpartition(":")
+        if sep and head and "/" not in tail:
+            path, tag = head, tail
+        return OCILayout(path, tag, plat, ref)
+    if ref.startswith("docker-archive:"):
+        rest = ref[len("docker-archive:") :]
+        path, tag = rest, None
+        head, sep, tail = rest.rpartition(":")
+        import os
+
+        if sep and head and not os.path.exists(rest) and os.path.exists(head):
+            path, tag = head, tail
+        return DockerArchive(path, tag, ref)
+    if ref.startswith(("docker://", "registry:")):
+        return RegistryImage(ref.split(":", 1)[1].lstrip("/") if ref.startswith("registry:") else ref, plat, plain_http, tls_verify)
+    if ref.startswith(("/", "./", "../")) or ref in (".", ".."):
+        raise ImageError(f"{ref}: looks like a path; say what it is: oci:{ref}, docker-archive:{ref} or dir:{ref}")
+    if ":" in ref.split("/")[0] and ref.split(":", 1)[0] in ("oci-archive", "containers-storage", "docker-daemon", "podman"):
+        raise ImageError(f"{ref}: transport {ref.split(':', 1)[0]!r} is not supported; use oci:, docker-archive:, dir: or a registry reference")
+    return RegistryImage(ref, plat, plain_http, tls_verify)
+
+
+def scan_target(ref: str, analyzer: Analyzer, platform: str | None = None, plain_http: bool = False,
+                tls_verify: bool = True) -> Inventory:
+    target = open_target(ref, platform, plain_http, tls_verify)
+    if isinstance(target, str):
+        return analyzer.inventory_dir(target, ref)
+    with target:
+        return analyzer.inventory(target)
+
+
+def eprint(msg: str) -> None:
+    print(msg, file=sys.stderr)
+
+
+__all__ = ["Analyzer", "LayerFacts", "ContainmentError", "scan_target", "open_target", "squash", "resolve"]

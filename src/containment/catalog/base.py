@@ -1,0 +1,105 @@
+"""The seam between the layer walk and the catalogers.
+
+A cataloger declares which files it wants (`wants`, called for every regular file the walk
+meets, with the path relative to the root and no leading slash) and turns their bytes into
+packages (`parse`). It never opens an image or the host filesystem itself: the walk hands it
+bytes, read once, within `max_size`.
+
+Two delivery modes:
+- collected (default): every wanted file of one layer (or one directory tree) is gathered
+  first, then `parse` is called once per wanted file with a `FileTree` that holds all the
+  other wanted files of that tree, so a cataloger can look at siblings (a package.json
+  beside its lockfile, a pom's parent, a dist-info's RECORD).
+- immediate (`immediate = True`): `parse` is called as the file streams by and its bytes are
+  dropped right after; the tree is empty. For large files read for a small fact (binaries,
+  archives), so memory stays bounded by one file.
+
+A cataloger raises `CatalogError` only for input it cannot read at all; the walk turns that
+into a warning naming the file and goes on. Anything it can partly read, it partly reads.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping
+
+from packageurl import PackageURL
+
+from containment.model import Package
+
+MiB = 1024 * 1024
+
+
+class FileTree:
+    """The wanted files of one layer or directory: path (no leading slash) -> bytes."""
+
+    def __init__(self, files: Mapping[str, bytes] | None = None) -> None:
+        self._files: dict[str, bytes] = dict(files or {})
+
+    def get(self, path: str) -> bytes | None:
+        return self._files.get(path.lstrip("/"))
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, str) and path.lstrip("/") in self._files
+
+    def paths(self) -> Iterator[str]:
+        return iter(self._files)
+
+    def sibling(self, path: str, name: str) -> bytes | None:
+        """The file `name` in the same directory as `path` (if it was wanted)."""
+        return self.get(posixpath.join(posixpath.dirname(path), name))
+
+    def under(self, directory: str) -> Iterator[str]:
+        d = directory.strip("/") + "/"
+        return (p for p in self._files if p.startswith(d))
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+
+class Cataloger(ABC):
+    """One package format. Subclasses are stateless: one instance serves every layer."""
+
+    name: str = ""  # stable id, written into each Package.cataloger
+    version: int = 1  # bump when output changes: it is part of the layer cache key
+    max_size: int = 64 * MiB  # bigger wanted files are skipped with a warning
+    immediate: bool = False
+
+    @abstractmethod
+    def wants(self, path: str, mode: int, size: int) -> bool:
+        """Cheap test on every regular file: path has no leading slash; mode is st_mode bits."""
+
+    @abstractmethod
+    def parse(self, path: str, data: bytes, tree: FileTree) -> Iterable[Package]:
+        """Packages found in one wanted file."""
+
+
+def purl(
+    type_: str,
+    name: str,
+    version: str | None,
+    namespace: str | None = None,
+    qualifiers: Mapping[str, str] | None = None,
+    subpath: str | None = None,
+) -> str:
+    """A canonical purl string (packageurl-python does the encoding rules per type)."""
+    q = {k: v for k, v in (qualifiers or {}).items() if v}
+    return PackageURL(
+        type=type_,
+        namespace=namespace or None,
+        name=name,
+        version=version or None,
+        qualifiers=q or None,
+        subpath=subpath,
+    ).to_string()
+
+
+def run_cataloger(cataloger: Cataloger, files: Mapping[str, bytes], mode: int = 0o100644) -> list[Package]:
+    """Feed a cataloger a small in-memory tree the way the walk does (for tests and `scan fs`)."""
+    wanted = {p: d for p, d in files.items() if cataloger.wants(p, mode, len(d)) and len(d) <= cataloger.max_size}
+    tree = FileTree({} if cataloger.immediate else wanted)
+    out: list[Package] = []
+    for p, d in sorted(wanted.items()):
+        out.extend(cataloger.parse(p, d, tree))
+    return out

@@ -1,0 +1,102 @@
+"""Build-stage commands: sbom, inventory."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from containment.cli.common import dump_json, fail, progress_printer, user_errors, write_output
+
+TARGET_HELP = (
+    "oci:DIR[:TAG] | docker-archive:FILE[:TAG] | dir:PATH | [REGISTRY/]REPO[:TAG|@DIGEST] (registry)"
+)
+
+
+class SbomFormat(str, Enum):
+    cyclonedx = "cyclonedx"
+    spdx = "spdx"
+    json = "json"
+
+
+class InventoryFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+Target = Annotated[str, typer.Argument(help=TARGET_HELP, show_default=False)]
+Platform = Annotated[str | None, typer.Option("--platform", help="OS/ARCH[/VARIANT] from a multi-platform image")]
+PlainHttp = Annotated[bool, typer.Option("--plain-http", help="talk HTTP, not HTTPS, to the registry (loopback)")]
+Insecure = Annotated[bool, typer.Option("--insecure", help="do not verify the registry's TLS certificate")]
+NoCache = Annotated[bool, typer.Option("--no-cache", help="analyze every layer again; do not read or write the cache")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="no progress on stderr")]
+Output = Annotated[str | None, typer.Option("--output", "-o", help="write to this file instead of stdout")]
+
+
+def _inventory(target: str, platform: str | None, plain_http: bool, insecure: bool, no_cache: bool, quiet: bool):  # type: ignore[no-untyped-def]
+    from containment.analyze import Analyzer, scan_target
+    from containment.cache import LayerCache
+
+    analyzer = Analyzer(cache=LayerCache(enabled=not no_cache), progress=progress_printer(quiet))
+    inv = scan_target(target, analyzer, platform=platform, plain_http=plain_http, tls_verify=not insecure)
+    if not quiet:
+        import sys
+
+        for w in inv.warnings[:20]:
+            print(f"containment: warning: {w}", file=sys.stderr)
+        if len(inv.warnings) > 20:
+            print(f"containment: warning: ... and {len(inv.warnings) - 20} more", file=sys.stderr)
+    return inv
+
+
+def sbom(
+    target: Target,
+    format: Annotated[SbomFormat, typer.Option("--format", "-f", help="SBOM format")] = SbomFormat.cyclonedx,
+    output: Output = None,
+    platform: Platform = None,
+    plain_http: PlainHttp = False,
+    insecure: Insecure = False,
+    no_cache: NoCache = False,
+    quiet: Quiet = False,
+) -> None:
+    """Write a software bill of materials (CycloneDX 1.6 or SPDX 2.3 JSON) for an image or rootfs."""
+    with user_errors():
+        inv = _inventory(target, platform, plain_http, insecure, no_cache, quiet)
+        if format is SbomFormat.cyclonedx:
+            from containment.report.cyclonedx import to_cyclonedx
+
+            doc = to_cyclonedx(inv)
+        elif format is SbomFormat.spdx:
+            from containment.report.spdx import to_spdx
+
+            doc = to_spdx(inv)
+        else:
+            from containment.report.inventory import to_json
+
+            doc = to_json(inv)
+        write_output(dump_json(doc), output)
+
+
+def inventory(
+    target: Target,
+    format: Annotated[InventoryFormat, typer.Option("--format", "-f")] = InventoryFormat.table,
+    output: Output = None,
+    platform: Platform = None,
+    plain_http: PlainHttp = False,
+    insecure: Insecure = False,
+    no_cache: NoCache = False,
+    quiet: Quiet = False,
+) -> None:
+    """What is installed, layer by layer."""
+    with user_errors():
+        inv = _inventory(target, platform, plain_http, insecure, no_cache, quiet)
+        from containment.report import inventory as rep
+
+        if format is InventoryFormat.json:
+            write_output(dump_json(rep.to_json(inv)), output)
+        else:
+            write_output(rep.to_table(inv), output)
+
+
+__all__ = ["sbom", "inventory", "fail"]

@@ -1,0 +1,362 @@
+"""Images straight from a registry: OCI Distribution API v2.
+
+Anonymous, basic and bearer-token auth (credentials from the same files skopeo, podman and
+docker read), OCI indexes and Docker manifest lists, every manifest and config checked against
+its digest, layer blobs streamed (the walk hashes them as it reads; `verify_layer` compares).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+import httpx
+
+from containment.image.source import (
+    DOCKER_LIST,
+    DOCKER_MANIFEST,
+    INDEX_TYPES,
+    MANIFEST_TYPES,
+    MAX_JSON,
+    OCI_INDEX,
+    OCI_MANIFEST,
+    Image,
+    Platform,
+    check_digest,
+    digest_of,
+    layers_from,
+    parse_json,
+    select_platform,
+)
+from containment.model import ImageError, LayerInfo
+
+DOCKER_HUB = "docker.io"
+DOCKER_HUB_API = "registry-1.docker.io"
+ACCEPT = ", ".join([OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST])
+REPO_RE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")
+TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+
+
+@dataclass(frozen=True)
+class Reference:
+    registry: str  # host[:port], docker.io normalized
+    repository: str
+    tag: str | None = None
+    digest: str | None = None
+
+    @property
+    def reference(self) -> str:
+        return self.digest or self.tag or "latest"
+
+    def __str__(self) -> str:
+        s = f"{self.registry}/{self.repository}"
+        if self.tag:
+            s += f":{self.tag}"
+        if self.digest:
+            s += f"@{self.digest}"
+        return s
+
+
+def parse_reference(text: str) -> Reference:
+    """Docker's rules: the first part is a registry when it has a dot or a port or is localhost."""
+    s = text.strip()
+    if s.startswith("docker://"):
+        s = s[len("docker://") :]
+    digest = None
+    if "@" in s:
+        s, digest = s.split("@", 1)
+        check_digest(digest, text)
+    tag = None
+    last = s.rsplit("/", 1)[-1]
+    if ":" in last:
+        s, tag = s.rsplit(":", 1)
+        if not TAG_RE.match(tag):
+            raise ImageError(f"{text}: invalid tag {tag!r}")
+    parts = s.split("/", 1)
+    if len(parts) == 2 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
+        registry, repo = parts
+    else:
+        registry, repo = DOCKER_HUB, s
+    if registry in ("index.docker.io", DOCKER_HUB_API):
+        registry = DOCKER_HUB
+    if registry == DOCKER_HUB and "/" not in repo:
+        repo = f"library/{repo}"
+    if not REPO_RE.match(repo):
+        raise ImageError(f"{text}: invalid repository name {repo!r}; use [REGISTRY/]REPO[:TAG|@DIGEST]")
+    if tag is None and digest is None:
+        tag = "latest"
+    return Reference(registry, repo, tag, digest)
+
+
+def auth_files() -> list[str]:
+    """Where skopeo/podman/docker keep credentials, in their order of precedence."""
+    files = []
+    if os.environ.get("REGISTRY_AUTH_FILE"):
+        files.append(os.environ["REGISTRY_AUTH_FILE"])
+    runtime = os.environ.get("XDG_RUNTIME_DIR") or f"/run/user/{os.getuid()}"
+    files.append(os.path.join(runtime, "containers", "auth.json"))
+    home = os.path.expanduser("~")
+    files.append(os.path.join(os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config"), "containers", "auth.json"))
+    docker_cfg = os.environ.get("DOCKER_CONFIG") or os.path.join(home, ".docker")
+    files.append(os.path.join(docker_cfg, "config.json"))
+    return files
+
+
+def credentials_for(registry: str, repository: str = "") -> tuple[str, str] | None:
+    """(user, password) for a registry from the auth files, or None for anonymous access."""
+    keys = [f"{registry}/{repository}"] if repository else []
+    keys += [registry, f"https://{registry}", f"http://{registry}", f"https://{registry}/v1/", f"https://{registry}/v2/"]
+    if registry == DOCKER_HUB:
+        keys += ["https://index.docker.io/v1/", "index.docker.io", DOCKER_HUB_API]
+    for path in auth_files():
+        try:
+            with open(path, "rb") as f:
+                doc = json.loads(f.read(1 << 20))
+        except (OSError, ValueError):
+            continue
+        auths = doc.get("auths") if isinstance(doc, dict) else None
+        if not isinstance(auths, dict):
+            continue
+        for k in keys:
+            ent = auths.get(k)
+            if not isinstance(ent, dict):
+                continue
+            if ent.get("username") and ent.get("password"):
+                return str(ent["username"]), str(ent["password"])
+            raw = ent.get("auth")
+            if isinstance(raw, str) and raw:
+                try:
+                    user, _, pw = base64.b64decode(raw).decode().partition(":")
+                except (ValueError, UnicodeDecodeError):
+                    raise ImageError(f"{path}: the auth entry for {k} is not base64 user:password; fix or re-run login") from None
+                return user, pw
+    return None
+
+
+def _parse_challenge(header: str) -> tuple[str, dict[str, str]]:
+    scheme, _, rest = header.strip().partition(" ")
+    params = dict(re.findall(r'(\w+)="([^"]*)"', rest))
+    return scheme.lower(), params
+
+
+class RegistryClient:
+    """A small distribution-spec client: one per registry host and repository."""
+
+    def __init__(self, ref: Reference, plain_http: bool = False, timeout: float = 60.0, verify_tls: bool = True) -> None:
+        self.ref = ref
+        host = DOCKER_HUB_API if ref.registry == DOCKER_HUB else ref.registry
+        self.base = f"{'http' if plain_http else 'https'}://{host}"
+        self.creds = credentials_for(ref.registry, ref.repository)
+        self._auth: str | None = None
+        self._lock = threading.Lock()
+        self.http = httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=15.0), follow_redirects=True, verify=verify_tls,
+            headers={"User-Agent": "containment"},
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        h = dict(extra or {})
+        if self._auth:
+            h["Authorization"] = self._auth
+        return h
+
+    def _authenticate(self, resp: httpx.Response) -> None:
+        challenge = resp.headers.get("WWW-Authenticate", "")
+        scheme, params = _parse_challenge(challenge)
+        where = f"{self.ref.registry}/{self.ref.repository}"
+        if scheme == "basic":
+            if not self.creds:
+                raise ImageError(f"{where}: the registry needs a login; add credentials with `podman login` / "
+                                 "`skopeo login` or set REGISTRY_AUTH_FILE")
+            tok = base64.b64encode(f"{self.creds[0]}:{self.creds[1]}".encode()).decode()
+            self._auth = f"Basic {tok}"
+            return
+        if scheme == "bearer" and params.get("realm"):
+            q = {"service": params.get("service", "")} if params.get("service") else {}
+            scope = params.get("scope") or f"repository:{self.ref.repository}:pull"
+            q["scope"] = scope
+            auth = httpx.BasicAuth(*self.creds) if self.creds else None
+            try:
+                r = self.http.get(params["realm"], params=q, auth=auth)
+            except httpx.HTTPError as e:
+                raise ImageError(f"{where}: token service {params['realm']} unreachable ({e})") from None
+            if r.status_code in (401, 403):
+                raise ImageError(f"{where}: the token service refused the credentials ({r.status_code}); check your login")
+            if r.status_code != 200:
+                raise ImageError(f"{where}: token service answered {r.status_code}")
+            try:
+                doc = r.json()
+                token = doc.get("token") or doc.get("access_token")
+            except ValueError:
+                token = None
+            if not isinstance(token, str) or not token:
+                raise ImageError(f"{where}: token service sent no token")
+            self._auth = f"Bearer {token}"
+            return
+        raise ImageError(f"{where}: unsupported authentication challenge {challenge!r}")
+
+    def _request(self, method: str, path: str, headers: dict[str, str] | None = None, stream: bool = False) -> httpx.Response:
+        url = f"{self.base}/v2/{self.ref.repository}/{path}"
+        where = f"{self.ref.registry}/{self.ref.repository}"
+        for attempt in range(2):
+            try:
+                req = self.http.build_request(method, url, headers=self._headers(headers))
+                resp = self.http.send(req, stream=stream)
+            except httpx.ConnectError as e:
+                hint = " (is it plain HTTP? add --plain-http)" if self.base.startswith("https") else ""
+                raise ImageError(f"{where}: cannot connect to {self.base}{hint}: {e}") from None
+            except httpx.HTTPError as e:
+                raise ImageError(f"{where}: request to {url} failed: {e}") from None
+            if resp.status_code == 401 and attempt == 0:
+                if stream:
+                    resp.close()
+                with self._lock:
+                    self._authenticate(resp)
+                continue
+            return resp
+        if resp.status_code == 401:
+            raise ImageError(f"{where}: access denied (401); check credentials (podman login / REGISTRY_AUTH_FILE)")
+        return resp
+
+    def get_manifest(self, reference: str) -> tuple[bytes, str, str]:
+        """(body, media type, digest) with the digest verified."""
+        resp = self._request("GET", f"manifests/{reference}", {"Accept": ACCEPT})
+        where = f"{self.ref.registry}/{self.ref.repository}:{reference}"
+        if resp.status_code == 404:
+            raise ImageError(f"{where}: manifest not found; check the repository and tag")
+        if resp.status_code != 200:
+            raise ImageError(f"{where}: registry answered {resp.status_code} for the manifest")
+        body = resp.content
+        if len(body) > MAX_JSON:
+            raise ImageError(f"{where}: manifest too large; refusing it")
+        mt = resp.headers.get("Content-Type", "").split(";")[0].strip()
+        if reference.startswith("sha"):
+            got = digest_of(body, reference.split(":")[0])
+            if got != reference:
+                raise ImageError(f"{where}: registry returned a manifest with digest {got}; the registry or a proxy is corrupting data")
+            digest = reference
+        else:
+            digest = digest_of(body)
+            claimed = resp.headers.get("Docker-Content-Digest")
+            if claimed and claimed.startswith("sha256:") and claimed != digest:
+                raise ImageError(f"{where}: manifest digest {digest} does not match the registry's {claimed}; refusing it")
+        return body, mt, digest
+
+    def get_blob(self, digest: str, limit: int = MAX_JSON) -> bytes:
+        where = f"{self.ref.registry}/{self.ref.repository}@{digest}"
+        with self.blob_stream(digest) as resp:
+            chunks, total = [], 0
+            for c in resp.iter_bytes():
+                total += len(c)
+                if total > limit:
+                    raise ImageError(f"{where}: blob larger than {limit} bytes; refusing it")
+                chunks.append(c)
+        data = b"".join(chunks)
+        if digest_of(data, digest.split(":")[0]) != digest:
+            raise ImageError(f"{where}: registry returned a blob whose digest does not match; refusing it")
+        return data
+
+    @contextmanager
+    def blob_stream(self, digest: str) -> Iterator[httpx.Response]:
+        resp = self._request("GET", f"blobs/{digest}", stream=True)
+        try:
+            if resp.status_code != 200:
+                raise ImageError(f"{self.ref.registry}/{self.ref.repository}: blob {digest} answered {resp.status_code}")
+            yield resp
+        finally:
+            resp.close()
+
+
+class _ResponseReader:
+    """A file-like view over a streamed HTTP response."""
+
+    def __init__(self, resp: httpx.Response, where: str) -> None:
+        self._it = resp.iter_raw(1 << 20)
+        self._buf = b""
+        self._where = where
+
+    def read(self, n: int = -1) -> bytes:
+        try:
+            while n < 0 or len(self._buf) < n:
+                chunk = next(self._it, None)
+                if chunk is None:
+                    break
+                self._buf += chunk
+        except httpx.HTTPError as e:
+            raise ImageError(f"{self._where}: download failed mid-layer ({e}); retry") from None
+        if n < 0:
+            out, self._buf = self._buf, b""
+        else:
+            out, self._buf = self._buf[:n], self._buf[n:]
+        return out
+
+    def readable(self) -> bool:
+        return True
+
+
+class RegistryImage(Image):
+    def __init__(self, text: str, platform: Platform, plain_http: bool = False, tls_verify: bool = True) -> None:
+        self.ref = text
+        self.reference = parse_reference(text)
+        self.client = RegistryClient(self.reference, plain_http=plain_http, verify_tls=tls_verify)
+        try:
+            self._load(platform)
+        except BaseException:
+            self.client.close()
+            raise
+
+    def _load(self, platform: Platform) -> None:
+        what = str(self.reference)
+        ref = self.reference.reference
+        for _ in range(4):
+            body, mt, digest = self.client.get_manifest(ref)
+            doc = parse_json(body, f"{what} manifest")
+            mt = mt if mt in INDEX_TYPES | MANIFEST_TYPES else doc.get("mediaType", mt)
+            if mt in INDEX_TYPES or (not mt and "manifests" in doc):
+                desc = select_platform(doc, platform, what)
+                ref = check_digest(desc.get("digest"), f"{what} index entry")
+                continue
+            if doc.get("schemaVersion") == 1 or "signed" in mt:
+                raise ImageError(f"{what}: Docker schema 1 manifests are not supported; re-push the image with a current tool")
+            if mt not in MANIFEST_TYPES and "layers" not in doc:
+                raise ImageError(f"{what}: unsupported manifest media type {mt!r}")
+            self.manifest_digest = digest
+            self.manifest = doc
+            break
+        else:
+            raise ImageError(f"{what}: image indexes nest too deeply; refusing")
+        cdesc = self.manifest.get("config")
+        if not isinstance(cdesc, dict):
+            raise ImageError(f"{what}: manifest has no config; the image is corrupt")
+        self.config_digest = check_digest(cdesc.get("digest"), f"{what} config")
+        self.config = parse_json(self.client.get_blob(self.config_digest), f"{what} config")
+        self.layers = layers_from(self.manifest, self.config, what)
+
+    @contextmanager
+    def _open(self, layer: LayerInfo) -> Iterator[BinaryIO]:
+        with self.client.blob_stream(layer.digest) as resp:
+            yield _ResponseReader(resp, f"{self.reference} layer {layer.index}")  # type: ignore[misc]
+
+    def open_layer(self, layer: LayerInfo) -> AbstractContextManager[BinaryIO]:
+        return self._open(layer)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def looks_like_registry_ref(text: str) -> bool:
+    return bool(text) and not text.startswith(("/", ".")) and "://" not in text.replace("docker://", "")
+
+
+def describe(reference: Reference) -> dict[str, Any]:
+    return {"registry": reference.registry, "repository": reference.repository, "tag": reference.tag, "digest": reference.digest}

@@ -1,0 +1,184 @@
+"""Frozen data shared by every stage. Imports nothing of the project."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+
+class ContainmentError(Exception):
+    """Bad input or environment. The message names the input and what to do; CLI exit code 2."""
+
+
+class ImageError(ContainmentError):
+    """An image, layer, manifest or registry answer that cannot be used."""
+
+
+class CatalogError(ContainmentError):
+    """A package database or lockfile that cannot be read at all."""
+
+
+# Package types are purl types (https://github.com/package-url/purl-spec).
+OS_TYPES = frozenset({"deb", "apk", "rpm"})
+
+# purl type -> OSV ecosystem name for language packages.
+ECOSYSTEMS: Mapping[str, str] = {
+    "pypi": "PyPI",
+    "npm": "npm",
+    "golang": "Go",
+    "maven": "Maven",
+    "gem": "RubyGems",
+    "composer": "Packagist",
+    "nuget": "NuGet",
+    "cargo": "crates.io",
+    "hex": "Hex",
+    "pub": "Pub",
+    "swift": "SwiftURL",
+    "conan": "ConanCenter",
+    "cocoapods": "CocoaPods",
+}
+
+
+@dataclass(frozen=True)
+class Package:
+    """One installed or locked package.
+
+    `path` is where it was found, relative to the image/filesystem root, no leading slash
+    (for a dpkg package: `var/lib/dpkg/status`). `layer` is the diff_id of the layer that
+    introduced it (filled when layers are squashed; empty for a plain directory).
+    `purl` is set by the cataloger without distro qualifiers; the inventory adds
+    `distro=` for OS packages once the OS is known.
+    """
+
+    name: str
+    version: str
+    type: str  # purl type: deb, apk, rpm, pypi, npm, golang, maven, gem, ...
+    purl: str
+    path: str
+    cataloger: str  # which cataloger found it, e.g. "dpkg-status", "npm-package-lock"
+    source_name: str = ""  # source / origin package (deb Source, apk origin, rpm SOURCERPM name)
+    source_version: str = ""
+    licenses: tuple[str, ...] = ()
+    dev: bool = False  # a development-only dependency (marked, never dropped)
+    layer: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def with_layer(self, layer: str) -> Package:
+        return replace(self, layer=layer)
+
+    @property
+    def ecosystem(self) -> str:
+        return ECOSYSTEMS.get(self.type, self.type)
+
+    def to_json(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "name": self.name,
+            "version": self.version,
+            "type": self.type,
+            "purl": self.purl,
+            "path": self.path,
+            "cataloger": self.cataloger,
+        }
+        if self.source_name:
+            d["source_name"] = self.source_name
+        if self.source_version:
+            d["source_version"] = self.source_version
+        if self.licenses:
+            d["licenses"] = list(self.licenses)
+        if self.dev:
+            d["dev"] = True
+        if self.layer:
+            d["layer"] = self.layer
+        if self.extra:
+            d["extra"] = dict(self.extra)
+        return d
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Package:
+        return cls(
+            name=d["name"],
+            version=d["version"],
+            type=d["type"],
+            purl=d["purl"],
+            path=d["path"],
+            cataloger=d["cataloger"],
+            source_name=d.get("source_name", ""),
+            source_version=d.get("source_version", ""),
+            licenses=tuple(d.get("licenses", ())),
+            dev=bool(d.get("dev", False)),
+            layer=d.get("layer", ""),
+            extra=d.get("extra", {}),
+        )
+
+
+@dataclass(frozen=True)
+class OSInfo:
+    """The distribution an image is built on (from os-release and friends)."""
+
+    id: str  # debian, alpine, ubuntu, rhel, ...
+    version_id: str  # 12, 3.19.1, ...
+    name: str = ""
+    version_codename: str = ""
+    id_like: tuple[str, ...] = ()
+
+    @property
+    def distro(self) -> str:
+        """purl `distro` qualifier, as syft/trivy write it: debian-12, alpine-3.19.1."""
+        return f"{self.id}-{self.version_id}" if self.version_id else self.id
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "version_id": self.version_id,
+            "name": self.name,
+            "version_codename": self.version_codename,
+            "id_like": list(self.id_like),
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> OSInfo:
+        return cls(
+            id=d["id"],
+            version_id=d.get("version_id", ""),
+            name=d.get("name", ""),
+            version_codename=d.get("version_codename", ""),
+            id_like=tuple(d.get("id_like", ())),
+        )
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """One layer of an image, bottom first."""
+
+    index: int
+    diff_id: str  # sha256:... of the uncompressed tar ("" for a rootfs directory)
+    digest: str = ""  # sha256:... of the blob as stored/transferred
+    media_type: str = ""
+    size: int = 0
+    created_by: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "diff_id": self.diff_id,
+            "digest": self.digest,
+            "media_type": self.media_type,
+            "size": self.size,
+            "created_by": self.created_by,
+        }
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """What an image or filesystem holds after squashing its layers."""
+
+    target: str  # the reference the user gave
+    kind: str  # "image" or "filesystem"
+    os: OSInfo | None
+    packages: tuple[Package, ...]
+    layers: tuple[LayerInfo, ...] = ()
+    image_digest: str = ""  # manifest digest, when known
+    image_id: str = ""  # config digest, when known
+    config: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    warnings: tuple[str, ...] = ()
