@@ -23,8 +23,9 @@ demo: install
 	$(BIN)/containment demo
 
 system-deps:
-	@missing=""; for c in skopeo umoci registry htpasswd debootstrap openssl npm; do \
-	  command -v $$c >/dev/null 2>&1 || [ -x /usr/bin/docker-registry ] && [ $$c = registry ] || command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; \
+	@missing=""; for c in skopeo umoci htpasswd debootstrap openssl npm; do \
+	  command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; \
+	[ -x /usr/bin/docker-registry ] || missing="$$missing docker-registry"; \
 	if [ -n "$$missing" ]; then echo "installing system packages (missing:$$missing)"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PKGS) >/dev/null; fi
 

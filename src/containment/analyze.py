@@ -7,7 +7,6 @@ only on its bytes and on the catalogers' versions, so they are cached under the 
 from __future__ import annotations
 
 import hashlib
-import posixpath
 import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +20,16 @@ from containment.catalog.registry import all_catalogers
 from containment.cpu import cpu_quota
 from containment.image.source import Image, verify_layer
 from containment.image.walk import Entry, Limits, walk_dir, walk_tar
-from containment.model import OS_TYPES, CatalogError, ContainmentError, ImageError, Inventory, LayerInfo, OSInfo, Package
+from containment.model import (
+    OS_TYPES,
+    CatalogError,
+    ContainmentError,
+    ImageError,
+    Inventory,
+    LayerInfo,
+    OSInfo,
+    Package,
+)
 
 FACTS_VERSION = 1
 MAX_LINK_HOPS = 40
@@ -140,7 +148,9 @@ class CatalogVisitor:
         except RecursionError:
             self.facts.warnings.append(f"{self.name}: /{path}: nested too deeply for {c.name}; skipped")
         except Exception as e:  # a cataloger bug must not lose the whole scan
-            self.facts.warnings.append(f"{self.name}: /{path}: {c.name} failed ({type(e).__name__}: {e}); skipped")
+            self.facts.warnings.append(
+                f"{self.name}: /{path}: {c.name} failed ({type(e).__name__}: {e}); skipped"
+            )
 
 
 class _TargetVisitor:
@@ -191,12 +201,16 @@ class Analyzer:
         facts.warnings.extend(stats.warnings)
         return facts
 
-    def _resolve_links(self, image: Image, layer: LayerInfo, v: CatalogVisitor, links: dict[str, str], name: str) -> None:
+    def _resolve_links(
+        self, image: Image, layer: LayerInfo, v: CatalogVisitor, links: dict[str, str], name: str
+    ) -> None:
         missing = {t for t in links.values() if t not in v.collected}
         found: dict[str, bytes] = {}
         if missing:
             if not image.random_access:
-                v.facts.warnings.append(f"{name}: {len(missing)} hard-linked files not re-read (compressed archive)")
+                v.facts.warnings.append(
+                    f"{name}: {len(missing)} hard-linked files not re-read (compressed archive)"
+                )
             else:
                 tv = _TargetVisitor(missing)
                 with image.open_layer(layer) as blob:
@@ -221,7 +235,9 @@ class Analyzer:
             else:
                 todo.append(layer)
         if todo:
-            self.progress(f"analyzing {len(todo)} of {len(image.layers)} layers ({len(image.layers) - len(todo)} cached)")
+            self.progress(
+                f"analyzing {len(todo)} of {len(image.layers)} layers ({len(image.layers) - len(todo)} cached)"
+            )
 
         def one(layer: LayerInfo) -> None:
             with image.open_layer(layer) as blob:
@@ -265,7 +281,10 @@ class Analyzer:
         facts.warnings.extend(stats.warnings)
         os_info, packages, warnings = squash([facts], [""])
         return Inventory(
-            target=ref, kind="filesystem", os=os_info, packages=tuple(finalize(packages, os_info)),
+            target=ref,
+            kind="filesystem",
+            os=os_info,
+            packages=tuple(finalize(packages, os_info)),
             warnings=tuple(warnings),
         )
 
@@ -386,7 +405,9 @@ def _with_distro(p: Package, os_info: OSInfo) -> Package:
     return replace(p, purl=purl(u.type, u.name, u.version, os_info.id, q, u.subpath))
 
 
-def open_target(ref: str, platform: str | None = None, plain_http: bool = False, tls_verify: bool = True) -> Image | str:
+def open_target(
+    ref: str, platform: str | None = None, plain_http: bool = False, tls_verify: bool = True
+) -> Image | str:
     """An Image for an image reference, or the root path (str) for `dir:` targets."""
     from containment.image.docker_archive import DockerArchive
     from containment.image.oci import OCILayout
@@ -413,16 +434,35 @@ def open_target(ref: str, platform: str | None = None, plain_http: bool = False,
             path, tag = head, tail
         return DockerArchive(path, tag, ref)
     if ref.startswith(("docker://", "registry:")):
-        return RegistryImage(ref.split(":", 1)[1].lstrip("/") if ref.startswith("registry:") else ref, plat, plain_http, tls_verify)
+        return RegistryImage(
+            ref.split(":", 1)[1].lstrip("/") if ref.startswith("registry:") else ref,
+            plat,
+            plain_http,
+            tls_verify,
+        )
     if ref.startswith(("/", "./", "../")) or ref in (".", ".."):
-        raise ImageError(f"{ref}: looks like a path; say what it is: oci:{ref}, docker-archive:{ref} or dir:{ref}")
-    if ":" in ref.split("/")[0] and ref.split(":", 1)[0] in ("oci-archive", "containers-storage", "docker-daemon", "podman"):
-        raise ImageError(f"{ref}: transport {ref.split(':', 1)[0]!r} is not supported; use oci:, docker-archive:, dir: or a registry reference")
+        raise ImageError(
+            f"{ref}: looks like a path; say what it is: oci:{ref}, docker-archive:{ref} or dir:{ref}"
+        )
+    if ":" in ref.split("/")[0] and ref.split(":", 1)[0] in (
+        "oci-archive",
+        "containers-storage",
+        "docker-daemon",
+        "podman",
+    ):
+        raise ImageError(
+            f"{ref}: transport {ref.split(':', 1)[0]!r} is not supported; use oci:, docker-archive:, dir: or a registry reference"
+        )
     return RegistryImage(ref, plat, plain_http, tls_verify)
 
 
-def scan_target(ref: str, analyzer: Analyzer, platform: str | None = None, plain_http: bool = False,
-                tls_verify: bool = True) -> Inventory:
+def scan_target(
+    ref: str,
+    analyzer: Analyzer,
+    platform: str | None = None,
+    plain_http: bool = False,
+    tls_verify: bool = True,
+) -> Inventory:
     target = open_target(ref, platform, plain_http, tls_verify)
     if isinstance(target, str):
         return analyzer.inventory_dir(target, ref)

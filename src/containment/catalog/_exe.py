@@ -242,15 +242,15 @@ def _parse_macho(data: bytes) -> Exe | None:
             if seg64:
                 if off + 72 > end:
                     break
-                segname, vmaddr, vmsize, fileoff, filesize, maxprot, initprot, nsects, _fl = struct.unpack_from(
-                    e + "16sQQQQiiII", data, off + 8
+                segname, vmaddr, vmsize, fileoff, filesize, maxprot, initprot, nsects, _fl = (
+                    struct.unpack_from(e + "16sQQQQiiII", data, off + 8)
                 )
                 s_off, s_size = off + 72, 80
             else:
                 if off + 56 > end:
                     break
-                segname, vmaddr, vmsize, fileoff, filesize, maxprot, initprot, nsects, _fl = struct.unpack_from(
-                    e + "16sIIIIiiII", data, off + 8
+                segname, vmaddr, vmsize, fileoff, filesize, maxprot, initprot, nsects, _fl = (
+                    struct.unpack_from(e + "16sIIIIiiII", data, off + 8)
                 )
                 s_off, s_size = off + 56, 68
             exe.segments.append((vmaddr, filesize, fileoff))

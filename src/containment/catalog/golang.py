@@ -127,20 +127,20 @@ def _find_header(exe: _exe.Exe | None, data: bytes) -> int:
         i += 1
 
 
-def _read_go_string(exe: _exe.Exe, header_addr: int, ptr_size: int, big: bool) -> str:
+def _read_go_string(exe: _exe.Exe, header_addr: int, ptr_size: int, big: bool) -> bytes:
     """A Go string through a pointer to its string header (pre-1.18 layout)."""
     order = "big" if big else "little"
     hdr = exe.read(header_addr, 2 * ptr_size)
     if hdr is None or len(hdr) < 2 * ptr_size:
-        return ""
+        return b""
     ptr = int.from_bytes(hdr[:ptr_size], order)
     n = int.from_bytes(hdr[ptr_size:], order)
     if n <= 0 or n > _MAX_STR:
-        return ""
+        return b""
     raw = exe.read(ptr, n)
     if raw is None or len(raw) != n:
-        return ""
-    return raw.decode("utf-8", "replace")
+        return b""
+    return raw
 
 
 def read_buildinfo(data: bytes) -> tuple[str, str] | None:
@@ -157,11 +157,11 @@ def read_buildinfo(data: bytes) -> tuple[str, str] | None:
         v = _uvarint(data, off + _HEADER)
         if v is None or v[0] > _MAX_STR or v[1] + v[0] > len(data):
             return None
-        vers = data[v[1] : v[1] + v[0]].decode("utf-8", "replace")
+        vers = data[v[1] : v[1] + v[0]]
         m = _uvarint(data, v[1] + v[0])
-        mod = ""
+        mod = b""
         if m is not None and m[0] <= _MAX_STR and m[1] + m[0] <= len(data):
-            mod = data[m[1] : m[1] + m[0]].decode("utf-8", "replace")
+            mod = data[m[1] : m[1] + m[0]]
     else:
         if exe is None or ptr_size not in (4, 8):
             return None
@@ -174,11 +174,9 @@ def read_buildinfo(data: bytes) -> tuple[str, str] | None:
     if not vers:
         return None
     # Strip the sentinels framing module info (cmd/go's infoStart / infoEnd).
-    if len(mod) >= 2 * _SENTINEL + 1 and mod[-_SENTINEL - 1] == "\n":
-        mod = mod[_SENTINEL:-_SENTINEL]
-    else:
-        mod = ""
-    return vers, mod
+    framed = len(mod) >= 2 * _SENTINEL + 1 and mod[-_SENTINEL - 1] == 0x0A
+    mod = mod[_SENTINEL:-_SENTINEL] if framed else b""
+    return vers.decode("utf-8", "replace"), mod.decode("utf-8", "replace")
 
 
 def _unquote(s: str) -> str:

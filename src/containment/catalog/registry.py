@@ -7,7 +7,7 @@ import importlib
 from containment.catalog.base import Cataloger
 
 # One module per format; each exposes CATALOGERS.
-MODULES: tuple[str, ...] = ()
+MODULES: tuple[str, ...] = ("dpkg", "apk", "python")
 
 
 def all_catalogers() -> list[Cataloger]:

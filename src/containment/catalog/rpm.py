@@ -69,12 +69,14 @@ class RpmDBCataloger(Cataloger):
     def parse(self, path: str, data: bytes, tree: FileTree) -> Iterable[Package]:
         out: list[Package] = []
         seen: set[tuple[str, str, str]] = set()
-        blobs = 0
+        unreadable = 0
         try:
             for blob in rpmdb.iter_blobs(data):
-                blobs += 1
                 hdr = rpmdb.parse_header(blob)
                 if hdr is None:
+                    # BDB keeps a 4-byte "next header number" record under key 0: not a header
+                    if len(blob) != 4:
+                        unreadable += 1
                     continue
                 pkg = self._package(path, hdr)
                 if pkg is None:
@@ -89,6 +91,8 @@ class RpmDBCataloger(Cataloger):
                 raise CatalogError(f"{path}: {e}") from None
         except (MemoryError, RecursionError) as e:  # pragma: no cover - defensive
             raise CatalogError(f"{path}: rpm database too large or malformed ({type(e).__name__})") from None
+        if not out and unreadable:
+            raise CatalogError(f"{path}: {unreadable} records in the rpm database, none a readable rpm header")
         return out
 
     def _package(self, path: str, hdr: rpmdb.RpmHeader) -> Package | None:

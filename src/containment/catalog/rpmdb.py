@@ -298,6 +298,7 @@ def iter_bdb(data: bytes) -> Iterator[bytes]:
             continue
         entries = u16.unpack_from(data, base + 20)[0]
         if entries > (pagesize - _PAGE_HDR) // 2:
+            yield b""  # a corrupt hash page: reported as an unreadable record
             continue
         inp = [u16.unpack_from(data, base + _PAGE_HDR + 2 * i)[0] for i in range(entries)]
         for i in range(0, entries - 1, 2):
@@ -316,7 +317,7 @@ def iter_bdb(data: bytes) -> Iterator[bytes]:
                 tlen = u32.unpack_from(data, base + doff + 8)[0]
                 value = _overflow(data, pagesize, npages, first, tlen, u16, u32)
                 if value is None:
-                    continue
+                    value = b""  # a broken chain: reported as an unreadable record
             else:
                 continue
             seen_keys.add(key)

@@ -74,7 +74,9 @@ class RustAuditableCataloger(Cataloger):
             return []
         entries = doc["packages"][:_MAX_PACKAGES]
         root_names = [
-            e["name"] for e in entries if isinstance(e, dict) and e.get("root") is True and isinstance(e.get("name"), str)
+            e["name"]
+            for e in entries
+            if isinstance(e, dict) and e.get("root") is True and isinstance(e.get("name"), str)
         ]
         out: list[Package] = []
         seen: set[tuple[str, str, str]] = set()

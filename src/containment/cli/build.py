@@ -26,15 +26,23 @@ class InventoryFormat(str, Enum):
 
 
 Target = Annotated[str, typer.Argument(help=TARGET_HELP, show_default=False)]
-Platform = Annotated[str | None, typer.Option("--platform", help="OS/ARCH[/VARIANT] from a multi-platform image")]
-PlainHttp = Annotated[bool, typer.Option("--plain-http", help="talk HTTP, not HTTPS, to the registry (loopback)")]
+Platform = Annotated[
+    str | None, typer.Option("--platform", help="OS/ARCH[/VARIANT] from a multi-platform image")
+]
+PlainHttp = Annotated[
+    bool, typer.Option("--plain-http", help="talk HTTP, not HTTPS, to the registry (loopback)")
+]
 Insecure = Annotated[bool, typer.Option("--insecure", help="do not verify the registry's TLS certificate")]
-NoCache = Annotated[bool, typer.Option("--no-cache", help="analyze every layer again; do not read or write the cache")]
+NoCache = Annotated[
+    bool, typer.Option("--no-cache", help="analyze every layer again; do not read or write the cache")
+]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="no progress on stderr")]
 Output = Annotated[str | None, typer.Option("--output", "-o", help="write to this file instead of stdout")]
 
 
-def _inventory(target: str, platform: str | None, plain_http: bool, insecure: bool, no_cache: bool, quiet: bool):  # type: ignore[no-untyped-def]
+def _inventory(
+    target: str, platform: str | None, plain_http: bool, insecure: bool, no_cache: bool, quiet: bool
+):  # type: ignore[no-untyped-def]
     from containment.analyze import Analyzer, scan_target
     from containment.cache import LayerCache
 

@@ -16,7 +16,9 @@ def info() -> None:
 
     with user_errors():
         i = cache.info()
-        typer.echo(f"cache dir   {i.path}\nlayers      {i.layers}\nsize        {i.bytes / 1e6:.1f} MB\nanalyzers   {i.analyzers}")
+        typer.echo(
+            f"cache dir   {i.path}\nlayers      {i.layers}\nsize        {i.bytes / 1e6:.1f} MB\nanalyzers   {i.analyzers}"
+        )
 
 
 @app.command()

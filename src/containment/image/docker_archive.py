@@ -85,7 +85,9 @@ class DockerArchive(Image):
         except ImageError:
             raise
         except (tarfile.TarError, EOFError, OSError, ValueError) as e:
-            raise ImageError(f"{ref}: not a readable tar archive ({e}); give a `docker save` output") from None
+            raise ImageError(
+                f"{ref}: not a readable tar archive ({e}); give a `docker save` output"
+            ) from None
         self._small = small
         if "manifest.json" not in small:
             if "index.json" in small and "oci-layout" in self._index:
@@ -97,7 +99,9 @@ class DockerArchive(Image):
         entry = self._pick(manifest, tag)
         cfg_name = self._resolve(str(entry.get("Config", "")))
         if cfg_name not in small:
-            raise ImageError(f"{ref}: config {entry.get('Config')!r} is missing from the archive; it is corrupt")
+            raise ImageError(
+                f"{ref}: config {entry.get('Config')!r} is missing from the archive; it is corrupt"
+            )
         cfg_bytes = small[cfg_name]
         self.config_digest = digest_of(cfg_bytes)
         base = posixpath.basename(cfg_name).removesuffix(".json")
@@ -111,17 +115,27 @@ class DockerArchive(Image):
         layer_files = entry.get("Layers")
         if not isinstance(layer_files, list):
             raise ImageError(f"{ref}: manifest.json entry has no Layers list; the archive is corrupt")
-        diff_ids = (self.config.get("rootfs") or {}).get("diff_ids") if isinstance(self.config.get("rootfs"), dict) else None
+        diff_ids = (
+            (self.config.get("rootfs") or {}).get("diff_ids")
+            if isinstance(self.config.get("rootfs"), dict)
+            else None
+        )
         if not isinstance(diff_ids, list) or len(diff_ids) != len(layer_files):
-            raise ImageError(f"{ref}: config and manifest disagree on the number of layers; the archive is corrupt")
-        history = [h for h in (self.config.get("history") or []) if isinstance(h, dict) and not h.get("empty_layer")]
+            raise ImageError(
+                f"{ref}: config and manifest disagree on the number of layers; the archive is corrupt"
+            )
+        history = [
+            h for h in (self.config.get("history") or []) if isinstance(h, dict) and not h.get("empty_layer")
+        ]
         self.layers = []
         self._member_of: dict[int, str] = {}
         for i, (lf, did) in enumerate(zip(layer_files, diff_ids, strict=True)):
             name = self._resolve(str(lf))
             m = self._index.get(name)
             if m is None or not m.isreg():
-                raise ImageError(f"{ref}: layer file {lf!r} is missing from the archive; it is truncated or corrupt")
+                raise ImageError(
+                    f"{ref}: layer file {lf!r} is missing from the archive; it is truncated or corrupt"
+                )
             self._member_of[i] = name
             self.layers.append(
                 LayerInfo(
@@ -138,7 +152,9 @@ class DockerArchive(Image):
         if tag is None:
             if len(manifest) > 1:
                 tags = [t for e in manifest for t in (e.get("RepoTags") or [])]
-                raise ImageError(f"{self.ref}: archive holds {len(manifest)} images; pick one with :TAG ({', '.join(tags)})")
+                raise ImageError(
+                    f"{self.ref}: archive holds {len(manifest)} images; pick one with :TAG ({', '.join(tags)})"
+                )
             return manifest[0]
         if tag.startswith("@") and tag[1:].isdigit():
             i = int(tag[1:])

@@ -30,11 +30,17 @@ class OCILayout(Image):
         self.root = path
         what = ref
         if not os.path.isdir(path):
-            raise ImageError(f"{ref}: {path} is not a directory; give oci:DIR[:TAG] pointing at an OCI image layout")
+            raise ImageError(
+                f"{ref}: {path} is not a directory; give oci:DIR[:TAG] pointing at an OCI image layout"
+            )
         layout = os.path.join(path, "oci-layout")
         if not os.path.isfile(layout):
-            raise ImageError(f"{ref}: {path} has no oci-layout file; it is not an OCI image layout (try dir: for a rootfs)")
-        index = parse_json(self._read_file(os.path.join(path, "index.json"), f"{what} index.json"), f"{what} index.json")
+            raise ImageError(
+                f"{ref}: {path} has no oci-layout file; it is not an OCI image layout (try dir: for a rootfs)"
+            )
+        index = parse_json(
+            self._read_file(os.path.join(path, "index.json"), f"{what} index.json"), f"{what} index.json"
+        )
         desc = self._pick(index, tag, platform)
         for _ in range(4):  # nested indexes, bounded
             mt = desc.get("mediaType", "")
@@ -63,7 +69,11 @@ class OCILayout(Image):
         if not isinstance(manifests, list) or not manifests:
             raise ImageError(f"{self.ref}: index.json lists no images; the layout is empty")
         if tag:
-            named = [d for d in manifests if isinstance(d, dict) and (d.get("annotations") or {}).get(REF_NAME) == tag]
+            named = [
+                d
+                for d in manifests
+                if isinstance(d, dict) and (d.get("annotations") or {}).get(REF_NAME) == tag
+            ]
             if not named:
                 tags = sorted(
                     {
@@ -72,7 +82,9 @@ class OCILayout(Image):
                         if isinstance(d, dict) and (d.get("annotations") or {}).get(REF_NAME)
                     }
                 )
-                raise ImageError(f"{self.ref}: no image tagged {tag!r} in the layout; tags: {', '.join(tags) or 'none'}")
+                raise ImageError(
+                    f"{self.ref}: no image tagged {tag!r} in the layout; tags: {', '.join(tags) or 'none'}"
+                )
             manifests = named
         if len(manifests) == 1:
             d = manifests[0]
@@ -111,6 +123,8 @@ class OCILayout(Image):
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
         except OSError as e:
-            raise ImageError(f"{self.ref}: layer {layer.index} blob {layer.digest} cannot be read ({e.strerror}); "
-                             "the image layout is incomplete") from None
+            raise ImageError(
+                f"{self.ref}: layer {layer.index} blob {layer.digest} cannot be read ({e.strerror}); "
+                "the image layout is incomplete"
+            ) from None
         return os.fdopen(fd, "rb", buffering=1 << 20)

@@ -103,7 +103,11 @@ def auth_files() -> list[str]:
     runtime = os.environ.get("XDG_RUNTIME_DIR") or f"/run/user/{os.getuid()}"
     files.append(os.path.join(runtime, "containers", "auth.json"))
     home = os.path.expanduser("~")
-    files.append(os.path.join(os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config"), "containers", "auth.json"))
+    files.append(
+        os.path.join(
+            os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config"), "containers", "auth.json"
+        )
+    )
     docker_cfg = os.environ.get("DOCKER_CONFIG") or os.path.join(home, ".docker")
     files.append(os.path.join(docker_cfg, "config.json"))
     return files
@@ -112,7 +116,13 @@ def auth_files() -> list[str]:
 def credentials_for(registry: str, repository: str = "") -> tuple[str, str] | None:
     """(user, password) for a registry from the auth files, or None for anonymous access."""
     keys = [f"{registry}/{repository}"] if repository else []
-    keys += [registry, f"https://{registry}", f"http://{registry}", f"https://{registry}/v1/", f"https://{registry}/v2/"]
+    keys += [
+        registry,
+        f"https://{registry}",
+        f"http://{registry}",
+        f"https://{registry}/v1/",
+        f"https://{registry}/v2/",
+    ]
     if registry == DOCKER_HUB:
         keys += ["https://index.docker.io/v1/", "index.docker.io", DOCKER_HUB_API]
     for path in auth_files():
@@ -135,7 +145,9 @@ def credentials_for(registry: str, repository: str = "") -> tuple[str, str] | No
                 try:
                     user, _, pw = base64.b64decode(raw).decode().partition(":")
                 except (ValueError, UnicodeDecodeError):
-                    raise ImageError(f"{path}: the auth entry for {k} is not base64 user:password; fix or re-run login") from None
+                    raise ImageError(
+                        f"{path}: the auth entry for {k} is not base64 user:password; fix or re-run login"
+                    ) from None
                 return user, pw
     return None
 
@@ -149,7 +161,9 @@ def _parse_challenge(header: str) -> tuple[str, dict[str, str]]:
 class RegistryClient:
     """A small distribution-spec client: one per registry host and repository."""
 
-    def __init__(self, ref: Reference, plain_http: bool = False, timeout: float = 60.0, verify_tls: bool = True) -> None:
+    def __init__(
+        self, ref: Reference, plain_http: bool = False, timeout: float = 60.0, verify_tls: bool = True
+    ) -> None:
         self.ref = ref
         host = DOCKER_HUB_API if ref.registry == DOCKER_HUB else ref.registry
         self.base = f"{'http' if plain_http else 'https'}://{host}"
@@ -157,7 +171,9 @@ class RegistryClient:
         self._auth: str | None = None
         self._lock = threading.Lock()
         self.http = httpx.Client(
-            timeout=httpx.Timeout(timeout, connect=15.0), follow_redirects=True, verify=verify_tls,
+            timeout=httpx.Timeout(timeout, connect=15.0),
+            follow_redirects=True,
+            verify=verify_tls,
             headers={"User-Agent": "containment"},
         )
 
@@ -176,8 +192,10 @@ class RegistryClient:
         where = f"{self.ref.registry}/{self.ref.repository}"
         if scheme == "basic":
             if not self.creds:
-                raise ImageError(f"{where}: the registry needs a login; add credentials with `podman login` / "
-                                 "`skopeo login` or set REGISTRY_AUTH_FILE")
+                raise ImageError(
+                    f"{where}: the registry needs a login; add credentials with `podman login` / "
+                    "`skopeo login` or set REGISTRY_AUTH_FILE"
+                )
             tok = base64.b64encode(f"{self.creds[0]}:{self.creds[1]}".encode()).decode()
             self._auth = f"Basic {tok}"
             return
@@ -191,7 +209,9 @@ class RegistryClient:
             except httpx.HTTPError as e:
                 raise ImageError(f"{where}: token service {params['realm']} unreachable ({e})") from None
             if r.status_code in (401, 403):
-                raise ImageError(f"{where}: the token service refused the credentials ({r.status_code}); check your login")
+                raise ImageError(
+                    f"{where}: the token service refused the credentials ({r.status_code}); check your login"
+                )
             if r.status_code != 200:
                 raise ImageError(f"{where}: token service answered {r.status_code}")
             try:
@@ -205,7 +225,9 @@ class RegistryClient:
             return
         raise ImageError(f"{where}: unsupported authentication challenge {challenge!r}")
 
-    def _request(self, method: str, path: str, headers: dict[str, str] | None = None, stream: bool = False) -> httpx.Response:
+    def _request(
+        self, method: str, path: str, headers: dict[str, str] | None = None, stream: bool = False
+    ) -> httpx.Response:
         url = f"{self.base}/v2/{self.ref.repository}/{path}"
         where = f"{self.ref.registry}/{self.ref.repository}"
         for attempt in range(2):
@@ -225,7 +247,9 @@ class RegistryClient:
                 continue
             return resp
         if resp.status_code == 401:
-            raise ImageError(f"{where}: access denied (401); check credentials (podman login / REGISTRY_AUTH_FILE)")
+            raise ImageError(
+                f"{where}: access denied (401); check credentials (podman login / REGISTRY_AUTH_FILE)"
+            )
         return resp
 
     def get_manifest(self, reference: str) -> tuple[bytes, str, str]:
@@ -243,13 +267,17 @@ class RegistryClient:
         if reference.startswith("sha"):
             got = digest_of(body, reference.split(":")[0])
             if got != reference:
-                raise ImageError(f"{where}: registry returned a manifest with digest {got}; the registry or a proxy is corrupting data")
+                raise ImageError(
+                    f"{where}: registry returned a manifest with digest {got}; the registry or a proxy is corrupting data"
+                )
             digest = reference
         else:
             digest = digest_of(body)
             claimed = resp.headers.get("Docker-Content-Digest")
             if claimed and claimed.startswith("sha256:") and claimed != digest:
-                raise ImageError(f"{where}: manifest digest {digest} does not match the registry's {claimed}; refusing it")
+                raise ImageError(
+                    f"{where}: manifest digest {digest} does not match the registry's {claimed}; refusing it"
+                )
         return body, mt, digest
 
     def get_blob(self, digest: str, limit: int = MAX_JSON) -> bytes:
@@ -271,7 +299,9 @@ class RegistryClient:
         resp = self._request("GET", f"blobs/{digest}", stream=True)
         try:
             if resp.status_code != 200:
-                raise ImageError(f"{self.ref.registry}/{self.ref.repository}: blob {digest} answered {resp.status_code}")
+                raise ImageError(
+                    f"{self.ref.registry}/{self.ref.repository}: blob {digest} answered {resp.status_code}"
+                )
             yield resp
         finally:
             resp.close()
@@ -305,7 +335,9 @@ class _ResponseReader:
 
 
 class RegistryImage(Image):
-    def __init__(self, text: str, platform: Platform, plain_http: bool = False, tls_verify: bool = True) -> None:
+    def __init__(
+        self, text: str, platform: Platform, plain_http: bool = False, tls_verify: bool = True
+    ) -> None:
         self.ref = text
         self.reference = parse_reference(text)
         self.client = RegistryClient(self.reference, plain_http=plain_http, verify_tls=tls_verify)
@@ -327,7 +359,9 @@ class RegistryImage(Image):
                 ref = check_digest(desc.get("digest"), f"{what} index entry")
                 continue
             if doc.get("schemaVersion") == 1 or "signed" in mt:
-                raise ImageError(f"{what}: Docker schema 1 manifests are not supported; re-push the image with a current tool")
+                raise ImageError(
+                    f"{what}: Docker schema 1 manifests are not supported; re-push the image with a current tool"
+                )
             if mt not in MANIFEST_TYPES and "layers" not in doc:
                 raise ImageError(f"{what}: unsupported manifest media type {mt!r}")
             self.manifest_digest = digest
@@ -359,4 +393,9 @@ def looks_like_registry_ref(text: str) -> bool:
 
 
 def describe(reference: Reference) -> dict[str, Any]:
-    return {"registry": reference.registry, "repository": reference.repository, "tag": reference.tag, "digest": reference.digest}
+    return {
+        "registry": reference.registry,
+        "repository": reference.repository,
+        "tag": reference.tag,
+        "digest": reference.digest,
+    }

@@ -56,13 +56,21 @@ class Platform:
             return cls.host()
         parts = text.strip().split("/")
         if len(parts) < 2 or not all(parts):
-            raise ImageError(f"--platform {text!r}: expected OS/ARCH[/VARIANT], e.g. linux/amd64 or linux/arm64/v8")
+            raise ImageError(
+                f"--platform {text!r}: expected OS/ARCH[/VARIANT], e.g. linux/amd64 or linux/arm64/v8"
+            )
         return cls(parts[0], parts[1], parts[2] if len(parts) > 2 else "")
 
     @classmethod
     def host(cls) -> Platform:
         m = _platform.machine().lower()
-        arch = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386", "ppc64le": "ppc64le"}.get(m, m)
+        arch = {
+            "x86_64": "amd64",
+            "aarch64": "arm64",
+            "armv7l": "arm",
+            "i686": "386",
+            "ppc64le": "ppc64le",
+        }.get(m, m)
         return cls("linux", arch, "v7" if m == "armv7l" else "")
 
     def __str__(self) -> str:
@@ -83,7 +91,9 @@ def verify_bytes(data: bytes, digest: str, what: str) -> None:
     alg = digest.split(":", 1)[0]
     got = digest_of(data, alg)
     if got != digest:
-        raise ImageError(f"{what}: content digest {got} does not match {digest}; the image is corrupt or tampered with")
+        raise ImageError(
+            f"{what}: content digest {got} does not match {digest}; the image is corrupt or tampered with"
+        )
 
 
 def parse_json(data: bytes, what: str) -> dict[str, Any]:
@@ -123,10 +133,14 @@ def select_platform(index: dict[str, Any], want: Platform, what: str) -> dict[st
         {
             "/".join(x for x in (p.get("os", "?"), p.get("architecture", "?"), p.get("variant", "")) if x)
             for d in manifests
-            if isinstance(d, dict) and isinstance(p := d.get("platform") or {}, dict) and p.get("os") != "unknown"
+            if isinstance(d, dict)
+            and isinstance(p := d.get("platform") or {}, dict)
+            and p.get("os") != "unknown"
         }
     )
-    raise ImageError(f"{what}: no manifest for platform {want}; pass --platform with one of: {', '.join(have) or 'none'}")
+    raise ImageError(
+        f"{what}: no manifest for platform {want}; pass --platform with one of: {', '.join(have) or 'none'}"
+    )
 
 
 def layers_from(manifest: dict[str, Any], config: dict[str, Any], what: str) -> list[LayerInfo]:

@@ -190,7 +190,9 @@ def walk_tar(blob: BinaryIO, visitor: Visitor, name: str, limits: Limits = Limit
         ) from None
     except Exception as e:  # zstandard.ZstdError and friends
         if type(e).__module__.startswith(("zstandard", "isal", "zlib", "gzip")):
-            raise ImageError(f"{name}: layer cannot be decompressed ({e}); re-pull or re-export the image") from None
+            raise ImageError(
+                f"{name}: layer cannot be decompressed ({e}); re-pull or re-export the image"
+            ) from None
         raise
     stats.uncompressed = tar_stream.count
     stats.compressed = raw.count
@@ -225,11 +227,15 @@ def _walk_members(stream: BinaryIO, visitor: Visitor, name: str, limits: Limits,
             if visitor.wants(path, mode, m.size):
                 stats.read_bytes += m.size
                 if stats.read_bytes > limits.max_read_bytes:
-                    raise ImageError(f"{name}: wanted files exceed {limits.max_read_bytes >> 20} MiB; refusing")
+                    raise ImageError(
+                        f"{name}: wanted files exceed {limits.max_read_bytes >> 20} MiB; refusing"
+                    )
                 f = tf.extractfile(m)
                 data = f.read() if f else b""
                 if len(data) != m.size:
-                    raise ImageError(f"{name}: layer is truncated inside {path}; re-pull or re-export the image")
+                    raise ImageError(
+                        f"{name}: layer is truncated inside {path}; re-pull or re-export the image"
+                    )
                 visitor.file(path, data)
         elif m.isdir():
             visitor.entry(Entry(path, "dir", stat.S_IFDIR | (m.mode & 0o7777)))

@@ -88,7 +88,11 @@ def to_cyclonedx(inv: Inventory, extra_components: list[dict[str, Any]] | None =
         subject["properties"] = props
     components: list[dict[str, Any]] = []
     if inv.os is not None:
-        osc: dict[str, Any] = {"bom-ref": f"os:{inv.os.id}@{inv.os.version_id}", "type": "operating-system", "name": inv.os.id}
+        osc: dict[str, Any] = {
+            "bom-ref": f"os:{inv.os.id}@{inv.os.version_id}",
+            "type": "operating-system",
+            "name": inv.os.id,
+        }
         if inv.os.version_id:
             osc["version"] = inv.os.version_id
         if inv.os.name:

@@ -50,6 +50,9 @@ def to_table(inv: Inventory, width: int = 140) -> str:
     for title, _, pk in groups:
         counts = Counter(p.type for p in pk)
         summary = ", ".join(f"{n} {t}" for t, n in counts.most_common()) or "no packages"
+        if not pk:
+            con.print(f"{title}\n  no packages introduced here")
+            continue
         table = Table(title=f"{title}\n{summary}", title_justify="left", show_lines=False, expand=False)
         table.add_column("type")
         table.add_column("name", overflow="fold")

@@ -57,7 +57,9 @@ def to_spdx(inv: Inventory) -> dict[str, Any]:
         alg, _, hexd = inv.image_digest.partition(":")
         root["checksums"] = [{"algorithm": alg.upper(), "checksumValue": hexd}]
     packages = [root]
-    relationships = [{"spdxElementId": "SPDXRef-DOCUMENT", "relationshipType": "DESCRIBES", "relatedSpdxElement": root_id}]
+    relationships = [
+        {"spdxElementId": "SPDXRef-DOCUMENT", "relationshipType": "DESCRIBES", "relatedSpdxElement": root_id}
+    ]
     extracted: dict[str, str] = {}
     if inv.os is not None:
         os_id = _spdx_id("OperatingSystem", f"{inv.os.id}-{inv.os.version_id}")
@@ -75,7 +77,9 @@ def to_spdx(inv: Inventory) -> dict[str, Any]:
                 "description": inv.os.name,
             }
         )
-        relationships.append({"spdxElementId": root_id, "relationshipType": "CONTAINS", "relatedSpdxElement": os_id})
+        relationships.append(
+            {"spdxElementId": root_id, "relationshipType": "CONTAINS", "relatedSpdxElement": os_id}
+        )
     seen: set[str] = set()
     for i, p in enumerate(inv.packages):
         pid = _spdx_id("Package", f"{p.type}-{p.name}-{p.version}-{p.path}-{p.layer}-{i}")
@@ -94,14 +98,20 @@ def to_spdx(inv: Inventory) -> dict[str, Any]:
             "copyrightText": "NOASSERTION",
             "sourceInfo": where,
             "primaryPackagePurpose": "LIBRARY",
-            "externalRefs": [{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl", "referenceLocator": p.purl}],
+            "externalRefs": [
+                {"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl", "referenceLocator": p.purl}
+            ],
         }
         if p.source_name and p.source_name != p.name:
             pkg["comment"] = f"source package {p.source_name} {p.source_version}".strip()
         packages.append(pkg)
-        relationships.append({"spdxElementId": root_id, "relationshipType": "CONTAINS", "relatedSpdxElement": pid})
+        relationships.append(
+            {"spdxElementId": root_id, "relationshipType": "CONTAINS", "relatedSpdxElement": pid}
+        )
         if p.dev:
-            relationships.append({"spdxElementId": pid, "relationshipType": "DEV_DEPENDENCY_OF", "relatedSpdxElement": root_id})
+            relationships.append(
+                {"spdxElementId": pid, "relationshipType": "DEV_DEPENDENCY_OF", "relatedSpdxElement": root_id}
+            )
     doc: dict[str, Any] = {
         "spdxVersion": "SPDX-2.3",
         "dataLicense": "CC0-1.0",
@@ -117,6 +127,7 @@ def to_spdx(inv: Inventory) -> dict[str, Any]:
     }
     if extracted:
         doc["hasExtractedLicensingInfos"] = [
-            {"licenseId": ref, "extractedText": text, "name": text[:200]} for ref, text in sorted(extracted.items())
+            {"licenseId": ref, "extractedText": text, "name": text[:200]}
+            for ref, text in sorted(extracted.items())
         ]
     return doc
