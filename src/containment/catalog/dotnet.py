@@ -85,6 +85,10 @@ class DotnetDepsCataloger(Cataloger):
                 name = name[len(_RUNTIMEPACK) :]
             if not sep or not name or not version:
                 continue
+            try:
+                package_url = purl("nuget", name, version)
+            except (ValueError, TypeError):
+                continue  # a name no registry would accept
             extra: dict[str, Any] = {"library_type": kind}
             if target is not None:
                 extra["runtime"] = _deploys(target.get(key))
@@ -99,7 +103,7 @@ class DotnetDepsCataloger(Cataloger):
                     name=name,
                     version=version,
                     type="nuget",
-                    purl=purl("nuget", name, version),
+                    purl=package_url,
                     path=path,
                     cataloger=self.name,
                     extra=extra,

@@ -125,7 +125,9 @@ class NodeInstalledCataloger(Cataloger):
     def wants(self, path: str, mode: int, size: int) -> bool:
         if path.endswith(_PJ):
             return _package_location(path) is not None
-        return path.endswith(_HIDDEN_LOCK) and (len(path) == len(_HIDDEN_LOCK) or path[-len(_HIDDEN_LOCK) - 1] == "/")
+        return path.endswith(_HIDDEN_LOCK) and (
+            len(path) == len(_HIDDEN_LOCK) or path[-len(_HIDDEN_LOCK) - 1] == "/"
+        )
 
     def parse(self, path: str, data: bytes, tree: FileTree) -> Iterable[Package]:
         if path.endswith(_HIDDEN_LOCK):
@@ -167,12 +169,16 @@ class NodeInstalledCataloger(Cataloger):
             value = doc.get(key)
             if isinstance(value, str) and value and len(value) < 1024:
                 extra[key[1:]] = _without_password(value)
+        try:
+            package_url = purl("npm", short, version, namespace=namespace)
+        except (ValueError, TypeError):
+            return []  # a name no registry would accept
         return [
             Package(
                 name=name,
                 version=version,
                 type="npm",
-                purl=purl("npm", short, version, namespace=namespace),
+                purl=package_url,
                 path=path,
                 cataloger=self.name,
                 licenses=licenses_from(doc),

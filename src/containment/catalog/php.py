@@ -67,8 +67,12 @@ class ComposerInstalledCataloger(Cataloger):
             if not name or not version:
                 continue
             vendor, sep, short = name.rpartition("/")
-            if sep and not short:
+            if sep and (not short.strip() or not vendor.strip()):
                 continue
+            try:
+                package_url = purl("composer", short, version, namespace=vendor or None)
+            except (ValueError, TypeError):
+                continue  # a name no registry would accept
             extra: dict[str, Any] = {"composer_format": fmt}
             kind = entry.get("type")
             if isinstance(kind, str) and kind:
@@ -81,7 +85,7 @@ class ComposerInstalledCataloger(Cataloger):
                     name=name,
                     version=version,
                     type="composer",
-                    purl=purl("composer", short, version, namespace=vendor or None),
+                    purl=package_url,
                     path=path,
                     cataloger=self.name,
                     licenses=_licenses(entry.get("license")),

@@ -27,6 +27,7 @@ from containment.model import CatalogError, Package
 _FIELDS = frozenset({"name", "version", "license", "license-expression", "classifier", "metadata-version"})
 _SIBLINGS = ("direct_url.json", "INSTALLER")
 _SIBLING_MAX = 64 * 1024
+_TAILS = ("METADATA", "PKG-INFO", ".egg-info", *_SIBLINGS)
 # A `License:` value longer than this, or spanning lines, is the license text, not its name.
 _LICENSE_NAME_MAX = 100
 _NO_LICENSE = frozenset({"", "unknown", "none", "n/a", "na", "other", "license", "see license"})
@@ -135,6 +136,8 @@ class PythonInstalledCataloger(Cataloger):
     version = 1
 
     def wants(self, path: str, mode: int, size: int) -> bool:
+        if not path.endswith(_TAILS):  # one C-level test rejects almost every path
+            return False
         if path.endswith("METADATA"):
             parent, _, base = path.rpartition("/")
             return base == "METADATA" and parent[-10:].lower() == ".dist-info"
@@ -172,12 +175,18 @@ class PythonInstalledCataloger(Cataloger):
             direct = _direct_url(tree.sibling(path, "direct_url.json"))
             if direct:
                 extra["direct_url"] = direct
+        try:
+            package_url = purl("pypi", name, version)
+        except (ValueError, TypeError):
+            raise CatalogError(
+                f"{path}: Name/Version unusable in a package URL: {name!r} {version!r}"
+            ) from None
         return [
             Package(
                 name=name,
                 version=version,
                 type="pypi",
-                purl=purl("pypi", name, version),
+                purl=package_url,
                 path=path,
                 cataloger=self.name,
                 licenses=licenses_from(fields),

@@ -190,6 +190,7 @@ def iter_sqlite(data: bytes) -> Iterator[bytes]:
             return 1 if steps[0] > _SQLITE_MAX_STEPS else 0
 
         con.set_progress_handler(progress, 1000)
+        con.text_factory = bytes  # names in a corrupt schema need not be UTF-8
         try:
             con.deserialize(image)
             del image
@@ -198,7 +199,7 @@ def iter_sqlite(data: bytes) -> Iterator[bytes]:
             row = con.execute(
                 "SELECT type FROM sqlite_master WHERE lower(name) = 'packages' AND type = 'table'"
             ).fetchone()
-        except sqlite3.Error as e:
+        except (sqlite3.Error, ValueError, OverflowError) as e:
             raise RpmDBError(f"unreadable SQLite database: {e}") from None
         if row is None:
             raise RpmDBError("SQLite database has no Packages table")
@@ -207,14 +208,14 @@ def iter_sqlite(data: bytes) -> Iterator[bytes]:
             while True:
                 try:
                     rows = cur.fetchmany(256)
-                except sqlite3.Error:
-                    return
+                except (sqlite3.Error, ValueError, OverflowError):
+                    return  # the rest of a corrupt table: keep what was read
                 if not rows:
                     return
                 for (blob,) in rows:
                     if isinstance(blob, bytes):
                         yield blob
-        except sqlite3.Error as e:
+        except (sqlite3.Error, ValueError, OverflowError) as e:
             raise RpmDBError(f"unreadable Packages table: {e}") from None
     finally:
         con.close()

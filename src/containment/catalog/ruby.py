@@ -101,12 +101,18 @@ class GemspecCataloger(Cataloger):
             extra["default_gem"] = True
         if path.startswith(_DISTRO_PREFIXES):
             extra["distro_packaged"] = True
+        try:
+            package_url = purl("gem", name, version)
+        except (ValueError, TypeError):
+            raise CatalogError(
+                f"{path}: name/version unusable in a package URL: {name!r} {version!r}"
+            ) from None
         return [
             Package(
                 name=name,
                 version=version,
                 type="gem",
-                purl=purl("gem", name, version),
+                purl=package_url,
                 path=path,
                 cataloger=self.name,
                 licenses=tuple(dict.fromkeys(spec.get("licenses", ()))),
