@@ -409,9 +409,6 @@ def open_target(
     ref: str, platform: str | None = None, plain_http: bool = False, tls_verify: bool = True
 ) -> Image | str:
     """An Image for an image reference, or the root path (str) for `dir:` targets."""
-    from containment.image.docker_archive import DockerArchive
-    from containment.image.oci import OCILayout
-    from containment.image.registry import RegistryImage
     from containment.image.source import Platform
 
     plat = Platform.parse(platform)
@@ -423,6 +420,8 @@ def open_target(
         head, sep, tail = rest.rpartition(":")
         if sep and head and "/" not in tail:
             path, tag = head, tail
+        from containment.image.oci import OCILayout
+
         return OCILayout(path, tag, plat, ref)
     if ref.startswith("docker-archive:"):
         rest = ref[len("docker-archive:") :]
@@ -432,7 +431,11 @@ def open_target(
 
         if sep and head and not os.path.exists(rest) and os.path.exists(head):
             path, tag = head, tail
+        from containment.image.docker_archive import DockerArchive
+
         return DockerArchive(path, tag, ref)
+    from containment.image.registry import RegistryImage
+
     if ref.startswith(("docker://", "registry:")):
         return RegistryImage(
             ref.split(":", 1)[1].lstrip("/") if ref.startswith("registry:") else ref,
