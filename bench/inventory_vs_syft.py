@@ -104,7 +104,9 @@ def main() -> int:
     recall = tot_common / tot_syft if tot_syft else 1.0
     precision = tot_common / tot_ours if tot_ours else 1.0
     print(f"\noverall: syft {tot_syft}, containment {tot_ours}, common {tot_common}")
-    print(f"recall {recall:.4f}  precision {precision:.4f}  (against syft; unexplained differences: {unexplained})")
+    print(
+        f"recall {recall:.4f}  precision {precision:.4f}  (against syft; unexplained differences: {unexplained})"
+    )
     return 0
 
 

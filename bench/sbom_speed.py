@@ -50,14 +50,20 @@ def main() -> int:
             shutil.rmtree(d, ignore_errors=True)
         syft_t, syft_m = [], []
         for _ in range(args.syft_runs or args.runs):
-            t, m, _ = measure_rss([*syft_cmd(), "-q", f"oci-dir:{oci_dir}", "-o", "cyclonedx-json"], syft_env())
+            t, m, _ = measure_rss(
+                [*syft_cmd(), "-q", f"oci-dir:{oci_dir}", "-o", "cyclonedx-json"], syft_env()
+            )
             syft_t.append(t)
             syft_m.append(m)
         r = {
             "image": im["name"],
             "mb": im.get("size_uncompressed_layers_bytes", 0) / 1e6,
-            "cold": median(cold_t), "warm": median(warm_t), "syft": median(syft_t),
-            "cold_rss": max(cold_m) / 1024, "warm_rss": max(warm_m) / 1024, "syft_rss": median(syft_m) / 1024,
+            "cold": median(cold_t),
+            "warm": median(warm_t),
+            "syft": median(syft_t),
+            "cold_rss": max(cold_m) / 1024,
+            "warm_rss": max(warm_m) / 1024,
+            "syft_rss": median(syft_m) / 1024,
         }
         rows.append(r)
         print(
@@ -71,8 +77,10 @@ def main() -> int:
         tc = sum(r["cold"] for r in rows)
         tw = sum(r["warm"] for r in rows)
         ts = sum(r["syft"] for r in rows)
-        print(f"\ntotal over {len(rows)} images: cold {tc:.2f}s warm {tw:.2f}s syft {ts:.2f}s  "
-              f"ratios cold {tc / ts:.3f} warm {tw / ts:.3f}  (goals <= 0.5, <= 0.05, memory <= 0.5)")
+        print(
+            f"\ntotal over {len(rows)} images: cold {tc:.2f}s warm {tw:.2f}s syft {ts:.2f}s  "
+            f"ratios cold {tc / ts:.3f} warm {tw / ts:.3f}  (goals <= 0.5, <= 0.05, memory <= 0.5)"
+        )
     return 0
 
 

@@ -433,7 +433,7 @@ def gen_npm(r: random.Random) -> str:
 
     def n() -> str:
         x = r.random()
-        if x < 0.9:
+        if x < 0.97:
             return _num(r) if r.random() < 0.97 else "0" + str(r.randint(0, 9))
         return str(r.choice([2**53 - 1, 2**53, 2**53 + 1, 2**52, 10**16]))
 

@@ -7,6 +7,7 @@ only on its bytes and on the catalogers' versions, so they are cached under the 
 from __future__ import annotations
 
 import hashlib
+import posixpath
 import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +17,7 @@ from typing import Any, BinaryIO
 from containment.cache import LayerCache
 from containment.catalog import osrelease
 from containment.catalog.base import Cataloger, FileTree, purl
-from containment.catalog.registry import all_catalogers
+from containment.catalog.registry import all_catalogers, declared_names
 from containment.cpu import cpu_quota
 from containment.image.source import Image, verify_layer
 from containment.image.walk import Entry, Limits, walk_dir, walk_tar
@@ -178,7 +179,9 @@ class Analyzer:
         limits: Limits | None = None,
         workers: int | None = None,
         progress: Progress | None = None,
+        prefer_installed: bool = True,
     ) -> None:
+        self.prefer_installed = prefer_installed
         self.catalogers = catalogers if catalogers is not None else all_catalogers()
         self.key = analyzer_key(self.catalogers)
         self.cache = cache if cache is not None else LayerCache(analyzer_key=self.key)
@@ -266,7 +269,7 @@ class Analyzer:
             target=image.ref,
             kind="image",
             os=os_info,
-            packages=tuple(finalize(packages, os_info)),
+            packages=tuple(finalize(packages, os_info, self.prefer_installed)),
             layers=tuple(image.layers),
             image_digest=image.manifest_digest,
             image_id=image.config_digest,
@@ -379,8 +382,43 @@ def resolve(path: str, links: dict[str, str]) -> str | None:
 # ---------------------------------------------------------------------- finishing touches
 
 
-def finalize(packages: list[Package], os_info: OSInfo | None) -> list[Package]:
+def prefer_installed(packages: list[Package]) -> list[Package]:
+    """In an image or rootfs, what is installed is the truth; declarations yield to it.
+
+    A lockfile or manifest package is dropped when the same package is installed anywhere, or
+    when the lockfile's own directory holds installed packages of that ecosystem (then what the
+    lock declares but the tree lacks was not installed: an uninstalled package, omitted dev
+    dependencies). Lockfiles with no installed tree beside them still count.
+    """
+    declared = declared_names()
+    installed = [p for p in packages if p.cataloger not in declared]
+    if len(installed) == len(packages):
+        return packages
+    have = {(p.type, p.purl.split("?", 1)[0]) for p in installed}
+    paths_by_type: dict[str, list[str]] = {}
+    for p in installed:
+        paths_by_type.setdefault(p.type, []).append(p.path)
+    covered: dict[tuple[str, str], bool] = {}
+    out = list(installed)
+    for p in packages:
+        if p.cataloger not in declared:
+            continue
+        if (p.type, p.purl.split("?", 1)[0]) in have:
+            continue
+        d = posixpath.dirname(p.path)
+        key = (p.type, d)
+        if key not in covered:
+            prefix = d + "/" if d else ""
+            covered[key] = any(q.startswith(prefix) for q in paths_by_type.get(p.type, ()))
+        if not covered[key]:
+            out.append(p)
+    return out
+
+
+def finalize(packages: list[Package], os_info: OSInfo | None, installed_first: bool = True) -> list[Package]:
     """OS purls get namespace and distro; duplicates (same purl at the same path) collapse."""
+    if installed_first:
+        packages = prefer_installed(packages)
     out: dict[tuple[str, str], Package] = {}
     for p in packages:
         if p.type in OS_TYPES and os_info is not None:

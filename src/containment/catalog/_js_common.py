@@ -18,7 +18,7 @@ import posixpath
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import Any, TypeGuard
 
 from containment.catalog.base import FileTree, purl
 from containment.model import Package
@@ -40,7 +40,7 @@ def under_node_modules(path: str) -> bool:
     return path.startswith("node_modules/") or "/node_modules/" in path
 
 
-def is_npm_name(name: Any) -> bool:
+def is_npm_name(name: Any) -> TypeGuard[str]:
     """A plausible npm package name: `name` or `@scope/name`, no spaces, at most 214 chars."""
     if not isinstance(name, str) or not name or len(name) > 214:
         return False
@@ -52,13 +52,13 @@ def is_npm_name(name: Any) -> bool:
     return "/" not in name and "@" not in name and name not in (".", "..")
 
 
-def is_registry_version(version: Any) -> bool:
+def is_registry_version(version: Any) -> TypeGuard[str]:
     """A concrete registry version (semver: `1.2.3`, `1.0.0-rc.1+b2`), not a URL, path or range."""
     if not isinstance(version, str) or not version or len(version) > 256:
         return False
     if not version[0].isdigit():
         return False
-    return not any(c in version for c in ':/ \t\n\r"\'^~<>=*|()[]{}')
+    return not any(c in version for c in ":/ \t\n\r\"'^~<>=*|()[]{}")
 
 
 def split_name_version(ident: str) -> tuple[str, str]:
@@ -293,7 +293,7 @@ def project_roots(lock_path: str, tree: FileTree) -> list[Manifest] | None:
         prefix = base + "/" if base else ""
         for p in _candidate_manifests(tree, prefix):
             rel = p[len(prefix) : -len("/package.json")]
-            if any(_glob_match(rel, g) for g in globs):
+            if rel and any(_glob_match(rel, g) for g in globs):
                 m = _manifest(p, load_json_or_none(tree.get(p)))
                 if m is not None:
                     out.append(m)

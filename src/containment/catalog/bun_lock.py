@@ -117,7 +117,9 @@ def parse_bun_lock(path: str, data: bytes, cataloger: str) -> list[Package]:
         k: v for k, v in doc.get("packages", {}).items() if isinstance(k, str) and isinstance(v, list) and v
     }
     workspaces = doc.get("workspaces")
-    workspaces = {k: v for k, v in workspaces.items() if isinstance(v, dict)} if isinstance(workspaces, dict) else {}
+    workspaces = (
+        {k: v for k, v in workspaces.items() if isinstance(v, dict)} if isinstance(workspaces, dict) else {}
+    )
 
     coll = Collector(path, cataloger)
     ids: dict[str, tuple[str, str]] = {}

@@ -77,7 +77,9 @@ class CargoLockCataloger(Cataloger):
     def wants(self, path: str, mode: int, size: int) -> bool:
         if path.endswith("Cargo.lock"):
             return basename(path) == "Cargo.lock"
-        return path.endswith("Cargo.toml") and basename(path) == "Cargo.toml" and "/.cargo/registry/" not in path
+        return (
+            path.endswith("Cargo.toml") and basename(path) == "Cargo.toml" and "/.cargo/registry/" not in path
+        )
 
     def parse(self, path: str, data: bytes, tree: FileTree) -> Iterable[Package]:
         if basename(path) != "Cargo.lock":

@@ -58,7 +58,9 @@ class ComposerLockCataloger(Cataloger):
                 source = as_dict(entry.get("source"))
                 dist = as_dict(entry.get("dist"))
                 extra = {
-                    "normalized_version": version[1:] if version[:1] in "vV" and version[1:2].isdigit() else "",
+                    "normalized_version": version[1:]
+                    if version[:1] in "vV" and version[1:2].isdigit()
+                    else "",
                     "version_normalized": as_str(entry.get("version_normalized")),
                     "package_type": as_str(entry.get("type")),
                     "source_url": as_str(source.get("url")),

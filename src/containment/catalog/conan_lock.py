@@ -64,16 +64,16 @@ class ConanLockCataloger(Cataloger):
             entries = self._v1(graph["nodes"])
         elif any(isinstance(doc.get(k), list) for k in ("requires", "build_requires", "python_requires")):
             entries = []
-            for key, dev in (
+            for section, dev in (
                 ("requires", False),
                 ("build_requires", True),
                 ("python_requires", True),
                 ("config_requires", True),
             ):
-                refs = doc.get(key)
+                refs = doc.get(section)
                 for r in refs if isinstance(refs, list) else ():
                     if isinstance(r, str):
-                        entries.append((r, dev, key))
+                        entries.append((r, dev, section))
         else:
             raise CatalogError(f"{path}: not a Conan lockfile (no graph_lock.nodes nor requires)")
         out: list[Package] = []

@@ -31,7 +31,9 @@ STATUS_D = "var/lib/dpkg/status.d/"
 DOC_PREFIX = "usr/share/doc/"
 
 # dpkg states in which the package's files are on disk.
-_PRESENT_STATES = frozenset({"installed", "unpacked", "half-configured", "triggers-awaited", "triggers-pending"})
+_PRESENT_STATES = frozenset(
+    {"installed", "unpacked", "half-configured", "triggers-awaited", "triggers-pending"}
+)
 _WANTED_FIELDS = frozenset(
     {"package", "version", "architecture", "source", "status", "maintainer", "installed-size"}
 )
@@ -139,7 +141,9 @@ class DpkgCataloger(Cataloger):
             return True
         if path.startswith(STATUS_D):
             rest = path[len(STATUS_D) :]
-            return bool(rest) and "/" not in rest and not rest.endswith(".md5sums") and not rest.startswith(".")
+            return (
+                bool(rest) and "/" not in rest and not rest.endswith(".md5sums") and not rest.startswith(".")
+            )
         if path.startswith(DOC_PREFIX) and path.endswith("/copyright"):
             return path.count("/") == 4
         return False

@@ -38,7 +38,18 @@ _GROUP_OPT_RE = re.compile(
     r"""(?:\bgroups?\s*:|:groups?\s*=>)\s*(%[iwIW]\[[^\]]*\]|%[iwIW]\([^)]*\)|\[[^\]]*\]|:\w+|["'][^"']*["'])"""
 )
 _MAX_DEPTH = 64
-_DEV_GROUPS = {"development", "develop", "dev", "test", "tests", "testing", "ci", "lint", "linting", "rubocop"}
+_DEV_GROUPS = {
+    "development",
+    "develop",
+    "dev",
+    "test",
+    "tests",
+    "testing",
+    "ci",
+    "lint",
+    "linting",
+    "rubocop",
+}
 
 
 def _is_dev_group(group: str) -> bool:
@@ -80,7 +91,9 @@ def gemfile_groups(text: str) -> dict[str, set[str]]:
             continue
         m = _GROUP_BLOCK_RE.match(line)
         if m:
-            names = [s for s in _symbols(m[1].split("optional:")[0]) if s not in ("optional", "true", "false")]
+            names = [
+                s for s in _symbols(m[1].split("optional:")[0]) if s not in ("optional", "true", "false")
+            ]
             if len(stack) < _MAX_DEPTH:
                 stack.append(names)
             continue

@@ -116,7 +116,10 @@ def _find_header(exe: _exe.Exe | None, data: bytes) -> int:
                 if (addr + (i - start)) % _ALIGN == 0:
                     return i
                 i += 1
-    # Fallback (no usable tables, or the header is elsewhere): any 16-aligned header in the file.
+        # Go's own reader stops here: a magic elsewhere in the file belongs to embedded data
+        # (an installer carrying a Go binary), not to this executable.
+        return -1
+    # No usable tables (damaged or unusual headers): any 16-aligned header in the file.
     i = 0
     while True:
         i = data.find(MAGIC, i)
@@ -315,6 +318,12 @@ class GoBinaryCataloger(Cataloger):
             return []
         go_version, modinfo = info
         main_path, main, deps, settings = parse_modinfo(modinfo)
+        from_path = False
+        if main is None and main_path and "/" in main_path and not _is_local_path(main_path):
+            # No `mod` line: built outside module mode (GOPATH, distro packaging). The main
+            # package path is the only identity there is; like syft, report it, version unknown.
+            main = _Mod(main_path, "(devel)", "")
+            from_path = True
         main_module = main.path if main is not None else ""
         out: list[Package] = []
         seen: set[tuple[str, str]] = set()
@@ -326,8 +335,16 @@ class GoBinaryCataloger(Cataloger):
                     extra["path"] = main_path
                 if settings:
                     extra["build_settings"] = settings
-                    if "vcs.revision" in settings:
-                        extra["vcs_revision"] = settings["vcs.revision"]
+                    rev, when = settings.get("vcs.revision", ""), settings.get("vcs.time", "")
+                    if rev:
+                        extra["vcs_revision"] = rev
+                    if p.version == "(devel)" and rev and len(when) >= 19:
+                        # the pseudo-version Go would give this commit (syft reports it as the version)
+                        stamp = when[:19].replace("-", "").replace(":", "").replace("T", "")
+                        if stamp.isdigit() and len(stamp) == 14:
+                            extra["pseudo_version"] = f"v0.0.0-{stamp}-{rev[:12]}"
+                if from_path:
+                    extra["main_from_path"] = True
                 out.append(replace(p, extra=extra))
                 seen.add((p.name, p.version))
         for d in deps:

@@ -155,7 +155,10 @@ def _directive(mod: GoMod, verb: str, args: list[str], comment: str) -> None:
         k = args.index("=>")
         old, new = args[:k], args[k + 1 :]
         if 1 <= len(old) <= 2 and 1 <= len(new) <= 2:
-            mod.replaces[(old[0], old[1] if len(old) == 2 else "")] = (new[0], new[1] if len(new) == 2 else "")
+            mod.replaces[(old[0], old[1] if len(old) == 2 else "")] = (
+                new[0],
+                new[1] if len(new) == 2 else "",
+            )
 
 
 def _go_before_117(go: str) -> bool:
@@ -206,7 +209,11 @@ class GoModCataloger(Cataloger):
         if basename(path) == "go.sum":
             if tree.sibling(path, "go.mod") is not None:
                 return []  # read together with its go.mod
-            return [p for m, v in sorted(parse_gosum(text).items()) if (p := self._pkg(m, v, path, {})) is not None]
+            return [
+                p
+                for m, v in sorted(parse_gosum(text).items())
+                if (p := self._pkg(m, v, path, {})) is not None
+            ]
         if "\x00" in text:
             raise CatalogError(f"{path}: not a go.mod file (binary content)")
         mod = parse_gomod(text)

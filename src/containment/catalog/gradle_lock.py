@@ -1,5 +1,7 @@
 """Gradle dependency lock files.
 
+Packages are Maven artifacts: name = artifactId, purl namespace and extra["group_id"] = group.
+
 - Gradle >= 6: one `gradle.lockfile` per project (also `buildscript-gradle.lockfile` and any
   `*gradle.lockfile`), lines `group:artifact:version=conf1,conf2`, `empty=conf,...` for
   configurations that resolved nothing, `#` comments.
@@ -79,11 +81,11 @@ class GradleLockCataloger(Cataloger):
         return out
 
     def _package(self, path: str, group: str, artifact: str, version: str, confs: list[str]) -> Package:
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = {"group_id": group}
         if confs:
             extra["configurations"] = confs
         return Package(
-            name=f"{group}:{artifact}",
+            name=artifact,
             version=version,
             type="maven",
             purl=purl("maven", artifact, version, namespace=group),

@@ -213,7 +213,10 @@ def _group_from(value: str, name: str) -> str:
     v = value.split(";", 1)[0].strip()
     if not v or " " in v or "." not in v or v.split(".", 1)[0].lower() not in _TLDS:
         return ""
-    for suffix in (name, name.replace("-", "."), name.replace("-", "_")):
+    # `<group>.<artifactId>` (com.fasterxml.jackson.core.jackson-databind), or the artifact's
+    # last word as the last component (org.apache.commons.lang3 for commons-lang3)
+    tail = name.rsplit("-", 1)[-1]
+    for suffix in (name, tail):
         if suffix and v.endswith("." + suffix) and v.count(".") >= 2:
             return v[: -len(suffix) - 1]
     return v
@@ -275,7 +278,7 @@ def _zip_entry_count(data: bytes) -> int | None:
 
 @dataclass
 class _Budget:
-    remaining: int = TOTAL_BUDGET
+    remaining: int
     skipped: list[str] = field(default_factory=list)
 
 
@@ -331,7 +334,7 @@ class JavaArchiveCataloger(Cataloger):
     def parse(self, path: str, data: bytes, tree: FileTree) -> Iterable[Package]:
         out: list[Package] = []
         seen: set[tuple[str, str, str]] = set()
-        budget = _Budget()
+        budget = _Budget(TOTAL_BUDGET)
         ok = self._scan(path, path, data, 0, budget, out, seen)
         if not ok:
             raise CatalogError(f"{path}: not a readable zip archive")
@@ -471,9 +474,12 @@ class JavaArchiveCataloger(Cataloger):
                 name = _get(m, key)
             version = man_version or fn_version
             for key in ("Specification-Version", "Bundle-Version", "Plugin-Version"):
-                if version:
+                v = _get(m, key)
+                if not version:
+                    version = v
+                elif version == fn_version and v and version.endswith("-" + v):
+                    version = v  # distro file names: log4j-1.2-1.2.17.jar with Bundle-Version 1.2.17
                     break
-                version = _get(m, key)
             if name and version:
                 self._emit(
                     path, vpath, _manifest_group(m, name), name, version, "manifest", licenses, out, seen, {}

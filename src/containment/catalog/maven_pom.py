@@ -9,8 +9,10 @@ present in the same tree allow:
   `usr/share/maven-repo/`). A candidate parent must carry the artifactId (and the groupId and
   version, when both are literal) the child names. groupId, version, properties,
   `<dependencyManagement>`, `<dependencies>` and `<licenses>` are inherited.
-- interpolation: `${prop}` from `<properties>` (the child's win), `${project.*}` / `${pom.*}`
-  / `${project.parent.*}`, nested references; cycles and blow-ups are cut (a reference that
+- interpolation: `${prop}` from `<properties>` (the child's win), `-Dkey=value` of the
+  nearest `.mvn/maven.config` at or above the pom (CI-friendly `${revision}` versions; these
+  beat model properties, as user properties do in Maven), `${project.*}` / `${pom.*}` /
+  `${project.parent.*}`, nested references; cycles and blow-ups are cut (a reference that
   cannot be resolved stays unresolved).
 - `<dependencyManagement>` fills missing versions and scopes, including BOMs imported with
   `<scope>import</scope>` when the BOM's pom is in the local repository of the tree.
@@ -19,6 +21,9 @@ present in the same tree allow:
   management pins transitive versions, exclusions apply, optional and test/provided
   dependencies of dependencies are not transitive, scope is mediated (a test dependency's
   dependencies are test).
+
+Package.name is the artifactId (as the java-archive cataloger and syft name Maven packages);
+the groupId is the purl namespace and extra["group_id"].
 
 Output, one list per `pom.xml`: the project itself (extra root=True), its declared
 dependencies (direct=True) and what the local repository resolved (direct=False).
@@ -37,6 +42,9 @@ from __future__ import annotations
 
 import posixpath
 import re
+import shlex
+import threading
+import weakref
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -194,9 +202,10 @@ def _parse_pom(path: str, data: bytes) -> _Pom:
 class _Interp:
     """`${...}` expansion over one effective model's properties, memoised and bounded."""
 
-    def __init__(self, eff: _Effective) -> None:
+    def __init__(self, eff: _Effective, user_props: dict[str, str] | None = None) -> None:
         pom = eff.pom
         p: dict[str, str] = dict(eff.props)
+        p.update(user_props or {})  # -Dkey=value of .mvn/maven.config beat model properties
         builtins = {
             "groupId": eff.group,
             "artifactId": pom.artifact,
@@ -270,6 +279,8 @@ class _Resolver:
         self._effs: dict[str, _Effective | None] = {}
         self._mgmt: dict[str, list[_Dep]] = {}
         self._repo_roots: list[str] | None = None
+        self._repo_deps: dict[str, list[_Dep]] = {}
+        self._licenses: dict[str, tuple[str, ...]] = {}
 
     # -- files ---------------------------------------------------------------------------------
     def pom(self, path: str, data: bytes | None = None) -> _Pom | None:
@@ -308,6 +319,36 @@ class _Resolver:
                 return root + rel
         return None
 
+    def repo_deps(self, path: str) -> list[_Dep]:
+        """The transitive-capable dependencies (compile/runtime, not optional) a repository pom
+        declares, interpolated and completed by its own dependency management (scope set)."""
+        cached = self._repo_deps.get(path)
+        if cached is not None:
+            return cached
+        out: list[_Dep] = []
+        eff = self.effective(path)
+        if eff is not None:
+            interp = _Interp(eff)
+            index = _mgmt_index(self.management(eff, interp))
+            for raw in eff.deps:
+                t = _apply_mgmt(_interp_dep(raw, interp), index)
+                scope = t.scope or "compile"
+                if t.optional == "true" or scope not in ("compile", "runtime"):
+                    continue
+                if _resolved(t.group) and _resolved(t.artifact):
+                    t.scope = scope
+                    out.append(t)
+        self._repo_deps[path] = out
+        return out
+
+    def licenses(self, path: str) -> tuple[str, ...]:
+        cached = self._licenses.get(path)
+        if cached is None:
+            eff = self.effective(path)
+            cached = () if eff is None else tuple(_Interp(eff)(x) for x in eff.licenses)
+            self._licenses[path] = cached
+        return cached
+
     # -- inheritance ---------------------------------------------------------------------------
     def _parent_path(self, child: _Pom, seen: frozenset[str]) -> str | None:
         assert child.parent is not None
@@ -335,9 +376,9 @@ class _Resolver:
             if _resolved(v) and _resolved(cv) and v != cv:
                 continue
             return p
-        p = self.repo_pom_path(g, a, v)
-        if p is not None and p not in seen:
-            return p
+        rp = self.repo_pom_path(g, a, v)
+        if rp is not None and rp not in seen:
+            return rp
         return None
 
     def effective(self, path: str, seen: frozenset[str] = frozenset()) -> _Effective | None:
@@ -382,11 +423,17 @@ class _Resolver:
         return eff
 
     # -- dependency management -----------------------------------------------------------------
-    def management(self, eff: _Effective, interp: _Interp, depth: int = 0) -> list[_Dep]:
-        """Interpolated managed dependencies, imports (BOMs) expanded after the pom's own."""
+    def management(
+        self, eff: _Effective, interp: _Interp, depth: int = 0, stack: frozenset[str] = frozenset()
+    ) -> list[_Dep]:
+        """Interpolated managed dependencies, imports (BOMs) expanded after the pom's own.
+
+        Memoised per pom; a BOM already being expanded (an import cycle) is not expanded again.
+        """
         cached = self._mgmt.get(eff.pom.path)
-        if cached is not None and depth == 0:
+        if cached is not None:
             return cached
+        stack = stack | {eff.pom.path}
         own: list[_Dep] = []
         imports: list[_Dep] = []
         for d in eff.managed:
@@ -400,19 +447,32 @@ class _Resolver:
         if depth < _MAX_IMPORT_DEPTH:
             for imp in imports:
                 p = self.repo_pom_path(imp.group, imp.artifact, imp.version)
-                if p is None or p == eff.pom.path:
+                if p is None or p in stack:
                     continue
                 bom = self.effective(p)
                 if bom is None:
                     continue
-                for d in self.management(bom, _Interp(bom), depth + 1):
+                for d in self.management(bom, _Interp(bom), depth + 1, stack):
                     k = _mgmt_key(d)
                     if k not in keys:
                         keys.add(k)
                         out.append(d)
-        if depth == 0:
-            self._mgmt[eff.pom.path] = out
+        self._mgmt[eff.pom.path] = out
         return out
+
+
+# One resolver per tree (a layer's or directory's wanted files), shared by the parse calls of
+# that tree so that local-repository poms are parsed once; it goes away with the tree.
+_RESOLVERS: weakref.WeakKeyDictionary[FileTree, _Resolver] = weakref.WeakKeyDictionary()
+_RESOLVERS_LOCK = threading.Lock()
+
+
+def _resolver_for(tree: FileTree) -> _Resolver:
+    with _RESOLVERS_LOCK:
+        res = _RESOLVERS.get(tree)
+        if res is None:
+            res = _RESOLVERS[tree] = _Resolver(tree)
+        return res
 
 
 def _interp_dep(d: _Dep, interp: _Interp) -> _Dep:
@@ -471,6 +531,45 @@ _MEDIATE = {
 }
 
 
+def _maven_config(pom_path: str, tree: FileTree) -> dict[str, str]:
+    """`-Dkey=value` user properties of the nearest `.mvn/maven.config` at or above the pom
+    (Maven looks upward for the `.mvn` directory of the multi-module project)."""
+    d = posixpath.dirname(pom_path)
+    for _ in range(64):
+        data = tree.get(posixpath.join(d, ".mvn/maven.config") if d else ".mvn/maven.config")
+        if data is not None:
+            return _parse_maven_config(data)
+        if not d:
+            break
+        d = posixpath.dirname(d)
+    return {}
+
+
+def _parse_maven_config(data: bytes) -> dict[str, str]:
+    try:
+        args = shlex.split(data[:65536].decode("utf-8", "replace"), comments=False)
+    except ValueError:
+        args = data[:65536].decode("utf-8", "replace").split()
+    props: dict[str, str] = {}
+    i = 0
+    while i < len(args):
+        a = args[i]
+        val = None
+        if a in ("-D", "--define") and i + 1 < len(args):
+            val = args[i + 1]
+            i += 1
+        elif a.startswith("-D"):
+            val = a[2:]
+        elif a.startswith("--define="):
+            val = a[len("--define=") :]
+        if val:
+            k, sep, v = val.partition("=")
+            if k:
+                props[k] = v if sep else "true"
+        i += 1
+    return props
+
+
 class MavenPomCataloger(Cataloger):
     name = "maven-pom"
     version = 1
@@ -479,19 +578,21 @@ class MavenPomCataloger(Cataloger):
     def wants(self, path: str, mode: int, size: int) -> bool:
         if path.endswith("pom.xml"):
             return path == "pom.xml" or path.endswith("/pom.xml")
+        if path.endswith(".mvn/maven.config"):
+            return path == ".mvn/maven.config" or path.endswith("/.mvn/maven.config")
         if path.endswith(".pom"):
             return ".m2/repository/" in path or "usr/share/maven-repo/" in path
         return False
 
     def parse(self, path: str, data: bytes, tree: FileTree) -> list[Package]:
         if not (path == "pom.xml" or path.endswith("/pom.xml")):
-            return []  # local-repository poms are only read to resolve others
+            return []  # local-repository poms and maven.config are only read to resolve others
         pom = _parse_pom(path, data)  # raises CatalogError when unreadable
-        res = _Resolver(tree)
-        res._poms[path] = pom
+        res = _resolver_for(tree)
+        res._poms.setdefault(path, pom)
         eff = res.effective(path)
         assert eff is not None
-        interp = _Interp(eff)
+        interp = _Interp(eff, _maven_config(path, tree))
         out: list[Package] = []
 
         group, artifact, version = interp(eff.group), interp(pom.artifact), interp(eff.version)
@@ -541,18 +642,8 @@ class MavenPomCataloger(Cataloger):
             p = res.repo_pom_path(d.group, d.artifact, d.version)
             if p is None:
                 continue
-            dep_eff = res.effective(p)
-            if dep_eff is None:
-                continue
-            dep_interp = _Interp(dep_eff)
-            dep_index = _mgmt_index(res.management(dep_eff, dep_interp))
-            for raw in dep_eff.deps:
-                t = _apply_mgmt(_interp_dep(raw, dep_interp), dep_index)
-                tscope = t.scope or "compile"
-                if t.optional == "true" or tscope not in ("compile", "runtime"):
-                    continue
-                if not (_resolved(t.group) and _resolved(t.artifact)):
-                    continue
+            for t in res.repo_deps(p):
+                tscope = t.scope
                 if _excluded(t.group, t.artifact, exclusions):
                     continue
                 key = _mgmt_key(t)
@@ -584,10 +675,7 @@ class MavenPomCataloger(Cataloger):
         if version:
             p = res.repo_pom_path(d.group, d.artifact, version)
             if p is not None:
-                eff = res.effective(p)
-                if eff is not None:
-                    ip = _Interp(eff)
-                    licenses = tuple(ip(x) for x in eff.licenses)
+                licenses = res.licenses(p)
         return self._package(
             path, d.group, d.artifact, version, d.type, d.classifier, licenses, scope == "test", extra
         )
@@ -604,11 +692,12 @@ class MavenPomCataloger(Cataloger):
         dev: bool,
         extra: dict[str, Any],
     ) -> Package:
+        extra = {"group_id": group, **extra}
         q = {"classifier": classifier}
         if type_ and type_ != "jar":
             q["type"] = type_
         return Package(
-            name=f"{group}:{artifact}",
+            name=artifact,
             version=version,
             type="maven",
             purl=purl("maven", artifact, version, namespace=group, qualifiers=q),

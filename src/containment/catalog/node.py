@@ -76,7 +76,7 @@ def _without_password(url: str) -> str:
     return url
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=4)
 def _dev_keys(lock: bytes) -> frozenset[str]:
     """Keys (`node_modules/a/node_modules/b`) the hidden lockfile marks dev-only.
 
@@ -91,6 +91,18 @@ def _dev_keys(lock: bytes) -> frozenset[str]:
     if not isinstance(packages, dict):
         return frozenset()
     return frozenset(k for k, v in packages.items() if isinstance(v, dict) and v.get("dev") is True)
+
+
+def _is_dev(path: str, first_nm: int, tree: FileTree) -> bool:
+    """Whether the hidden lockfile of the outermost project that has one marks this package dev."""
+    i = first_nm
+    while i >= 0:
+        if i == 0 or path[i - 1] == "/":
+            lock = tree.get(path[:i] + _HIDDEN_LOCK)
+            if lock is not None:
+                return path[i : -len(_PJ)] in _dev_keys(lock)
+        i = path.find(_NM, i + len(_NM))
+    return False
 
 
 def _license_values(value: Any, out: list[str], depth: int = 0) -> None:
@@ -155,14 +167,12 @@ class NodeInstalledCataloger(Cataloger):
         kind, first_nm = location
         extra: dict[str, Any] = {}
         dev = False
-        if kind == "distro":
+        if kind == "distro" or path.startswith(_DISTRO_DIRS):  # also modules nested in a distro one
             extra["distro_packaged"] = True
         else:
             if path.startswith(_GLOBAL_DIRS):
                 extra["global"] = True
-            lock = tree.get(path[:first_nm] + _HIDDEN_LOCK)
-            if lock is not None:
-                dev = path[first_nm : -len(_PJ)] in _dev_keys(lock)
+            dev = _is_dev(path, first_nm, tree)
         if doc.get("private") is True:
             extra["private"] = True
         for key in ("_resolved", "_integrity"):  # written by npm < 7 into installed package.json

@@ -204,7 +204,11 @@ def _parse_v9(doc: dict[str, Any], coll: Collector) -> None:
     for imp in importers.values():
         if not isinstance(imp, dict):
             continue
-        for section, roots in (("dependencies", prod), ("optionalDependencies", prod), ("devDependencies", dev)):
+        for section, roots in (
+            ("dependencies", prod),
+            ("optionalDependencies", prod),
+            ("devDependencies", dev),
+        ):
             for name, ref in _importer_refs(imp.get(section)):
                 t = _dep_target(name, ref)
                 if t is not None:

@@ -9,7 +9,8 @@ Where installers leave metadata (core metadata, email-header format):
 Only the header block is read (up to the first blank line); the long description that
 Metadata-Version >= 2.1 puts in the body is never touched. Beside a METADATA file the
 cataloger also claims `direct_url.json` (PEP 610) and `INSTALLER` (PEP 376), both tiny, to
-record how the distribution was installed.
+record how the distribution was installed. Debian/Ubuntu reserve `usr/lib/python3*/dist-packages`
+for dpkg (pip installs under `usr/local`); packages found there get `extra["distro_packaged"]`.
 """
 
 from __future__ import annotations
@@ -163,6 +164,8 @@ class PythonInstalledCataloger(Cataloger):
             raise CatalogError(f"{path}: not Python package metadata (no Name/Version header)")
         layout, site = _layout(path)
         extra: dict[str, Any] = {"site_packages": site, "format": layout}
+        if site.startswith("usr/lib/python") and site.endswith("/dist-packages"):
+            extra["distro_packaged"] = True  # Debian/Ubuntu: only dpkg installs here (pip uses usr/local)
         metadata_version = _first(fields, "metadata-version")
         if metadata_version:
             extra["metadata_version"] = metadata_version

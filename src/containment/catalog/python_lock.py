@@ -263,8 +263,9 @@ def _poetry_groups(pyproject: dict[str, Any]) -> tuple[set[str], set[str]]:
     for items in as_dict(project.get("optional-dependencies")).values():
         main.update(_pep508_names(items))
     dev = {normalize(k) for k in as_dict(tool.get("dev-dependencies"))}
-    for group in as_dict(tool.get("group")).values():
-        dev.update(normalize(k) for k in as_dict(as_dict(group).get("dependencies")))
+    for gname, group in as_dict(tool.get("group")).items():
+        names = {normalize(k) for k in as_dict(as_dict(group).get("dependencies")) if k.lower() != "python"}
+        (main if gname == "main" else dev).update(names)
     for items in as_dict(pyproject.get("dependency-groups")).values():
         dev.update(_pep508_names(items))
     return main, dev

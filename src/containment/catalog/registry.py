@@ -1,4 +1,9 @@
-"""Every cataloger the walk feeds, in one list."""
+"""Every cataloger the walk feeds, in one list.
+
+Two kinds: INSTALLED catalogers read what a package manager put on disk (package databases,
+installed metadata, binaries, archives); DECLARED ones read lockfiles and manifests. In an
+image the installed tree is the truth: declarations yield to it (see analyze.prefer_installed).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,33 @@ import importlib
 
 from containment.catalog.base import Cataloger
 
-# One module per format; each exposes CATALOGERS.
-MODULES: tuple[str, ...] = ("dpkg", "apk", "python")
+INSTALLED_MODULES: tuple[str, ...] = (
+    "dpkg", "apk", "rpm",
+    "python", "node", "ruby", "php", "dotnet",
+)
+DECLARED_MODULES: tuple[str, ...] = (
+    "python_lock", "gomod", "cargo_lock", "gemfile_lock", "composer_lock",
+    "maven_pom", "gradle_lock", "sbt_lock", "nuget_lock", "mix_lock", "pubspec_lock",
+    "swift_resolved", "conan_lock", "podfile_lock",
+)
+MODULES = INSTALLED_MODULES + DECLARED_MODULES
+
+_cache: dict[str, list[Cataloger]] = {}
+
+
+def _load(modules: tuple[str, ...]) -> list[Cataloger]:
+    out: list[Cataloger] = []
+    for m in modules:
+        if m not in _cache:
+            _cache[m] = list(importlib.import_module(f"containment.catalog.{m}").CATALOGERS)
+        out.extend(_cache[m])
+    return out
 
 
 def all_catalogers() -> list[Cataloger]:
-    out: list[Cataloger] = []
-    for m in MODULES:
-        out.extend(importlib.import_module(f"containment.catalog.{m}").CATALOGERS)
-    return out
+    return _load(MODULES)
+
+
+def declared_names() -> frozenset[str]:
+    """Names of the catalogers that read declarations (lockfiles, manifests)."""
+    return frozenset(c.name for c in _load(DECLARED_MODULES))

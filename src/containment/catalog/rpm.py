@@ -92,7 +92,9 @@ class RpmDBCataloger(Cataloger):
         except (MemoryError, RecursionError) as e:  # pragma: no cover - defensive
             raise CatalogError(f"{path}: rpm database too large or malformed ({type(e).__name__})") from None
         if not out and unreadable:
-            raise CatalogError(f"{path}: {unreadable} records in the rpm database, none a readable rpm header")
+            raise CatalogError(
+                f"{path}: {unreadable} records in the rpm database, none a readable rpm header"
+            )
         return out
 
     def _package(self, path: str, hdr: rpmdb.RpmHeader) -> Package | None:

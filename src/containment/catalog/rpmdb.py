@@ -316,9 +316,8 @@ def iter_bdb(data: bytes) -> Iterator[bytes]:
             elif dtype == _H_OFFPAGE and koff - doff >= 12:
                 first = u32.unpack_from(data, base + doff + 4)[0]
                 tlen = u32.unpack_from(data, base + doff + 8)[0]
-                value = _overflow(data, pagesize, npages, first, tlen, u16, u32)
-                if value is None:
-                    value = b""  # a broken chain: reported as an unreadable record
+                # a broken chain gives b"": reported as an unreadable record
+                value = _overflow(data, pagesize, npages, first, tlen, u16, u32) or b""
             else:
                 continue
             seen_keys.add(key)

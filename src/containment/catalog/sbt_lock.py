@@ -3,7 +3,7 @@
 JSON: `{"lockVersion": 1, "configurations": [...], "dependencies": [{"org", "name", "version",
 "artifacts": [{"name", "hash"}], "configurations": ["compile", "runtime", "test", ...]}]}`.
 Names carry the Scala binary suffix as published (`cats-core_2.13`), which is the Maven
-artifactId. A dependency locked only for test configurations (`test`, `it`, or names
+artifactId (Package.name; the org is the purl namespace and extra["group_id"]). A dependency locked only for test configurations (`test`, `it`, or names
 containing `test`) is dev=True.
 """
 
@@ -52,12 +52,12 @@ class SbtLockCataloger(Cataloger):
             confs = (
                 sorted({c for c in confs_raw if isinstance(c, str)}) if isinstance(confs_raw, list) else []
             )
-            extra: dict[str, Any] = {}
+            extra: dict[str, Any] = {"group_id": org}
             if confs:
                 extra["configurations"] = confs
             out.append(
                 Package(
-                    name=f"{org}:{name}",
+                    name=name,
                     version=version,
                     type="maven",
                     purl=purl("maven", name, version, namespace=org),

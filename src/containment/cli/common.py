@@ -37,6 +37,12 @@ def user_errors() -> Iterator[None]:
         fail("out of memory; the input is too large or hostile (lower the limits or scan a smaller target)")
     except RecursionError:
         fail("input nests too deeply to be read safely; refusing it")
+    except typer.Exit:
+        raise
+    except Exception as e:  # a bug must still not print a traceback at the user
+        if os.environ.get("CONTAINMENT_DEBUG"):
+            raise
+        fail(f"internal error ({type(e).__name__}: {e}); rerun with CONTAINMENT_DEBUG=1 and report it")
 
 
 def progress_printer(quiet: bool) -> Callable[[str], None]:

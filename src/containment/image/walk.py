@@ -12,11 +12,11 @@ import io
 import os
 import posixpath
 import stat
-import tarfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol
 
+from containment.image.tarstream import TarFormatError, TarStream
 from containment.model import ImageError
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -184,7 +184,7 @@ def walk_tar(blob: BinaryIO, visitor: Visitor, name: str, limits: Limits = Limit
         raw.drain()
     except ImageError:
         raise
-    except (tarfile.TarError, EOFError, OSError, ValueError, UnicodeError, OverflowError) as e:
+    except (TarFormatError, EOFError, OSError, ValueError, UnicodeError, OverflowError) as e:
         raise ImageError(
             f"{name}: layer is truncated or corrupt ({type(e).__name__}: {e}); re-pull or re-export the image"
         ) from None
@@ -202,8 +202,8 @@ def walk_tar(blob: BinaryIO, visitor: Visitor, name: str, limits: Limits = Limit
 
 
 def _walk_members(stream: BinaryIO, visitor: Visitor, name: str, limits: Limits, stats: WalkStats) -> None:
-    tf = tarfile.open(fileobj=stream, mode="r|", errorlevel=1)  # type: ignore[call-overload]
-    for m in tf:
+    tar = TarStream(stream)
+    for m in tar:
         stats.members += 1
         if stats.members > limits.max_members:
             raise ImageError(f"{name}: layer has more than {limits.max_members} entries; refusing it")
@@ -212,40 +212,32 @@ def _walk_members(stream: BinaryIO, visitor: Visitor, name: str, limits: Limits,
             stats.warnings.append(f"{name}: member {m.name!r} escapes the root; read as /{path}")
         if not path:
             continue
-        base = posixpath.basename(path)
+        slash = path.rfind("/")
+        base = path[slash + 1 :]
         if base.startswith(WHITEOUT):
-            parent = posixpath.dirname(path)
+            parent = path[:slash] if slash >= 0 else ""
             if base == OPAQUE:
                 visitor.entry(Entry(parent, "opaque"))
             else:
-                target = posixpath.join(parent, base[len(WHITEOUT) :])
-                visitor.entry(Entry(target, "whiteout"))
+                visitor.entry(Entry(posixpath.join(parent, base[len(WHITEOUT) :]), "whiteout"))
             continue
         if m.isreg():
-            mode = stat.S_IFREG | (m.mode & 0o7777)
+            mode = stat.S_IFREG | m.mode
             visitor.entry(Entry(path, "file", mode, m.size))
             if visitor.wants(path, mode, m.size):
                 stats.read_bytes += m.size
                 if stats.read_bytes > limits.max_read_bytes:
-                    raise ImageError(
-                        f"{name}: wanted files exceed {limits.max_read_bytes >> 20} MiB; refusing"
-                    )
-                f = tf.extractfile(m)
-                data = f.read() if f else b""
-                if len(data) != m.size:
-                    raise ImageError(
-                        f"{name}: layer is truncated inside {path}; re-pull or re-export the image"
-                    )
-                visitor.file(path, data)
+                    raise ImageError(f"{name}: wanted files exceed {limits.max_read_bytes >> 20} MiB; refusing")
+                visitor.file(path, tar.read(m, limits.max_read_bytes))
         elif m.isdir():
-            visitor.entry(Entry(path, "dir", stat.S_IFDIR | (m.mode & 0o7777)))
+            visitor.entry(Entry(path, "dir", stat.S_IFDIR | m.mode))
         elif m.issym():
             visitor.entry(Entry(path, "symlink", stat.S_IFLNK | 0o777, 0, m.linkname))
         elif m.islnk():
             target = normalize(m.linkname)
-            mode = stat.S_IFREG | (m.mode & 0o7777)
-            visitor.entry(Entry(path, "hardlink", mode, m.size, target))
-            if target != path and visitor.wants(path, mode, m.size):
+            mode = stat.S_IFREG | m.mode
+            visitor.entry(Entry(path, "hardlink", mode, 0, target))
+            if target != path and visitor.wants(path, mode, 0):
                 stats.pending_links[path] = target  # the caller copies or re-reads the target
         else:
             visitor.entry(Entry(path, "other", m.mode))

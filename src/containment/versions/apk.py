@@ -158,7 +158,7 @@ class ApkVersion(BaseVersion):
         return compare_tokens(self.tokens, other.tokens)
 
     def _hash_key(self) -> object:
-        out = []
+        out: list[tuple[int, object]] = []
         for kind, num, txt, suf in self.tokens:
             if kind == T_SUFFIX:
                 out.append((kind, suf))

@@ -74,12 +74,13 @@ def normalize(version: str) -> str:
             version = re.sub(r"\D", ".", m[1])
             index = 2
     if m and index:
-        groups = [None, *m.groups()]
-        if groups[index]:
-            if groups[index] == "stable":
+        groups: list[str | None] = [None, *m.groups()]
+        stability = groups[index]
+        if stability:
+            if stability == "stable":
                 return version
             num = groups[index + 1] or ""
-            version += "-" + _expand_stability(groups[index]) + num.lstrip(".-")
+            version += "-" + _expand_stability(stability) + num.lstrip(".-")
         if groups[index + 2]:
             version += "-dev"
         return version

@@ -147,7 +147,9 @@ def parse(text: str) -> DpkgVersion:
         upstream, revision = s, ""
     if not upstream:
         raise InvalidVersion(f"upstream version is empty: {text!r}")
-    return DpkgVersion(text, epoch, upstream.encode("utf-8", "surrogateescape"), revision.encode("utf-8", "surrogateescape"))
+    return DpkgVersion(
+        text, epoch, upstream.encode("utf-8", "surrogatepass"), revision.encode("utf-8", "surrogatepass")
+    )
 
 
 def compare(a: str, b: str) -> int:

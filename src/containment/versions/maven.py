@@ -3,16 +3,17 @@
 Parsing: lower-cased; ``.`` and ``-`` separate items, and so does every switch between
 digits and non-digits; a ``-`` (and a digit/letter switch) opens a nested sub-list. An empty
 item is 0. Numbers compare by value (any size). Strings are qualifiers: ``a``/``b``/``m``
-directly followed by a digit mean alpha/beta/milestone; ``ga`` and ``final`` are the empty
-(release) qualifier and ``cr`` is ``rc``; order is
-``alpha < beta < milestone < rc = cr < snapshot < "" = ga = final < sp < other`` (others
-lexically). Each list drops trailing "null" items (0, release qualifier, empty list), so
+directly followed by a digit mean alpha/beta/milestone; ``ga``, ``final`` and ``release`` are
+the empty (release) qualifier and ``cr`` is ``rc``; order is
+``alpha < beta < milestone < rc = cr < snapshot < "" = ga = final = release < sp < other``
+(others lexically). A qualifier that follows a dot and is followed by a digit or ends the
+string opens a sub-list like a hyphen would ("1.0.0.X1" < "1.0.0-X2"). Each list drops trailing "null" items (0, release qualifier, empty list), so
 ``1.0.0 == 1`` and ``1.0-final == 1``. Items of different kinds: number > list > qualifier;
-an item compared with nothing compares with 0 / the release qualifier.
+an item compared with nothing compares with 0 / the release qualifier, and a list compared
+with nothing is decided by its first item that is not "nothing"-equal.
 
-Verified against the maven-artifact 3.8.7 jar. Maven 3.9 / 4 changed some edge cases
-(``release`` as a release alias, combinations like ``1.0.RC1`` vs ``1.0-RC1``); those
-follow 3.8 here.
+Verified against the maven-artifact 3.8.7 jar (Debian's build). Maven 3.9 / 4 changed some
+edge cases again (combination items such as ``rc1`` as one item); those follow 3.8.7 here.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any, Union
 from ._base import BaseVersion, InvalidVersion
 
 _QUALIFIERS = ["alpha", "beta", "milestone", "rc", "snapshot", "", "sp"]
-_ALIASES = {"ga": "", "final": "", "cr": "rc"}
+_ALIASES = {"ga": "", "final": "", "release": "", "cr": "rc"}
 _RELEASE_INDEX = str(_QUALIFIERS.index(""))
 
 
@@ -35,10 +36,10 @@ class _Str:
         self.value = _ALIASES.get(value, value)
         i = _QUALIFIERS.index(self.value) if self.value in _QUALIFIERS else -1
         cq = f"{len(_QUALIFIERS)}-{self.value}" if i == -1 else str(i)
-        self.cq = cq.encode("utf-16-be")  # Java String.compareTo: UTF-16 code units
+        self.cq = cq.encode("utf-16-be", "surrogatepass")  # Java String.compareTo: UTF-16 code units
 
     def is_null(self) -> bool:
-        return self.cq == _RELEASE_INDEX.encode("utf-16-be")
+        return self.cq == _RELEASE_INDEX.encode("utf-16-be", "surrogatepass")
 
     def __repr__(self) -> str:
         return repr(self.value)
@@ -68,13 +69,17 @@ def _cmp_item(a: Item, b: Item | None) -> int:
         return 1
     if isinstance(a, _Str):
         if b is None:
-            return _bytes_cmp(a.cq, _RELEASE_INDEX.encode("utf-16-be"))
+            return _bytes_cmp(a.cq, _RELEASE_INDEX.encode("utf-16-be", "surrogatepass"))
         if isinstance(b, _Str):
             return _bytes_cmp(a.cq, b.cq)
         return -1
     # list
-    if b is None:
-        return 0 if not a else _cmp_item(a[0], None)
+    if b is None:  # the first item that differs from "nothing" decides
+        for item in a:
+            r = _cmp_item(item, None)
+            if r:
+                return r
+        return 0
     if isinstance(b, int):
         return -1
     if isinstance(b, _Str):
@@ -82,10 +87,12 @@ def _cmp_item(a: Item, b: Item | None) -> int:
     for i in range(max(len(a), len(b))):
         left = a[i] if i < len(a) else None
         right = b[i] if i < len(b) else None
-        if left is None:
-            r = 0 if right is None else -_cmp_item(right, None)
-        else:
+        if left is not None:
             r = _cmp_item(left, right)
+        elif right is not None:
+            r = -_cmp_item(right, None)
+        else:
+            r = 0
         if r:
             return r
     return 0
@@ -121,6 +128,12 @@ def parse_items(version: str) -> list[Any]:
                 stack.append(sub)
         elif c.isdecimal():
             if not is_digit and i > start:
+                # "1.0.0.X1" < "1.0.0-X2": a qualifier after a dot is treated as after a hyphen
+                if current:
+                    sub = []
+                    current.append(sub)
+                    current = sub
+                    stack.append(sub)
                 current.append(_Str(version[start:i], True))
                 start = i
                 sub = []
@@ -138,6 +151,11 @@ def parse_items(version: str) -> list[Any]:
                 stack.append(sub)
             is_digit = False
     if len(version) > start:
+        if not is_digit and current:
+            sub = []
+            current.append(sub)
+            current = sub
+            stack.append(sub)
         current.append(_parse_item(is_digit, version[start:]))
     while stack:
         _normalize(stack.pop())
@@ -145,11 +163,13 @@ def parse_items(version: str) -> list[Any]:
 
 
 def canonical(items: list[Any]) -> str:
-    out = []
+    out: list[str] = []
     for item in items:
         if out:
             out.append("-" if isinstance(item, list) else ".")
-        out.append(canonical(item) if isinstance(item, list) else str(item.value if isinstance(item, _Str) else item))
+        out.append(
+            canonical(item) if isinstance(item, list) else str(item.value if isinstance(item, _Str) else item)
+        )
     return "".join(out)
 
 
@@ -165,7 +185,8 @@ class MavenVersion(BaseVersion):
         return _cmp_item(self.items, other.items)
 
 
-MAX_LENGTH = 4096
+# Longer strings are refused: every "-" nests a list, and comparison recurses per level.
+MAX_LENGTH = 512
 
 
 def parse(text: str) -> MavenVersion:

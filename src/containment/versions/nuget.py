@@ -46,7 +46,9 @@ def _valid_part(s: str) -> bool:
 class NuGetVersion(BaseVersion):
     __slots__ = ("numbers", "release_labels", "metadata", "_key")
 
-    def __init__(self, text: str, numbers: tuple[int, int, int, int], labels: list[str], metadata: str | None):
+    def __init__(
+        self, text: str, numbers: tuple[int, int, int, int], labels: list[str], metadata: str | None
+    ):
         super().__init__(text)
         self.numbers = numbers
         self.release_labels = labels

@@ -5,12 +5,12 @@ other character only separates runs. ``~`` sorts before anything (even the end o
 string), ``^`` sorts after the end of the string but before any further run. A numeric run
 is newer than an alphabetic one; numeric runs compare as integers, alphabetic ones bytewise.
 
-EVR: the epoch is the leading digits before a ``:`` (missing epoch = 0, as rpm and dnf do),
-the release is the text after the last ``-``. Deviation, documented: rpm's ``rpmverCmp``
-skips the release comparison when either side has no release, which is not a total order
-("1.0" would equal both "1.0-1" and "1.0-2"); here a missing release sorts before any release.
-For the usual use, "is installed ``v`` inside ``[introduced, fixed)``" with release-less
-bounds, both give the same answer.
+EVR: the epoch is the leading digits before a ``:`` (a missing epoch is 0, as in rpm and dnf),
+the release is the text after the last ``-``. A missing release sorts before any release
+(even an empty one), as rpm's Python ``rpm.ver`` / ``labelCompare`` order them (rpm 4.18).
+Note that rpm's dependency matching (``rpmdsCompare``) instead treats a missing release as a
+wildcard; for "is installed ``v`` inside ``[introduced, fixed)``" with release-less bounds,
+both give the same answer.
 """
 
 from __future__ import annotations

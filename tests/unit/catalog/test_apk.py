@@ -120,7 +120,10 @@ def test_wants(path, wanted):
 def test_crlf_no_trailing_newline_and_many_blank_lines():
     data = b"\r\n\r\nP:a\r\nV:1-r0\r\nA:x86\r\n\r\n\r\n\r\nP:b\r\nV:2-r1"
     pkgs = run_cataloger(CAT, {DB: data})
-    assert [(p.name, p.version, p.extra.get("arch")) for p in pkgs] == [("a", "1-r0", "x86"), ("b", "2-r1", None)]
+    assert [(p.name, p.version, p.extra.get("arch")) for p in pkgs] == [
+        ("a", "1-r0", "x86"),
+        ("b", "2-r1", None),
+    ]
 
 
 def test_records_missing_fields_are_skipped():

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -196,7 +198,10 @@ def test_v3_workspace_dev_marking():
         ("tokio", "1.38.0", False),  # unreachable: never guessed dev
     ]
     tokio = next(p for p in pkgs if p.name == "tokio")
-    assert tokio.extra == {"source": "git+https://github.com/tokio-rs/tokio?branch=master#a1b2c3d4e5f6", "lock_version": 3}
+    assert tokio.extra == {
+        "source": "git+https://github.com/tokio-rs/tokio?branch=master#a1b2c3d4e5f6",
+        "lock_version": 3,
+    }
     assert "app" not in {p.name for p in pkgs} and "core-lib" not in {p.name for p in pkgs}
 
 
@@ -247,7 +252,10 @@ bitflags1 = { package = "bitflags", version = "1" }
 def test_v4_multiple_versions():
     pkgs = run_cataloger(CargoLockCataloger(), {"Cargo.lock": CARGO_LOCK_V4, "Cargo.toml": TOOL_TOML})
     # the manifest names the crate for both versions, so neither can be called dev-only
-    assert sorted((p.name, p.version, p.dev) for p in pkgs) == [("bitflags", "1.3.2", False), ("bitflags", "2.6.0", False)]
+    assert sorted((p.name, p.version, p.dev) for p in pkgs) == [
+        ("bitflags", "1.3.2", False),
+        ("bitflags", "2.6.0", False),
+    ]
     assert {p.extra["source"] for p in pkgs} == {REG, "sparse+https://index.crates.io/"}
 
 
@@ -255,7 +263,9 @@ def test_wants():
     c = CargoLockCataloger()
     assert c.wants("Cargo.lock", 0o100644, 1)
     assert c.wants("app/Cargo.toml", 0o100644, 1)
-    assert not c.wants("root/.cargo/registry/src/index.crates.io-6f17d22bba15001f/libc-0.2.155/Cargo.toml", 0o100644, 1)
+    assert not c.wants(
+        "root/.cargo/registry/src/index.crates.io-6f17d22bba15001f/libc-0.2.155/Cargo.toml", 0o100644, 1
+    )
     assert not c.wants("app/NotCargo.lock", 0o100644, 1)
 
 
@@ -280,6 +290,54 @@ def test_fuzz_never_crashes(which, cut, junk, raw, use_raw, manifest_junk):
     files = {"Cargo.lock": data, "Cargo.toml": APP_TOML[:cut] + manifest_junk}
     try:
         out = run_cataloger(CargoLockCataloger(), files)
+    except CatalogError:
+        return
+    assert isinstance(out, list)
+
+
+def _toml_value(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, str):
+        return json.dumps(v)
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{json.dumps(k)} = {_toml_value(x)}" for k, x in v.items()) + "}"
+    return '""'
+
+
+_KEYS = [
+    "package",
+    "name",
+    "version",
+    "source",
+    "dependencies",
+    "dev-dependencies",
+    "checksum",
+    "metadata",
+    "workspace",
+    "target",
+]
+_TREE = st.recursive(
+    st.booleans() | st.integers(-5, 5) | st.sampled_from(["", "a", "b", "1.0", "a 1.0", "a 1.0 (x)", REG]),
+    lambda c: st.lists(c, max_size=4) | st.dictionaries(st.sampled_from(_KEYS), c, max_size=5),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    doc=st.dictionaries(st.sampled_from(_KEYS), _TREE, max_size=5),
+    side=st.dictionaries(st.sampled_from(_KEYS), _TREE, max_size=4),
+)
+def test_fuzz_structures(doc, side):
+    text = "\n".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in doc.items()).encode()
+    manifest = "\n".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in side.items()).encode()
+    try:
+        out = run_cataloger(CargoLockCataloger(), {"Cargo.lock": text, "Cargo.toml": manifest})
     except CatalogError:
         return
     assert isinstance(out, list)

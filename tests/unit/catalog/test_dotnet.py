@@ -11,7 +11,9 @@ from containment.catalog.dotnet import CATALOGERS, DotnetDepsCataloger
 from containment.model import CatalogError
 
 PATH = "app/MyApp.deps.json"
-NEWTONSOFT_SHA = "sha512-ppPFpBcvxdsfUonNcvITKqLl3bqxWbDCZIzDWHzjpdAHRFfZe0Dw9HmA0+za13IdyrgJwpkDTDA9fHaxOrt20A=="
+NEWTONSOFT_SHA = (
+    "sha512-ppPFpBcvxdsfUonNcvITKqLl3bqxWbDCZIzDWHzjpdAHRFfZe0Dw9HmA0+za13IdyrgJwpkDTDA9fHaxOrt20A=="
+)
 
 # A self-contained publish for linux-x64 (runtime target has a RID).
 SELF_CONTAINED = {
@@ -31,7 +33,9 @@ SELF_CONTAINED = {
             "Newtonsoft.Json/13.0.1": {
                 "runtime": {"lib/netstandard2.0/Newtonsoft.Json.dll": {"assemblyVersion": "13.0.0.0"}}
             },
-            "SQLitePCLRaw.lib.e_sqlite3/2.1.2": {"runtimeTargets": {"runtimes/linux-x64/native/libe_sqlite3.so": {}}},
+            "SQLitePCLRaw.lib.e_sqlite3/2.1.2": {
+                "runtimeTargets": {"runtimes/linux-x64/native/libe_sqlite3.so": {}}
+            },
             "Microsoft.NETCore.Platforms/1.1.0": {},
             "Microsoft.CodeAnalysis.Analyzers/3.3.3": {"compileOnly": True, "compile": {"x.dll": {}}},
             "Lib/1.0.0": {"runtime": {"Lib.dll": {}}},
@@ -124,6 +128,7 @@ def test_bad_library_entries_skipped() -> None:
             "/1.0": {"type": "package"},
             "Junk/1.0": "x",
             "Typeless/1.0": {},
+            "\x0c/1.0": {"type": "package"},
             "Good/1.0.0-beta.1": {"type": "package", "sha512": 5, "path": ["x"]},
         }
     }
@@ -148,7 +153,9 @@ def test_wants(path: str, wanted: bool) -> None:
 
 
 def test_run_cataloger_end_to_end() -> None:
-    pkgs = run_cataloger(DotnetDepsCataloger(), {PATH: json.dumps(SELF_CONTAINED).encode(), "app/x.json": b"{}"})
+    pkgs = run_cataloger(
+        DotnetDepsCataloger(), {PATH: json.dumps(SELF_CONTAINED).encode(), "app/x.json": b"{}"}
+    )
     assert len(pkgs) == 5
 
 
@@ -167,7 +174,9 @@ def _mutate(valid: bytes, noise: bytes) -> bytes:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=15),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=25,
 )
 docs = st.fixed_dictionaries(

@@ -150,7 +150,14 @@ def test_status_installed_packages_and_fields():
     assert b.version == "5.2.15-2+b2"
     assert (b.source_name, b.source_version) == ("bash", "5.2.15-2")
     assert b.purl == "pkg:deb/bash@5.2.15-2%2Bb2?arch=amd64&upstream=bash%405.2.15-2"
-    assert b.licenses == ("BSD-4-clause-UC", "GPL-2+", "GPL-3", "GPL-3+", "GPL-3+ with Bison exception", "MIT")
+    assert b.licenses == (
+        "BSD-4-clause-UC",
+        "GPL-2+",
+        "GPL-3",
+        "GPL-3+",
+        "GPL-3+ with Bison exception",
+        "MIT",
+    )
 
     cap = got["libcap2"]
     assert cap.version == "1:2.66-4+b1"
@@ -201,6 +208,18 @@ def test_crlf_comments_and_no_trailing_newline():
     assert [(p.name, p.version, p.purl) for p in pkgs] == [
         ("foo", "1.0-1", "pkg:deb/foo@1.0-1?arch=arm64"),
         ("bar", "2.0", "pkg:deb/bar@2.0?arch=all"),
+    ]
+
+
+def test_multiarch_same_package_twice():
+    text = (
+        b"Package: libc6\nStatus: install ok installed\nArchitecture: amd64\nSource: glibc\nVersion: 2.36-9\n\n"
+        b"Package: libc6\nStatus: install ok installed\nArchitecture: i386\nSource: glibc\nVersion: 2.36-9\n"
+    )
+    pkgs = run_cataloger(CAT, {"var/lib/dpkg/status": text})
+    assert [p.purl for p in pkgs] == [
+        "pkg:deb/libc6@2.36-9?arch=amd64&upstream=glibc",
+        "pkg:deb/libc6@2.36-9?arch=i386&upstream=glibc",
     ]
 
 

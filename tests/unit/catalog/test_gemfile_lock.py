@@ -161,7 +161,10 @@ def test_gemfile_lock_specs_and_dev():
     assert pkgs["rails-html-sanitizer"].extra["remote"] == "https://github.com/rails/rails-html-sanitizer.git"
     assert pkgs["billing"].extra["source"] == "path"
     assert pkgs["puma"].extra == {"source": "gem", "remote": "https://rubygems.org/", "bundled_with": "2.5.6"}
-    assert all(p.type == "gem" and p.cataloger == "ruby-gemfile-lock" and p.path == "app/Gemfile.lock" for p in pkgs.values())
+    assert all(
+        p.type == "gem" and p.cataloger == "ruby-gemfile-lock" and p.path == "app/Gemfile.lock"
+        for p in pkgs.values()
+    )
 
 
 def test_without_gemfile_marks_nothing():

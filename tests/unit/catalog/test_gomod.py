@@ -55,7 +55,11 @@ def test_gomod_requires_replaces():
         ("github.com/google/uuid", "v1.6.0", "pkg:golang/github.com/google/uuid@v1.6.0"),
         ("golang.org/x/net", "v0.25.0", "pkg:golang/golang.org/x/net@v0.25.0"),
         ("github.com/new/lib", "v1.2.0", "pkg:golang/github.com/new/lib@v1.2.0"),
-        ("github.com/quoted/mod", "v2.0.0+incompatible", "pkg:golang/github.com/quoted/mod@v2.0.0%2Bincompatible"),
+        (
+            "github.com/quoted/mod",
+            "v2.0.0+incompatible",
+            "pkg:golang/github.com/quoted/mod@v2.0.0%2Bincompatible",
+        ),
         ("gopkg.in/yaml.v3", "v3.0.1", "pkg:golang/gopkg.in/yaml.v3@v3.0.1"),
         (
             "github.com/Azure/azure-sdk-for-go/sdk/azcore",
@@ -155,7 +159,15 @@ def test_wants_skips_module_cache_and_testdata():
 
 
 def test_semver_order():
-    vs = ["v1.0.0", "v1.0.0-rc.1", "v1.0.0-alpha", "v0.0.0-20240101000000-abcdef123456", "v1.10.0", "v1.9.0", "junk"]
+    vs = [
+        "v1.0.0",
+        "v1.0.0-rc.1",
+        "v1.0.0-alpha",
+        "v0.0.0-20240101000000-abcdef123456",
+        "v1.10.0",
+        "v1.9.0",
+        "junk",
+    ]
     assert sorted(vs, key=_semver_key) == [
         "junk",
         "v0.0.0-20240101000000-abcdef123456",
@@ -178,7 +190,10 @@ def test_semver_order():
 def test_fuzz_never_crashes(which, cut, junk, raw, use_raw):
     base = GO_MOD if which == "go.mod" else GO_SUM_OLD
     data = raw if use_raw else base[:cut] + junk + base[cut + len(junk) :]
-    files = {"go.mod": data if which == "go.mod" else GO_MOD_OLD, "go.sum": data if which == "go.sum" else GO_SUM_OLD}
+    files = {
+        "go.mod": data if which == "go.mod" else GO_MOD_OLD,
+        "go.sum": data if which == "go.sum" else GO_SUM_OLD,
+    }
     try:
         out = run_cataloger(GoModCataloger(), files)
     except CatalogError:

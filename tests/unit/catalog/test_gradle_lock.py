@@ -36,7 +36,7 @@ def test_wants():
 
 def test_lockfile():
     pkgs = run_cataloger(CAT, {"app/gradle.lockfile": LOCK.encode()})
-    got = {p.name: (p.version, p.purl, p.dev) for p in pkgs}
+    got = {f"{p.extra['group_id']}:{p.name}": (p.version, p.purl, p.dev) for p in pkgs}
     assert got == {
         "com.fasterxml.jackson.core:jackson-annotations": (
             "2.15.2",
@@ -63,7 +63,9 @@ def test_per_configuration_files():
         "p/gradle/dependency-locks/testRuntimeClasspath.lockfile": b"junit:junit:4.13.2\n",
     }
     pkgs = run_cataloger(CAT, files)
-    got = {(p.name, p.version, p.dev, tuple(p.extra["configurations"])) for p in pkgs}
+    got = {
+        (f"{p.extra['group_id']}:{p.name}", p.version, p.dev, tuple(p.extra["configurations"])) for p in pkgs
+    }
     assert got == {
         ("org.slf4j:slf4j-api", "1.7.36", False, ("compileClasspath",)),
         ("junit:junit", "4.13.2", True, ("testRuntimeClasspath",)),

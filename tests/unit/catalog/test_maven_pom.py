@@ -162,8 +162,13 @@ def tree() -> dict[str, bytes]:
     }
 
 
+def ga(p):
+    assert p.extra["group_id"] == p.purl.split("/")[1]
+    return f"{p.extra['group_id']}:{p.name}"
+
+
 def by_path(pkgs, path):
-    return {p.name: p for p in pkgs if p.path == path}
+    return {ga(p): p for p in pkgs if p.path == path}
 
 
 def test_wants():
@@ -222,7 +227,8 @@ def test_transitive_from_local_repository():
     core = by_path(pkgs, "app/core/pom.xml")
     log = core["org.slf4j:slf4j-log"]
     assert log.version == "2.0.9"  # ${project.version} of slf4j-api, inherited from its parent
-    assert log.extra == {"scope": "compile", "direct": False}
+    assert log.extra == {"group_id": "org.slf4j", "scope": "compile", "direct": False}
+    assert log.name == "slf4j-log"
     assert "org.slf4j:slf4j-opt" not in core  # optional: not transitive
     assert "junit:junit" not in core  # test dep of a dep: not transitive
     assert len(core) == 11
@@ -320,7 +326,7 @@ def test_property_cycles_nesting_and_blowup():
         <dependency><groupId>${{missing}}</groupId><artifactId>skipped</artifactId><version>1</version></dependency>
         <dependency><groupId>x</groupId><artifactId>range</artifactId><version>[1.0,2.0)</version></dependency>
       </dependencies></project>"""
-    pkgs = {p.name: p for p in run_cataloger(CAT, {"pom.xml": pom.encode()})}
+    pkgs = {ga(p): p for p in run_cataloger(CAT, {"pom.xml": pom.encode()})}
     assert pkgs["g:a"].version == "3.1-SNAPSHOT"
     assert pkgs["x:cyc"].version == "" and pkgs["x:cyc"].extra["unresolved_version"] == "${a}"
     assert pkgs["x:nested"].version == "1.2"
@@ -359,7 +365,7 @@ def test_unreadable():
     # a broken parent does not break the child
     files = {"app/pom.xml": b"<<<", "app/core/pom.xml": CHILD.encode()}
     pkgs = CAT.parse("app/core/pom.xml", files["app/core/pom.xml"], FileTree(files))
-    assert {p.name for p in pkgs} >= {"com.example:demo-core"}
+    assert {ga(p) for p in pkgs} >= {"com.example:demo-core"}
 
 
 def test_latin1_encoding():
@@ -389,3 +395,58 @@ def test_fuzz_mutated(pos, cut, insert):
     except CatalogError:
         return
     assert isinstance(out, list)
+
+
+def test_maven_config_ci_friendly_version():
+    parent = PARENT.replace("<version>1.4.0</version>", "<version>${revision}</version>", 1)
+    child = CHILD.replace("<version>1.4.0</version>", "<version>${revision}</version>", 1)
+    files = {
+        "app/pom.xml": parent.encode(),
+        "app/core/pom.xml": child.encode(),
+        "app/.mvn/maven.config": b"-Drevision=2.5.0 -T 1C --define junit.version=5.9.9\n-DskipTests\n",
+    }
+    assert CAT.wants("app/.mvn/maven.config", 0o100644, 1)
+    pkgs = run_cataloger(CAT, files)
+    core = by_path(pkgs, "app/core/pom.xml")
+    assert core["com.example:demo-core"].version == "2.5.0"
+    assert core["org.junit.jupiter:junit-jupiter"].version == "5.9.9"
+    assert by_path(pkgs, "app/pom.xml")["com.example:demo-parent"].version == "2.5.0"
+    assert not [p for p in pkgs if p.path.endswith("maven.config")]
+    # without maven.config the version stays unresolved
+    del files["app/.mvn/maven.config"]
+    core = by_path(run_cataloger(CAT, files), "app/core/pom.xml")
+    assert core["com.example:demo-core"].version == ""
+    assert core["com.example:demo-core"].extra["unresolved_version"] == "${revision}"
+
+
+def test_bom_import_cycle_and_fanout_bounded():
+    files = {}
+    n = 12
+
+    def bom(i: int) -> bytes:
+        imports = "".join(
+            f"<dependency><groupId>b</groupId><artifactId>bom{j}</artifactId><version>1</version>"
+            "<type>pom</type><scope>import</scope></dependency>"
+            for j in range(n)
+            if j != i
+        )
+        return (
+            f"<project><groupId>b</groupId><artifactId>bom{i}</artifactId><version>1</version>"
+            f"<dependencyManagement><dependencies>{imports}"
+            f"<dependency><groupId>m</groupId><artifactId>lib{i}</artifactId><version>{i}.0</version></dependency>"
+            "</dependencies></dependencyManagement></project>"
+        ).encode()
+
+    for i in range(n):
+        files[f"r/.m2/repository/b/bom{i}/1/bom{i}-1.pom"] = bom(i)
+    deps = "".join(
+        f"<dependency><groupId>m</groupId><artifactId>lib{i}</artifactId></dependency>" for i in range(n)
+    )
+    files["pom.xml"] = (
+        "<project><groupId>g</groupId><artifactId>a</artifactId><version>1</version>"
+        "<dependencyManagement><dependencies><dependency><groupId>b</groupId><artifactId>bom0</artifactId>"
+        "<version>1</version><type>pom</type><scope>import</scope></dependency></dependencies></dependencyManagement>"
+        f"<dependencies>{deps}</dependencies></project>"
+    ).encode()
+    pkgs = {ga(p): p.version for p in run_cataloger(CAT, files)}
+    assert all(pkgs[f"m:lib{i}"] == f"{i}.0" for i in range(n))

@@ -36,7 +36,9 @@ def test_installed_tree() -> None:
             _integrity="sha512-abc",
         ),
         f"{APP}/node_modules/express/lib/package.json": pj(name="express-lib", version="0.0.1"),
-        f"{APP}/node_modules/@types/node/package.json": pj(name="@types/node", version="18.18.14", license="MIT"),
+        f"{APP}/node_modules/@types/node/package.json": pj(
+            name="@types/node", version="18.18.14", license="MIT"
+        ),
         f"{APP}/node_modules/raw-body/node_modules/depd/package.json": pj(name="depd", version="1.1.1"),
         f"{APP}/node_modules/uuid/dist/esm-node/package.json": pj(type="module"),
         f"{APP}/node_modules/.bin/package.json": pj(name="bin", version="1"),
@@ -88,17 +90,36 @@ def test_hidden_lockfile_marks_dev() -> None:
     got = run(files)
     assert len(got) == 5
     dev = {path for path, p in got.items() if p.dev}
-    assert dev == {f"{APP}/node_modules/esbuild/package.json", f"{APP}/node_modules/a/node_modules/b/package.json"}
+    assert dev == {
+        f"{APP}/node_modules/esbuild/package.json",
+        f"{APP}/node_modules/a/node_modules/b/package.json",
+    }
+
+
+def test_nested_hidden_lockfile_used_when_outer_is_absent() -> None:
+    g = "usr/local/lib/node_modules/npm"
+    lock = {"lockfileVersion": 3, "packages": {"node_modules/tap": {"version": "1.0.0", "dev": True}}}
+    files = {
+        f"{g}/package.json": pj(name="npm", version="10.2.4"),
+        f"{g}/node_modules/.package-lock.json": json.dumps(lock).encode(),
+        f"{g}/node_modules/tap/package.json": pj(name="tap", version="1.0.0"),
+        f"{g}/node_modules/semver/package.json": pj(name="semver", version="7.5.4"),
+    }
+    got = {p.name: p.dev for p in run(files).values()}
+    assert got == {"npm": False, "tap": True, "semver": False}
 
 
 def test_global_and_distro_locations() -> None:
     files = {
-        "usr/local/lib/node_modules/npm/package.json": pj(name="npm", version="10.2.4", license="Artistic-2.0"),
+        "usr/local/lib/node_modules/npm/package.json": pj(
+            name="npm", version="10.2.4", license="Artistic-2.0"
+        ),
         "usr/local/lib/node_modules/npm/node_modules/semver/package.json": pj(name="semver", version="7.5.4"),
         "usr/lib/node_modules/corepack/package.json": pj(name="corepack", version="0.20.0"),
         "usr/share/nodejs/acorn/package.json": pj(name="acorn", version="8.8.1", license="MIT"),
         "usr/share/nodejs/@types/busboy/package.json": pj(name="@types/busboy", version="1.5.0"),
         "usr/share/nodejs/acorn/dist/package.json": pj(name="acorn-dist", version="1"),
+        "usr/share/nodejs/jest/node_modules/chalk/package.json": pj(name="chalk", version="4.1.2"),
         "usr/lib/x86_64-linux-gnu/nodejs/bufferutil/package.json": pj(name="bufferutil", version="4.0.7"),
         "usr/share/doc/foo/package.json": pj(name="foo", version="1"),
     }
@@ -107,12 +128,14 @@ def test_global_and_distro_locations() -> None:
         ("@types/busboy", "1.5.0"),
         ("acorn", "8.8.1"),
         ("bufferutil", "4.0.7"),
+        ("chalk", "4.1.2"),
         ("corepack", "0.20.0"),
         ("npm", "10.2.4"),
         ("semver", "7.5.4"),
     ]
     assert got["usr/local/lib/node_modules/npm/package.json"].extra == {"global": True}
     assert got["usr/share/nodejs/acorn/package.json"].extra == {"distro_packaged": True}
+    assert got["usr/share/nodejs/jest/node_modules/chalk/package.json"].extra == {"distro_packaged": True}
     assert got["usr/lib/x86_64-linux-gnu/nodejs/bufferutil/package.json"].extra == {"distro_packaged": True}
 
 
@@ -169,6 +192,7 @@ def test_licenses(doc: dict, expected: tuple[str, ...]) -> None:
         pj(name="", version="1"),
         pj(name="x", version=1),
         pj(name="@scope/", version="1"),
+        pj(name="@scope/\x0c", version="1"),
     ],
 )
 def test_skips_without_name_or_version(data: bytes) -> None:
@@ -211,7 +235,9 @@ def _mutate(valid: bytes, noise: bytes) -> bytes:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=20,
 )
 package_docs = st.fixed_dictionaries(

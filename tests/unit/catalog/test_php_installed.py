@@ -27,7 +27,13 @@ MONOLOG = {
     "installation-source": "dist",
     "license": ["MIT"],
 }
-PSR_LOG = {"name": "psr/log", "version": "3.0.0", "version_normalized": "3.0.0.0", "type": "library", "license": ["MIT"]}
+PSR_LOG = {
+    "name": "psr/log",
+    "version": "3.0.0",
+    "version_normalized": "3.0.0.0",
+    "type": "library",
+    "license": ["MIT"],
+}
 PHPUNIT = {
     "name": "phpunit/phpunit",
     "version": "9.6.13",
@@ -64,7 +70,11 @@ def test_composer2_with_dev_packages() -> None:
     got = parse(COMPOSER2)
     assert sorted(got) == ["acme/tools", "monolog/monolog", "phpunit/phpunit", "psr/log"]
     mono = got["monolog/monolog"]
-    assert (mono.version, mono.type, mono.purl) == ("v2.9.1", "composer", "pkg:composer/monolog/monolog@v2.9.1")
+    assert (mono.version, mono.type, mono.purl) == (
+        "v2.9.1",
+        "composer",
+        "pkg:composer/monolog/monolog@v2.9.1",
+    )
     assert mono.licenses == ("MIT",)
     assert mono.dev is False
     assert mono.path == PATH
@@ -104,6 +114,8 @@ def test_bad_entries_skipped() -> None:
             {"name": "", "version": "1"},
             {"name": "bad/", "version": "1"},
             {"name": "x/y", "version": 3},
+            {"name": "/lonely", "version": "1"},
+            {"name": "a/\x0c", "version": "1"},
             {"name": "plain", "version": "1.0", "license": [1, "MIT", "MIT"]},
         ],
         "dev-package-names": "not a list",
@@ -151,11 +163,20 @@ def _mutate(valid: bytes, noise: bytes) -> bytes:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=15),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=25,
 )
 entries = st.fixed_dictionaries(
-    {}, optional={"name": json_values, "version": json_values, "license": json_values, "source": json_values, "type": json_values}
+    {},
+    optional={
+        "name": json_values,
+        "version": json_values,
+        "license": json_values,
+        "source": json_values,
+        "type": json_values,
+    },
 )
 docs = st.one_of(
     st.lists(entries | json_values, max_size=4),
@@ -171,7 +192,9 @@ docs = st.one_of(
     st.one_of(
         st.binary(max_size=500),
         docs,
-        st.just(json.dumps(COMPOSER2).encode()).flatmap(lambda v: st.binary(max_size=30).map(lambda b: _mutate(v, b))),
+        st.just(json.dumps(COMPOSER2).encode()).flatmap(
+            lambda v: st.binary(max_size=30).map(lambda b: _mutate(v, b))
+        ),
     )
 )
 def test_fuzz_never_crashes(data: bytes) -> None:

@@ -47,7 +47,7 @@ Summary: Python bindings for APT
 Home-page: UNKNOWN
 Author: APT Development Team
 License: Copyright (c) 2005 Some One
-        
+\x20\x20\x20\x20\x20\x20\x20\x20
         Permission is hereby granted, free of charge, to any person obtaining a copy
         of this software...
 Description: python-apt
@@ -90,6 +90,7 @@ def test_dist_info_metadata() -> None:
     assert p.dev is False
     assert p.extra["site_packages"] == SITE
     assert p.extra["format"] == "dist-info"
+    assert "distro_packaged" not in p.extra
     assert p.extra["metadata_version"] == "2.1"
 
 
@@ -106,6 +107,7 @@ def test_long_license_text_falls_back_to_classifiers() -> None:
     assert p.licenses == ("GNU General Public License (GPL)",)
     assert p.extra["format"] == "egg-info"
     assert p.extra["site_packages"] == "usr/lib/python3/dist-packages"
+    assert p.extra["distro_packaged"] is True
 
 
 def test_unknown_license_and_no_classifier() -> None:
@@ -202,7 +204,17 @@ def test_many_packages_in_one_tree() -> None:
     assert sorted((p.name, p.version) for p in pkgs) == [("a", "1"), ("b", "2"), ("c", "3")]
 
 
-@pytest.mark.parametrize("data", [b"", b"\x00\xff garbage", b"Name: only\n", b"Version: 1\n", b"\nName: x\nVersion: 1"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"\x00\xff garbage",
+        b"Name: only\n",
+        b"Version: 1\n",
+        b"\nName: x\nVersion: 1",
+        b"Name: \x1c\nVersion: 1\n",
+    ],
+)
 def test_unreadable_metadata_raises_catalog_error(data: bytes) -> None:
     with pytest.raises(CatalogError, match="METADATA"):
         PythonInstalledCataloger().parse(f"{SITE}/x-1.dist-info/METADATA", data, FileTree())
@@ -233,11 +245,20 @@ VALID = [DJANGO, PEP639, OLD_PKG_INFO, WSGIREF]
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.one_of(st.binary(max_size=2000), st.sampled_from(VALID).flatmap(lambda v: st.binary(max_size=50).map(lambda b, v=v: _mutate(v, b)))))
+@given(
+    st.one_of(
+        st.binary(max_size=2000),
+        st.sampled_from(VALID).flatmap(lambda v: st.binary(max_size=50).map(lambda b, v=v: _mutate(v, b))),
+    )
+)
 def test_fuzz_never_crashes(data: bytes) -> None:
     c = PythonInstalledCataloger()
     tree = FileTree({f"{SITE}/x-1.dist-info/direct_url.json": data, f"{SITE}/x-1.dist-info/INSTALLER": data})
-    for path in (f"{SITE}/x-1.dist-info/METADATA", f"{SITE}/x-1.egg-info", f"{SITE}/x-1.dist-info/direct_url.json"):
+    for path in (
+        f"{SITE}/x-1.dist-info/METADATA",
+        f"{SITE}/x-1.egg-info",
+        f"{SITE}/x-1.dist-info/direct_url.json",
+    ):
         try:
             out = list(c.parse(path, data, tree))
         except CatalogError:

@@ -279,6 +279,9 @@ Requests = "^2.31"
 [tool.poetry.group.dev.dependencies]
 pytest = "^7.4"
 
+[tool.poetry.group.main.dependencies]
+charset-normalizer = "^3"
+
 [tool.poetry.group.lint]
 optional = true
 
@@ -622,3 +625,85 @@ def test_fuzz_never_crashes(which, cut, junk, raw, use_raw):
         except CatalogError:
             continue
         assert isinstance(out, list)
+
+
+def _toml_value(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, str):
+        return json.dumps(v)
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v if x is not None) + "]"
+    if isinstance(v, dict):
+        return (
+            "{"
+            + ", ".join(f"{json.dumps(k)} = {_toml_value(x)}" for k, x in v.items() if x is not None)
+            + "}"
+        )
+    return '""'
+
+
+_KEYS = [
+    "package",
+    "packages",
+    "name",
+    "version",
+    "source",
+    "editable",
+    "virtual",
+    "dependencies",
+    "dev-dependencies",
+    "optional-dependencies",
+    "category",
+    "groups",
+    "marker",
+    "dependency-groups",
+    "default-groups",
+    "manifest",
+    "tool",
+    "poetry",
+    "group",
+    "project",
+]
+_TOML_TREE = st.recursive(
+    st.booleans()
+    | st.integers(-5, 5)
+    | st.sampled_from(["", "main", "dev", "a", "1.0", "'dev' in dependency_groups", "."]),
+    lambda c: st.lists(c, max_size=4) | st.dictionaries(st.sampled_from(_KEYS), c, max_size=5),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    doc=st.dictionaries(st.sampled_from(_KEYS), _TOML_TREE, max_size=5),
+    side=st.dictionaries(st.sampled_from(_KEYS), _TOML_TREE, max_size=4),
+)
+def test_fuzz_structures(doc, side):
+    text = "\n".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in doc.items()).encode()
+    pyproject = "\n".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in side.items()).encode()
+    for name in ("poetry.lock", "uv.lock", "pylock.toml"):
+        for c in CATALOGERS:
+            try:
+                out = run_cataloger(c, {name: text, "pyproject.toml": pyproject})
+            except CatalogError:
+                continue
+            assert isinstance(out, list)
+
+
+def test_poetry_group_named_main_is_main():
+    pyproject = b"""\
+[tool.poetry.dependencies]
+python = "^3.11"
+requests = "^2.31"
+
+[tool.poetry.group.main.dependencies]
+ruff = "^0.1"
+
+[tool.poetry.group.dev.dependencies]
+pytest = "^7.4"
+"""
+    pkgs = run_cataloger(PoetryLockCataloger(), {"poetry.lock": POETRY_V20, "pyproject.toml": pyproject})
+    assert {p.name for p in pkgs if p.dev} == {"pytest", "colorama"}

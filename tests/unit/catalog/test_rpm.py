@@ -137,7 +137,26 @@ def summary(pkgs):
     return [(p.name, p.version, p.purl, p.source_name, p.source_version, p.licenses) for p in pkgs]
 
 
-RPM_INDEXES = ["Name", "Basenames", "Group", "Requirename", "Providename", "Conflictname", "Obsoletename", "Triggername", "Dirnames", "Installtid", "Sigmd5", "Sha1header", "Filetriggername", "Transfiletriggername", "Recommendname", "Suggestname", "Supplementname", "Enhancename"]
+RPM_INDEXES = [
+    "Name",
+    "Basenames",
+    "Group",
+    "Requirename",
+    "Providename",
+    "Conflictname",
+    "Obsoletename",
+    "Triggername",
+    "Dirnames",
+    "Installtid",
+    "Sigmd5",
+    "Sha1header",
+    "Filetriggername",
+    "Transfiletriggername",
+    "Recommendname",
+    "Suggestname",
+    "Supplementname",
+    "Enhancename",
+]
 
 
 def make_sqlite(path: Path, blobs: list[bytes], wal: bool = False) -> bytes:
@@ -165,7 +184,9 @@ def _page_header(pgno: int, nxt: int, entries: int, hf_offset: int, ptype: int, 
     )
 
 
-def make_bdb(pairs: list[tuple[bytes, bytes]], pagesize: int = 4096, e: str = "<", inline_max: int = 512) -> bytes:
+def make_bdb(
+    pairs: list[tuple[bytes, bytes]], pagesize: int = 4096, e: str = "<", inline_max: int = 512
+) -> bytes:
     """A Berkeley DB hash file: metadata page, hash pages of key/data items, overflow chains."""
     groups: list[list[tuple[bytes, bytes]]] = [[]]
     used = 26
@@ -213,13 +234,14 @@ def make_bdb(pairs: list[tuple[bytes, bytes]], pagesize: int = 4096, e: str = "<
 
 
 def make_ndb(blobs: list[bytes]) -> bytes:
-    """An rpm NDB Packages.db (rpmpkg.c): header, one slot page, framed blobs."""
-    slotpage = bytearray(4096)
-    for o in range(0, 4096, 16):
+    """An rpm NDB Packages.db (rpmpkg.c): header, slot pages, framed blobs."""
+    slotnpages = (32 + 16 * len(blobs) + 4095) // 4096 or 1
+    slotpage = bytearray(4096 * slotnpages)
+    for o in range(0, len(slotpage), 16):
         slotpage[o : o + 4] = b"Slot"
-    struct.pack_into("<4sIIII", slotpage, 0, b"RpmP", 0, 7, 1, len(blobs) + 1)
+    struct.pack_into("<4sIIII", slotpage, 0, b"RpmP", 0, 7, slotnpages, len(blobs) + 1)
     body = bytearray()
-    blkoff = 4096 // 16
+    blkoff = len(slotpage) // 16
     for i, blob in enumerate(blobs):
         pkgidx = i + 1
         blkcnt = (16 + len(blob) + 12 + 15) // 16
@@ -287,7 +309,9 @@ def test_parse_header_int_out_of_bounds_ignored():
     blob = header_blob([(1000, STRING, "n"), (1001, STRING, "1")], region=False)
     # point an EPOCH entry at the last byte of the store: it cannot hold 4 bytes
     il, dl = struct.unpack_from(">ii", blob)
-    bad = struct.pack(">ii", il + 1, dl) + blob[8 : 8 + 16 * il] + struct.pack(">iIiI", 1003, INT32, dl - 1, 1)
+    bad = (
+        struct.pack(">ii", il + 1, dl) + blob[8 : 8 + 16 * il] + struct.pack(">iIiI", 1003, INT32, dl - 1, 1)
+    )
     bad += blob[8 + 16 * il :]
     h = rpmdb.parse_header(bad)
     assert h is not None and h.name == "n" and h.epoch is None
@@ -385,12 +409,16 @@ def test_bdb_hash(endian, pagesize):
 
 
 def test_bdb_many_pages_and_inline_items():
-    blobs = [rpm_header(f"pkg{i}", "1.0", f"{i}.el7", sourcerpm=f"src{i}-1.0-{i}.el7.src.rpm") for i in range(300)]
+    blobs = [
+        rpm_header(f"pkg{i}", "1.0", f"{i}.el7", sourcerpm=f"src{i}-1.0-{i}.el7.src.rpm") for i in range(300)
+    ]
     data = make_bdb(bdb_pairs(blobs), inline_max=10_000)  # every header inline on hash pages
     pkgs = run_cataloger(CAT, {"var/lib/rpm/Packages": data})
     assert len(pkgs) == 300 and pkgs[299].name == "pkg299" and pkgs[299].source_name == "src299"
     data = make_bdb(bdb_pairs(blobs), inline_max=0)  # every header on an overflow chain
-    assert [p.name for p in run_cataloger(CAT, {"var/lib/rpm/Packages": data})] == [f"pkg{i}" for i in range(300)]
+    assert [p.name for p in run_cataloger(CAT, {"var/lib/rpm/Packages": data})] == [
+        f"pkg{i}" for i in range(300)
+    ]
 
 
 def test_bdb_cyclic_and_broken_overflow_chains():
@@ -435,6 +463,14 @@ def test_ndb():
     data = make_ndb(PKGS)
     pkgs = run_cataloger(CAT, {"var/lib/rpm/Packages.db": data})
     assert summary(pkgs) == EXPECTED
+
+
+def test_ndb_many_slot_pages():
+    blobs = [rpm_header(f"pkg{i}", "1.0", "1", arch="noarch") for i in range(600)]
+    data = make_ndb(blobs)
+    assert struct.unpack_from("<I", data, 12)[0] == 3  # three slot pages
+    pkgs = run_cataloger(CAT, {"usr/lib/sysimage/rpm/Packages.db": data})
+    assert [p.name for p in pkgs] == [f"pkg{i}" for i in range(600)]
 
 
 def test_ndb_bad_slots_are_skipped():
@@ -500,7 +536,14 @@ def real_rpms(tmp_path_factory):
             pytest.skip(f"{tool} not installed (apt-get install rpm)")
     top = tmp_path_factory.mktemp("rpmbuild")
     specs = [
-        dict(name="hello", version="2.12", release="3.fc39", epoch="Epoch: 2", license="GPL-3.0-or-later AND MIT", arch="x86_64"),
+        dict(
+            name="hello",
+            version="2.12",
+            release="3.fc39",
+            epoch="Epoch: 2",
+            license="GPL-3.0-or-later AND MIT",
+            arch="x86_64",
+        ),
         dict(name="data", version="1.0", release="1", epoch="", license="CC0-1.0", arch="noarch"),
     ]
     for s in specs:
@@ -522,7 +565,10 @@ def real_rpms(tmp_path_factory):
     if r.returncode != 0:
         pytest.skip(f"rpm has no sqlite backend: {r.stderr[-300:]}")
     r = subprocess.run(
-        base + ["-i", "--justdb", "--nodeps", "--nosignature", *rpms], capture_output=True, text=True, timeout=120
+        base + ["-i", "--justdb", "--nodeps", "--nosignature", *rpms],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     if r.returncode != 0:
         pytest.skip(f"rpm -i --justdb failed: {r.stderr[-300:]}")
@@ -530,7 +576,14 @@ def real_rpms(tmp_path_factory):
 
 
 REAL_EXPECTED = [
-    ("data", "1.0-1", "pkg:rpm/data@1.0-1?arch=noarch&upstream=data-1.0-1.src.rpm", "data", "1.0-1", ("CC0-1.0",)),
+    (
+        "data",
+        "1.0-1",
+        "pkg:rpm/data@1.0-1?arch=noarch&upstream=data-1.0-1.src.rpm",
+        "data",
+        "1.0-1",
+        ("CC0-1.0",),
+    ),
     (
         "hello",
         "2:2.12-3.fc39",
@@ -559,7 +612,9 @@ def test_real_bdb_written_by_db_load(real_rpms, tmp_path):
         dump += [" " + struct.pack("<I", hnum).hex(), " " + blob.hex()]
     dump.append("DATA=END")
     (tmp_path / "dump").write_text("\n".join(dump) + "\n")
-    r = subprocess.run(["db_load", "-f", str(tmp_path / "dump"), str(tmp_path / "Packages")], capture_output=True, timeout=60)
+    r = subprocess.run(
+        ["db_load", "-f", str(tmp_path / "dump"), str(tmp_path / "Packages")], capture_output=True, timeout=60
+    )
     assert r.returncode == 0, r.stderr
     data = (tmp_path / "Packages").read_bytes()
     pkgs = sorted(run_cataloger(CAT, {"var/lib/rpm/Packages": data}), key=lambda p: p.name)
@@ -571,7 +626,16 @@ def test_pure_python_sqlite_fixture_is_readable_by_rpm(tmp_path):
         pytest.skip("rpm not installed (apt-get install rpm)")
     make_sqlite(tmp_path / "rpmdb.sqlite", PKGS)
     r = subprocess.run(
-        ["rpm", "--dbpath", str(tmp_path), "--define", "_db_backend sqlite", "-qa", "--qf", "%{NAME} %{EPOCHNUM}:%{VERSION}-%{RELEASE} %{SOURCERPM}\\n"],
+        [
+            "rpm",
+            "--dbpath",
+            str(tmp_path),
+            "--define",
+            "_db_backend sqlite",
+            "-qa",
+            "--qf",
+            "%{NAME} %{EPOCHNUM}:%{VERSION}-%{RELEASE} %{SOURCERPM}\\n",
+        ],
         capture_output=True,
         text=True,
         timeout=60,

@@ -80,7 +80,7 @@ def test_wants():
 
 def test_lock():
     pkgs = run_cataloger(CAT, {"app/build.sbt.lock": LOCK.encode()})
-    got = [(p.name, p.version, p.purl, p.dev) for p in pkgs]
+    got = [(f"{p.extra['group_id']}:{p.name}", p.version, p.purl, p.dev) for p in pkgs]
     assert got == [
         ("org.typelevel:cats-core_2.13", "2.10.0", "pkg:maven/org.typelevel/cats-core_2.13@2.10.0", False),
         ("org.scalatest:scalatest_2.13", "3.2.17", "pkg:maven/org.scalatest/scalatest_2.13@3.2.17", True),
