@@ -27,6 +27,30 @@ from _common import containment_cmd, corpus_images, measure_rss, syft_cmd, syft_
 # Differences we have looked at, with why we are right (or why it is not an error).
 EXPLAINED: list[tuple[str, str, str]] = [
     # (side, regex on "type:name@version", reason)
+    (
+        "missing",
+        r"^golang:github.com/evanw/esbuild@v0\.0\.0-",
+        "syft invents a pseudo-version from vcs.revision/vcs.time; Go records (devel), and a v0.0.0-... version "
+        "sorts before every release, so matching on it would report every advisory ever published for the module",
+    ),
+    (
+        "extra",
+        r"^golang:.*@\(devel\)$",
+        "same module, version as Go recorded it ((devel)); see the matching 'missing' line",
+    ),
+    (
+        "missing",
+        r"^golang:github.com/opencontainers/runc@v1\.1\.5\+ds1$",
+        "the binary records (devel) and no -ldflags; syft takes the first NUL-delimited semver-looking string in "
+        "the file, a guess that can pick up any embedded version; we report what the build info says",
+    ),
+    (
+        "missing",
+        r"^maven:org\.apache\.log4j/log4j@1\.2-1\.2\.17$",
+        "syft parses the Debian file name log4j-1.2-1.2.17.jar; the jar's Bundle-Version says 1.2.17, the real "
+        "release (neither tool can know Maven's group 'log4j' from a jar with no pom.properties)",
+    ),
+    ("extra", r"^maven:org\.apache/log4j@1\.2\.17$", "same jar, version from Bundle-Version; see above"),
 ]
 
 

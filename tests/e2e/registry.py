@@ -114,12 +114,20 @@ class TokenServer:
         for s in scopes:
             parts = s.split(":")
             if len(parts) >= 3:
-                access.append({"type": parts[0], "name": ":".join(parts[1:-1]), "actions": parts[-1].split(",")})
+                access.append(
+                    {"type": parts[0], "name": ":".join(parts[1:-1]), "actions": parts[-1].split(",")}
+                )
         now = int(time.time())
         header = {"typ": "JWT", "alg": "RS256", "x5c": [base64.b64encode(self.der).decode()]}
         claims = {
-            "iss": self.issuer, "sub": USER, "aud": self.service, "exp": now + 600, "nbf": now - 10,
-            "iat": now, "jti": str(uuid.uuid4()), "access": access,
+            "iss": self.issuer,
+            "sub": USER,
+            "aud": self.service,
+            "exp": now + 600,
+            "nbf": now - 10,
+            "iat": now,
+            "jti": str(uuid.uuid4()),
+            "access": access,
         }
         signing = f"{_b64url(json.dumps(header).encode())}.{_b64url(json.dumps(claims).encode())}"
         sig = self.key.sign(signing.encode(), padding.PKCS1v15(), hashes.SHA256())

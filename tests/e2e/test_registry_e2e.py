@@ -23,7 +23,9 @@ if missing:
 
 
 def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "containment", *args], capture_output=True, text=True, timeout=600, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "containment", *args], capture_output=True, text=True, timeout=600, env=env
+    )
 
 
 def packages(sbom_json: str) -> list:
@@ -57,7 +59,14 @@ def test_registry_sbom_equals_oci_dir(auth, tmp_path, corpus_image, anon_registr
             import os
 
             env = {**os.environ, "REGISTRY_AUTH_FILE": str(reg.auth_file())}
-            denied = run("sbom", ref, "--plain-http", "-f", "json", env={**os.environ, "REGISTRY_AUTH_FILE": "/nonexistent"})
+            denied = run(
+                "sbom",
+                ref,
+                "--plain-http",
+                "-f",
+                "json",
+                env={**os.environ, "REGISTRY_AUTH_FILE": "/nonexistent"},
+            )
             assert denied.returncode == 2, denied.stderr
             assert "login" in denied.stderr or "denied" in denied.stderr or "refused" in denied.stderr
         from_reg = run("sbom", ref, "--plain-http", "-f", "json", "--no-cache", env=env)
@@ -88,8 +97,10 @@ def test_registry_debian_app_multilayer(corpus_image, anon_registry):
 
 def test_by_digest_and_unknown_tag(anon_registry, small_image):
     ref = anon_registry.push(small_image, "team/small:1")
-    r = httpx.get(f"http://{ref.replace('/team', '/v2/team', 1).replace(':1', '')}/manifests/1",
-                  headers={"Accept": "application/vnd.oci.image.manifest.v1+json"})
+    r = httpx.get(
+        f"http://{ref.replace('/team', '/v2/team', 1).replace(':1', '')}/manifests/1",
+        headers={"Accept": "application/vnd.oci.image.manifest.v1+json"},
+    )
     digest = r.headers["Docker-Content-Digest"]
     byd = run("inventory", f"{ref.rsplit(':', 1)[0]}@{digest}", "--plain-http", "-f", "json")
     assert byd.returncode == 0, byd.stderr
@@ -111,13 +122,21 @@ class _CorruptingProxy:
                 pass
 
             def do_GET(self) -> None:  # noqa: N802
-                r = httpx.get(f"http://{up}{self.path}", headers={k: v for k, v in self.headers.items() if k.lower() != "host"})
+                r = httpx.get(
+                    f"http://{up}{self.path}",
+                    headers={k: v for k, v in self.headers.items() if k.lower() != "host"},
+                )
                 body = r.content
                 if "/blobs/" in self.path and body and r.status_code == 200:
                     body = bytes([body[0] ^ 0xFF]) + body[1:]
                 self.send_response(r.status_code)
                 for k, v in r.headers.items():
-                    if k.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding"):
+                    if k.lower() not in (
+                        "content-length",
+                        "transfer-encoding",
+                        "connection",
+                        "content-encoding",
+                    ):
                         self.send_header(k, v)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()

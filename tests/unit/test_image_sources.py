@@ -265,6 +265,7 @@ def _sparse_member(name: str, real_size: int) -> bytes:
     hdr[136:148] = octal(0, 12)
     hdr[156:157] = b"S"
     hdr[257:265] = b"ustar  \0"
+
     def base256(n: int) -> bytes:  # GNU encoding for numbers past 8 GiB
         return b"\x80" + n.to_bytes(11, "big")
 

@@ -97,7 +97,9 @@ def purl(
 
 def run_cataloger(cataloger: Cataloger, files: Mapping[str, bytes], mode: int = 0o100644) -> list[Package]:
     """Feed a cataloger a small in-memory tree the way the walk does (for tests and `scan fs`)."""
-    wanted = {p: d for p, d in files.items() if cataloger.wants(p, mode, len(d)) and len(d) <= cataloger.max_size}
+    wanted = {
+        p: d for p, d in files.items() if cataloger.wants(p, mode, len(d)) and len(d) <= cataloger.max_size
+    }
     tree = FileTree({} if cataloger.immediate else wanted)
     out: list[Package] = []
     for p, d in sorted(wanted.items()):

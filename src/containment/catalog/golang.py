@@ -26,6 +26,8 @@ records for it), the directory kept in extra.
 from __future__ import annotations
 
 import json
+import re
+import shlex
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -303,6 +305,34 @@ def stdlib_version(go_version: str) -> str:
     return first if first.startswith("go") else go_version
 
 
+_SEMVERISH = re.compile(r"^v?\d+\.\d+(\.\d+)?([-+][0-9A-Za-z.+~-]*)?$")
+
+
+def version_from_ldflags(ldflags: str) -> str:
+    """The main module's version stamped with `-X pkg.version=...` (how distro and release builds
+    set it when the module itself says `(devel)`); "" when none looks like a version."""
+    if "-X" not in ldflags:
+        return ""
+    try:
+        words = shlex.split(ldflags)
+    except ValueError:
+        words = ldflags.split()
+    pairs: list[str] = []
+    for i, w in enumerate(words):
+        if w == "-X" and i + 1 < len(words):
+            pairs.append(words[i + 1])
+        elif w.startswith("-X="):
+            pairs.append(w[3:])
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        k = key.lower()
+        if sep and (k.endswith(".version") or k.endswith(".ver") or k.endswith(".gitversion")):
+            value = value.strip().strip("'\"")
+            if _SEMVERISH.match(value):
+                return value if value.startswith("v") else "v" + value
+    return ""
+
+
 class GoBinaryCataloger(Cataloger):
     name = "go-binary"
     version = 1
@@ -338,6 +368,11 @@ class GoBinaryCataloger(Cataloger):
                     rev, when = settings.get("vcs.revision", ""), settings.get("vcs.time", "")
                     if rev:
                         extra["vcs_revision"] = rev
+                    ld_version = version_from_ldflags(settings.get("-ldflags", ""))
+                    if p.version == "(devel)" and ld_version:
+                        ns, base = _split_module(p.name)
+                        p = replace(p, version=ld_version, purl=purl("golang", base, ld_version, ns))
+                        extra["version_from"] = "ldflags"
                     if p.version == "(devel)" and rev and len(when) >= 19:
                         # the pseudo-version Go would give this commit (syft reports it as the version)
                         stamp = when[:19].replace("-", "").replace(":", "").replace("T", "")

@@ -128,6 +128,18 @@ def licenses_from(doc: dict[str, Any]) -> tuple[str, ...]:
     return tuple(out)
 
 
+_LOCKS = ("package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lock")
+
+
+def _is_application(path: str, tree: FileTree) -> bool:
+    """A package.json outside node_modules is an application (reported, like syft does) when an
+    installed tree or a lockfile sits beside it; otherwise it is just some file (a fixture, docs)."""
+    if any(tree.sibling(path, lock) is not None for lock in _LOCKS):
+        return True
+    d = path[: -len("package.json")]
+    return next(tree.under(d + "node_modules"), None) is not None
+
+
 class NodeInstalledCataloger(Cataloger):
     """npm packages installed in node_modules (local and global) and distro Node modules."""
 
@@ -135,8 +147,8 @@ class NodeInstalledCataloger(Cataloger):
     version = 1
 
     def wants(self, path: str, mode: int, size: int) -> bool:
-        if path.endswith(_PJ):
-            return _package_location(path) is not None
+        if path.endswith(_PJ) or path == "package.json":
+            return _NM not in path or _package_location(path) is not None
         return path.endswith(_HIDDEN_LOCK) and (
             len(path) == len(_HIDDEN_LOCK) or path[-len(_HIDDEN_LOCK) - 1] == "/"
         )
@@ -146,7 +158,9 @@ class NodeInstalledCataloger(Cataloger):
             return []  # read only to mark dev packages
         location = _package_location(path)
         if location is None:
-            return []
+            if _NM in path or not _is_application(path, tree):
+                return []
+            location = ("application", -1)
         try:
             doc = json.loads(data)
         except (ValueError, RecursionError) as e:
@@ -167,7 +181,9 @@ class NodeInstalledCataloger(Cataloger):
         kind, first_nm = location
         extra: dict[str, Any] = {}
         dev = False
-        if kind == "distro" or path.startswith(_DISTRO_DIRS):  # also modules nested in a distro one
+        if kind == "application":
+            extra["root"] = True  # the project itself: an SBOM component, not a dependency
+        elif kind == "distro" or path.startswith(_DISTRO_DIRS):  # also modules nested in a distro one
             extra["distro_packaged"] = True
         else:
             if path.startswith(_GLOBAL_DIRS):

@@ -66,9 +66,16 @@ def _redhat_like(text: str) -> OSInfo | None:
         return None
     name = m.group(1).lower()
     ids = [
-        ("centos", "centos"), ("rocky", "rocky"), ("alma", "almalinux"), ("fedora", "fedora"),
-        ("oracle", "ol"), ("red hat", "rhel"), ("amazon", "amzn"), ("photon", "photon"),
-        ("mariner", "mariner"), ("azure", "azurelinux"),
+        ("centos", "centos"),
+        ("rocky", "rocky"),
+        ("alma", "almalinux"),
+        ("fedora", "fedora"),
+        ("oracle", "ol"),
+        ("red hat", "rhel"),
+        ("amazon", "amzn"),
+        ("photon", "photon"),
+        ("mariner", "mariner"),
+        ("azure", "azurelinux"),
     ]
     for needle, osid in ids:
         if needle in name:
@@ -100,7 +107,11 @@ def detect(files: Mapping[str, bytes]) -> OSInfo | None:
     fallbacks: list[tuple[str, Callable[[str], OSInfo | None]]] = [
         ("etc/alpine-release", lambda t: OSInfo("alpine", t.strip(), "Alpine Linux") if t.strip() else None),
         ("etc/debian_version", _debian_version),
-        *[(p, _redhat_like) for p in sorted(OS_FILES) if p.endswith("-release") and "alpine" not in p and "lsb" not in p],
+        *[
+            (p, _redhat_like)
+            for p in sorted(OS_FILES)
+            if p.endswith("-release") and "alpine" not in p and "lsb" not in p
+        ],
     ]
     for path, fn in fallbacks:
         data = files.get(path)
@@ -112,6 +123,10 @@ def detect(files: Mapping[str, bytes]) -> OSInfo | None:
     if data:
         kv = parse_os_release(data[:MAX_OS_FILE].decode("utf-8", "replace"))
         if kv.get("DISTRIB_ID"):
-            return OSInfo(kv["DISTRIB_ID"].lower(), kv.get("DISTRIB_RELEASE", ""), kv.get("DISTRIB_DESCRIPTION", ""),
-                          kv.get("DISTRIB_CODENAME", ""))
+            return OSInfo(
+                kv["DISTRIB_ID"].lower(),
+                kv.get("DISTRIB_RELEASE", ""),
+                kv.get("DISTRIB_DESCRIPTION", ""),
+                kv.get("DISTRIB_CODENAME", ""),
+            )
     return None

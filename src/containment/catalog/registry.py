@@ -12,13 +12,37 @@ import importlib
 from containment.catalog.base import Cataloger
 
 INSTALLED_MODULES: tuple[str, ...] = (
-    "dpkg", "apk", "rpm",
-    "python", "node", "ruby", "php", "dotnet",
+    "dpkg",
+    "apk",
+    "rpm",
+    "python",
+    "node",
+    "ruby",
+    "php",
+    "dotnet",
+    "golang",
+    "rust",
+    "java",
 )
 DECLARED_MODULES: tuple[str, ...] = (
-    "python_lock", "gomod", "cargo_lock", "gemfile_lock", "composer_lock",
-    "maven_pom", "gradle_lock", "sbt_lock", "nuget_lock", "mix_lock", "pubspec_lock",
-    "swift_resolved", "conan_lock", "podfile_lock",
+    "npm_lock",
+    "yarn_lock",
+    "pnpm_lock",
+    "bun_lock",
+    "python_lock",
+    "gomod",
+    "cargo_lock",
+    "gemfile_lock",
+    "composer_lock",
+    "maven_pom",
+    "gradle_lock",
+    "sbt_lock",
+    "nuget_lock",
+    "mix_lock",
+    "pubspec_lock",
+    "swift_resolved",
+    "conan_lock",
+    "podfile_lock",
 )
 MODULES = INSTALLED_MODULES + DECLARED_MODULES
 

@@ -216,8 +216,9 @@ class TarStream:
             return self._member(hdr, t, size, longname, longlink, {**self._global, **pax})
         raise TarFormatError("too many consecutive tar metadata headers")
 
-    def _member(self, hdr: bytes, t: int, size: int, longname: str | None, longlink: str | None,
-                pax: dict[str, str]) -> Member:
+    def _member(
+        self, hdr: bytes, t: int, size: int, longname: str | None, longlink: str | None, pax: dict[str, str]
+    ) -> Member:
         name = _nts(hdr[0:100])
         magic = hdr[257:263]
         if magic == b"ustar\0" and hdr[345]:  # POSIX prefix field

@@ -227,7 +227,9 @@ def _walk_members(stream: BinaryIO, visitor: Visitor, name: str, limits: Limits,
             if visitor.wants(path, mode, m.size):
                 stats.read_bytes += m.size
                 if stats.read_bytes > limits.max_read_bytes:
-                    raise ImageError(f"{name}: wanted files exceed {limits.max_read_bytes >> 20} MiB; refusing")
+                    raise ImageError(
+                        f"{name}: wanted files exceed {limits.max_read_bytes >> 20} MiB; refusing"
+                    )
                 visitor.file(path, tar.read(m, limits.max_read_bytes))
         elif m.isdir():
             visitor.entry(Entry(path, "dir", stat.S_IFDIR | m.mode))

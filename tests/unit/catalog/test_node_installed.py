@@ -27,7 +27,7 @@ def test_catalogers_exported() -> None:
 
 def test_installed_tree() -> None:
     files = {
-        f"{APP}/package.json": pj(name="corpus-web", version="1.0.0"),  # the project: not a package here
+        f"{APP}/package.json": pj(name="corpus-web", version="1.0.0"),  # the application itself (root)
         f"{APP}/node_modules/express/package.json": pj(
             name="express",
             version="4.16.0",
@@ -48,7 +48,9 @@ def test_installed_tree() -> None:
         f"{APP}/node_modules/@types/node/package.json",
         f"{APP}/node_modules/express/package.json",
         f"{APP}/node_modules/raw-body/node_modules/depd/package.json",
+        f"{APP}/package.json",
     ]
+    assert got[f"{APP}/package.json"].extra == {"root": True}
     express = got[f"{APP}/node_modules/express/package.json"]
     assert (express.name, express.version, express.type) == ("express", "4.16.0", "npm")
     assert express.purl == "pkg:npm/express@4.16.0"
@@ -149,7 +151,8 @@ def test_global_and_distro_locations() -> None:
         ("a/node_modules/.package-lock.json", True),
         ("node_modules/.package-lock.json", True),
         ("a/package-lock.json", False),
-        ("a/package.json", False),
+        ("a/package.json", True),  # maybe an application: reported only beside a tree or lockfile
+        ("package.json", True),
         ("a/node_modules/@s/package.json", False),
         ("a/node_modules/@/x/package.json", False),
         ("a/node_modules/foo/lib/package.json", False),
@@ -268,3 +271,19 @@ def test_fuzz_never_crashes(data: bytes, lock: bytes) -> None:
     except CatalogError:
         return
     assert all(p.name and p.version and p.purl.startswith("pkg:npm/") for p in out)
+
+
+def test_application_package_json_is_reported_only_beside_an_installed_tree_or_lock() -> None:
+    from containment.catalog.base import run_cataloger
+
+    app = b'{"name": "web", "version": "1.0.0", "dependencies": {"left-pad": "1.3.0"}}'
+    dep = b'{"name": "left-pad", "version": "1.3.0"}'
+    pkgs = run_cataloger(
+        NodeInstalledCataloger(),
+        {"opt/web/package.json": app, "opt/web/node_modules/left-pad/package.json": dep},
+    )
+    by = {p.name: p for p in pkgs}
+    assert by["web"].extra.get("root") is True and by["web"].version == "1.0.0"
+    assert "left-pad" in by
+    alone = run_cataloger(NodeInstalledCataloger(), {"usr/share/doc/x/package.json": app})
+    assert alone == []
