@@ -7,6 +7,7 @@ half-written entry and two scans of the same layer simply both write the same by
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import os
@@ -77,10 +78,8 @@ class LayerCache:
             os.replace(tmp, p)
         except OSError:
             # a read-only or full cache must not fail a scan
-            try:
+            with contextlib.suppress(OSError, UnboundLocalError):
                 os.unlink(tmp)
-            except (OSError, UnboundLocalError):
-                pass
 
 
 def info(root: Path | None = None) -> CacheInfo:
@@ -93,10 +92,8 @@ def info(root: Path | None = None) -> CacheInfo:
             for fn in files:
                 if fn.endswith(".json.gz"):
                     layers += 1
-                try:
+                with contextlib.suppress(OSError):
                     total += os.lstat(os.path.join(dirpath, fn)).st_size
-                except OSError:
-                    pass
     return CacheInfo(str(base), layers, total, analyzers)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -14,13 +14,13 @@ TARGET_HELP = (
 )
 
 
-class SbomFormat(str, Enum):
+class SbomFormat(StrEnum):
     cyclonedx = "cyclonedx"
     spdx = "spdx"
     json = "json"
 
 
-class InventoryFormat(str, Enum):
+class InventoryFormat(StrEnum):
     table = "table"
     json = "json"
 

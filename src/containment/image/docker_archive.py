@@ -179,14 +179,17 @@ class DockerArchive(Image):
     def _stream_members(self) -> Iterator[tuple[tarfile.TarInfo, BinaryIO]]:
         from isal import igzip
 
-        with open(self.path, "rb") as raw, igzip.IGzipFile(fileobj=raw, mode="rb") as gz:
-            with tarfile.open(fileobj=gz, mode="r|") as tf:  # type: ignore[call-overload]
-                for i, m in enumerate(tf):
-                    if i > MAX_MEMBERS:
-                        raise ImageError(f"{self.ref}: archive has too many entries; refusing it")
-                    m.name = normalize(m.name)
-                    f = tf.extractfile(m) if m.isreg() else None
-                    yield m, f if f is not None else io.BytesIO(b"")
+        with (
+            open(self.path, "rb") as raw,
+            igzip.IGzipFile(fileobj=raw, mode="rb") as gz,
+            tarfile.open(fileobj=gz, mode="r|") as tf,  # type: ignore[call-overload]
+        ):
+            for i, m in enumerate(tf):
+                if i > MAX_MEMBERS:
+                    raise ImageError(f"{self.ref}: archive has too many entries; refusing it")
+                m.name = normalize(m.name)
+                f = tf.extractfile(m) if m.isreg() else None
+                yield m, f if f is not None else io.BytesIO(b"")
 
     @contextmanager
     def _open(self, layer: LayerInfo) -> Iterator[BinaryIO]:

@@ -46,7 +46,7 @@ def to_table(inv: Inventory, width: int = 140) -> str:
             title = f"layer {layer.index}  {layer.diff_id[:19]}  {layer.created_by[:80]}".rstrip()
             groups.append((title, layer.diff_id, pk))
     for key, pk in by_layer.items():
-        groups.append(("filesystem" if not key else key, key, pk))
+        groups.append((key or "filesystem", key, pk))
     for title, _, pk in groups:
         counts = Counter(p.type for p in pk)
         summary = ", ".join(f"{n} {t}" for t, n in counts.most_common()) or "no packages"

@@ -50,7 +50,7 @@ def _close(scheme: str) -> st.SearchStrategy[list[str]]:
     def variants(v: str) -> st.SearchStrategy[list[str]]:
         prefixes = st.integers(min_value=1, max_value=len(v)).map(lambda k: v[:k])
         tail = st.one_of(prefixes, base.map(lambda w: v + w[1:] if len(w) > 1 else v), base)
-        return st.lists(tail.filter(lambda x: _valid(scheme, x)), min_size=2, max_size=6).map(
+        return st.lists(tail.filter(lambda x: _valid(scheme, x)), min_size=2, max_size=5).map(
             lambda xs: [v, *xs]
         )
 
@@ -58,7 +58,7 @@ def _close(scheme: str) -> st.SearchStrategy[list[str]]:
 
 
 SET = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow]
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow]
 )
 
 
