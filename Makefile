@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CORPUS ?= $(abspath ../shared/corpus)
 export CONTAINMENT_CORPUS ?= $(CORPUS)
-APT_PKGS := skopeo umoci docker-registry apache2-utils debootstrap openssl nodejs npm ca-certificates
+APT_PKGS := skopeo umoci docker-registry apache2-utils debootstrap openssl nodejs npm ca-certificates rpm db-util python3-apt python3-rpm golang-go
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install demo test unit e2e lint system-deps corpus bench clean
@@ -23,9 +23,10 @@ demo: install
 	$(BIN)/containment demo
 
 system-deps:
-	@missing=""; for c in skopeo umoci htpasswd debootstrap openssl npm; do \
+	@missing=""; for c in skopeo umoci htpasswd debootstrap openssl npm rpm db_load go; do \
 	  command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; \
 	[ -x /usr/bin/docker-registry ] || missing="$$missing docker-registry"; \
+	/usr/bin/python3 -c "import apt_pkg, rpm" 2>/dev/null || missing="$$missing python3-apt/python3-rpm"; \
 	if [ -n "$$missing" ]; then echo "installing system packages (missing:$$missing)"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PKGS) >/dev/null; fi
 

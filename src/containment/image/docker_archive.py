@@ -13,7 +13,7 @@ import posixpath
 import tarfile
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 from containment.image.source import Image, check_digest, digest_of, parse_json
 from containment.image.walk import GZIP_MAGIC, ZSTD_MAGIC, normalize
@@ -68,9 +68,9 @@ class DockerArchive(Image):
         small: dict[str, bytes] = {}
         try:
             if self.compressed:
-                for m, f in self._stream_members():
+                for m, member in self._stream_members():
                     if m.isreg() and m.size <= SMALL and (m.name.endswith(".json") or "/" not in m.name):
-                        small[m.name] = f.read()
+                        small[m.name] = member.read()
                     self._index[m.name] = m
             else:
                 with tarfile.open(path, mode="r:") as tf:
@@ -131,8 +131,8 @@ class DockerArchive(Image):
         self._member_of: dict[int, str] = {}
         for i, (lf, did) in enumerate(zip(layer_files, diff_ids, strict=True)):
             name = self._resolve(str(lf))
-            m = self._index.get(name)
-            if m is None or not m.isreg():
+            lm = self._index.get(name)
+            if lm is None or not lm.isreg():
                 raise ImageError(
                     f"{ref}: layer file {lf!r} is missing from the archive; it is truncated or corrupt"
                 )
@@ -143,7 +143,7 @@ class DockerArchive(Image):
                     diff_id=check_digest(did, f"{ref} diff_id {i}"),
                     digest="",
                     media_type="application/vnd.docker.image.rootfs.diff.tar",
-                    size=m.size,
+                    size=lm.size,
                     created_by=str(history[i].get("created_by", "")) if i < len(history) else "",
                 )
             )
@@ -176,7 +176,7 @@ class DockerArchive(Image):
             name = normalize(posixpath.join(posixpath.dirname(name), m.linkname))
         raise ImageError(f"{self.ref}: symlink loop at {name!r} inside the archive; it is corrupt")
 
-    def _stream_members(self) -> Iterator[tuple[tarfile.TarInfo, BinaryIO]]:
+    def _stream_members(self) -> Iterator[tuple[tarfile.TarInfo, IO[bytes]]]:
         from isal import igzip
 
         with (
@@ -214,7 +214,7 @@ class DockerArchive(Image):
             for m, f in self._stream_members():
                 if m.name in by_name:
                     layers = by_name.pop(m.name)
-                    yield layers[0], f
+                    yield layers[0], f  # type: ignore[misc]
                     if not by_name:
                         return
         except ImageError:

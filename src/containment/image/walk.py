@@ -179,7 +179,7 @@ def walk_tar(blob: BinaryIO, visitor: Visitor, name: str, limits: Limits = Limit
 
     tar_stream = _HashingReader(stream, check)
     try:
-        _walk_members(tar_stream, visitor, name, limits, stats)
+        _walk_members(tar_stream, visitor, name, limits, stats)  # type: ignore[arg-type]
         tar_stream.drain()
         raw.drain()
     except ImageError:
