@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 from containment.cache import LayerCache
 from containment.catalog import osrelease
 from containment.catalog.base import Cataloger, FileTree, purl
-from containment.catalog.registry import all_catalogers, declared_names
+from containment.catalog.registry import all_catalogers, declared_names, source_key
 from containment.cpu import cpu_quota
 from containment.image.source import Image, verify_layer
 from containment.image.walk import Entry, Limits, walk_dir, walk_tar
@@ -182,14 +182,23 @@ class Analyzer:
         prefer_installed: bool = True,
     ) -> None:
         self.prefer_installed = prefer_installed
-        self.catalogers = catalogers if catalogers is not None else all_catalogers()
-        self.key = analyzer_key(self.catalogers)
+        self._catalogers = catalogers
+        if catalogers is not None:
+            self.key = analyzer_key(catalogers)
+        else:  # the default set: keyed by its source, loaded only when a layer must be read
+            self.key = hashlib.sha256(f"facts{FACTS_VERSION};{source_key()}".encode()).hexdigest()[:16]
         self.cache = cache if cache is not None else LayerCache(analyzer_key=self.key)
         if not self.cache.key:
             self.cache.key = self.key
         self.limits = limits or Limits()
         self.workers = workers or cpu_quota()
         self.progress = progress or (lambda msg: None)
+
+    @property
+    def catalogers(self) -> list[Cataloger]:
+        if self._catalogers is None:
+            self._catalogers = all_catalogers()
+        return self._catalogers
 
     # ------------------------------------------------------------------ one layer
     def _walk_layer(self, image: Image, layer: LayerInfo, blob: BinaryIO) -> LayerFacts:

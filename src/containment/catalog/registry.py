@@ -46,6 +46,37 @@ DECLARED_MODULES: tuple[str, ...] = (
 )
 MODULES = INSTALLED_MODULES + DECLARED_MODULES
 
+# The names DECLARED_MODULES' catalogers carry, known without importing them (the warm path
+# of a scan imports no cataloger). tests/unit/test_registry.py checks this against the modules.
+DECLARED_NAMES: frozenset[str] = frozenset(
+    {
+        "npm-package-lock",
+        "yarn-lock",
+        "pnpm-lock",
+        "bun-lock",
+        "python-requirements",
+        "python-pipfile-lock",
+        "python-poetry-lock",
+        "python-uv-lock",
+        "python-pylock",
+        "go-mod",
+        "rust-cargo-lock",
+        "ruby-gemfile-lock",
+        "php-composer-lock",
+        "maven-pom",
+        "gradle-lockfile",
+        "sbt-lockfile",
+        "nuget-packages-lock",
+        "nuget-central-packages",
+        "nuget-packages-config",
+        "elixir-mix-lock",
+        "dart-pubspec-lock",
+        "swift-package-resolved",
+        "conan-lock",
+        "cocoapods-podfile-lock",
+    }
+)
+
 _cache: dict[str, list[Cataloger]] = {}
 
 
@@ -64,4 +95,18 @@ def all_catalogers() -> list[Cataloger]:
 
 def declared_names() -> frozenset[str]:
     """Names of the catalogers that read declarations (lockfiles, manifests)."""
-    return frozenset(c.name for c in _load(DECLARED_MODULES))
+    return DECLARED_NAMES
+
+
+def source_key() -> str:
+    """A digest of every cataloger's source: the layer-cache key changes with any of them,
+    and computing it imports none of them."""
+    import hashlib
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for p in sorted(here.glob("*.py")):
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
