@@ -424,10 +424,19 @@ def prefer_installed(packages: list[Package]) -> list[Package]:
     return out
 
 
+def prefer_declared(packages: list[Package]) -> list[Package]:
+    """In a source tree (`scan fs`), lockfiles are the truth, as in Trivy: an installed copy of a
+    package a lockfile already declares (node_modules beside package-lock.json) is dropped."""
+    declared = declared_names()
+    have = {(p.type, p.purl.split("?", 1)[0]) for p in packages if p.cataloger in declared}
+    if not have:
+        return packages
+    return [p for p in packages if p.cataloger in declared or (p.type, p.purl.split("?", 1)[0]) not in have]
+
+
 def finalize(packages: list[Package], os_info: OSInfo | None, installed_first: bool = True) -> list[Package]:
     """OS purls get namespace and distro; duplicates (same purl at the same path) collapse."""
-    if installed_first:
-        packages = prefer_installed(packages)
+    packages = prefer_installed(packages) if installed_first else prefer_declared(packages)
     out: dict[tuple[str, str], Package] = {}
     for p in packages:
         if p.type in OS_TYPES and os_info is not None:

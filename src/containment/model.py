@@ -182,3 +182,114 @@ class Inventory:
     image_id: str = ""  # config digest, when known
     config: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
     warnings: tuple[str, ...] = ()
+
+
+# ---------------------------------------------------------------------------- findings
+
+SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "NEGLIGIBLE", "UNKNOWN")
+
+
+class FeedError(ContainmentError):
+    """An advisory feed, database or mirror that cannot be used."""
+
+
+class PolicyError(ContainmentError):
+    """An ignore file, VEX document or policy that cannot be read."""
+
+
+@dataclass(frozen=True)
+class CVSS:
+    version: str  # "2.0", "3.0", "3.1", "4.0"
+    vector: str
+    score: float
+    source: str = ""  # who scored it: nvd, ghsa, debian, the OSV record
+
+    def to_json(self) -> dict[str, Any]:
+        return {"version": self.version, "vector": self.vector, "score": self.score, "source": self.source}
+
+
+@dataclass(frozen=True)
+class Suppression:
+    kind: str  # "ignorefile" or "vex"
+    reason: str  # the entry's reason / VEX status notes
+    source: str  # the file it came from
+    justification: str = ""  # VEX justification (e.g. vulnerable_code_not_in_execute_path)
+    expires: str = ""  # ISO date of an ignorefile entry
+
+    def to_json(self) -> dict[str, Any]:
+        d = {"kind": self.kind, "reason": self.reason, "source": self.source}
+        if self.justification:
+            d["justification"] = self.justification
+        if self.expires:
+            d["expires"] = self.expires
+        return d
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One vulnerability in one package (all aliases of the vulnerability merged)."""
+
+    id: str  # the primary id: CVE when there is one, else GHSA, else the advisory's own
+    aliases: tuple[str, ...]  # every other id it is known by (GHSA, PYSEC, GO, DSA, ...)
+    package: Package
+    ecosystem: str  # the advisory ecosystem it matched in: Debian:12, Alpine:v3.11, PyPI, Go
+    installed_version: str  # the version compared (source version for OS packages)
+    fixed_versions: tuple[str, ...]  # versions that fix it, nearest first; empty when unfixed
+    status: str  # fixed | affected (no fix yet) | wont_fix
+    severity: str  # one of SEVERITIES
+    severity_source: str  # debian, alpine, ghsa, cvss_v3, cvss_v4, osv, ...
+    cvss: tuple[CVSS, ...] = ()
+    title: str = ""
+    description: str = ""
+    data_source: str = ""  # which feed: osv:PyPI, alpine-secdb, debian-tracker, ...
+    advisory_ids: tuple[str, ...] = ()  # the advisory records merged into this finding
+    references: tuple[str, ...] = ()
+    published: str = ""
+    modified: str = ""
+    suppressed: Suppression | None = None
+
+    @property
+    def layer(self) -> str:
+        return self.package.layer
+
+    def to_json(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "id": self.id,
+            "aliases": list(self.aliases),
+            "package": self.package.to_json(),
+            "ecosystem": self.ecosystem,
+            "installed_version": self.installed_version,
+            "fixed_versions": list(self.fixed_versions),
+            "status": self.status,
+            "severity": self.severity,
+            "severity_source": self.severity_source,
+            "cvss": [c.to_json() for c in self.cvss],
+            "title": self.title,
+            "description": self.description,
+            "data_source": self.data_source,
+            "advisory_ids": list(self.advisory_ids),
+            "references": list(self.references),
+            "published": self.published,
+            "modified": self.modified,
+            "layer": self.layer,
+            "suppressed": self.suppressed.to_json() if self.suppressed else None,
+        }
+        return d
+
+
+@dataclass(frozen=True)
+class ScanReport:
+    """What a scan found: the inventory, the findings (suppressed ones kept, marked) and notes."""
+
+    inventory: Inventory
+    findings: tuple[Finding, ...]
+    db: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)  # DB status at scan time
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def active(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.suppressed is None)
+
+    @property
+    def suppressed(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.suppressed is not None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from containment import __version__
-from containment.cli import build, cache, demo
+from containment.cli import build, cache, demo, scan
 
 app = typer.Typer(
     name="containment",
@@ -16,6 +16,7 @@ app = typer.Typer(
 )
 app.command()(build.sbom)
 app.command()(build.inventory)
+app.add_typer(scan.app, name="scan")
 app.add_typer(cache.app, name="cache")
 app.command()(demo.demo)
 

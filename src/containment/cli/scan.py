@@ -1,0 +1,176 @@
+"""`containment scan image|fs`: inventory, match against the advisory DB, report."""
+
+from __future__ import annotations
+
+import datetime
+import os
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from containment.cli.build import Insecure, NoCache, Output, PlainHttp, Platform, Quiet, Target, _inventory
+from containment.cli.common import EXIT_FINDINGS, fail, progress_printer, user_errors, write_output
+from containment.model import SEVERITIES, Finding, Inventory, ScanReport
+
+app = typer.Typer(help="Find known vulnerabilities in an image or a source tree.", no_args_is_help=True)
+
+DEFAULT_IGNOREFILES = (".containmentignore", ".trivyignore.yaml", ".trivyignore")
+
+
+class ScanFormat(StrEnum):
+    table = "table"
+    json = "json"
+    sarif = "sarif"
+    cyclonedx = "cyclonedx"
+
+
+Format = Annotated[ScanFormat, typer.Option("--format", "-f", help="report format")]
+Severity = Annotated[
+    str | None,
+    typer.Option("--severity", "-s", help="only these severities, comma-separated (e.g. HIGH,CRITICAL)"),
+]
+IgnoreUnfixed = Annotated[bool, typer.Option("--ignore-unfixed", help="hide vulnerabilities with no fixed version")]
+ExitCode = Annotated[int, typer.Option("--exit-code", help="exit with this code when findings remain (CI gates)")]
+IgnoreFile = Annotated[
+    str | None, typer.Option("--ignorefile", help="ids/purls to ignore, with expiry and reason (default: .containmentignore if present)")
+]
+Vex = Annotated[list[str] | None, typer.Option("--vex", help="OpenVEX or CycloneDX VEX document (repeatable)")]
+Db = Annotated[str | None, typer.Option("--db", help="advisory database (default: $CONTAINMENT_DB or the cache dir)")]
+IncludeDev = Annotated[bool, typer.Option("--include-dev-deps", help="also report vulnerabilities of dev-only dependencies")]
+
+
+def _severities(text: str | None) -> set[str] | None:
+    if not text:
+        return None
+    wanted = {s.strip().upper() for s in text.split(",") if s.strip()}
+    bad = wanted - set(SEVERITIES)
+    if bad:
+        fail(f"--severity {text}: unknown {', '.join(sorted(bad))}; use {','.join(SEVERITIES)}")
+    return wanted
+
+
+def _run(
+    inv: Inventory, fmt: ScanFormat, output: str | None, severity: str | None, ignore_unfixed: bool, exit_code: int,
+    ignorefile: str | None, vex: list[str] | None, db: str | None, include_dev: bool, quiet: bool,
+) -> None:
+    from containment.advisories.store import AdvisoryStore
+    from containment.match import match
+
+    wanted = _severities(severity)
+    store = AdvisoryStore.open(db)
+    try:
+        findings, warnings = match(inv, store, include_dev=include_dev)
+        db_status = store.status()
+    finally:
+        store.close()
+    for doc in vex or []:
+        from containment.policy.vex import load_vex
+
+        findings, w = load_vex(doc).apply(findings)
+        warnings.extend(w)
+    path = ignorefile or next((f for f in DEFAULT_IGNOREFILES if os.path.isfile(f)), None)
+    if path:
+        from containment.policy.ignorefile import load_ignorefile
+
+        findings, w = load_ignorefile(path).apply(findings, datetime.date.today())
+        warnings.extend(w)
+    findings = _filter(findings, wanted, ignore_unfixed)
+    report = ScanReport(inv, tuple(findings), db=_db_summary(db_status), warnings=tuple([*inv.warnings, *warnings]))
+    if not quiet:
+        import sys
+
+        for w in warnings[:20]:
+            print(f"containment: warning: {w}", file=sys.stderr)
+    write_output(_render(report, fmt), output)
+    if exit_code and report.active:
+        raise typer.Exit(exit_code)
+
+
+def _filter(findings: list[Finding], wanted: set[str] | None, ignore_unfixed: bool) -> list[Finding]:
+    out = []
+    for f in findings:
+        if wanted is not None and f.severity not in wanted:
+            continue
+        if ignore_unfixed and f.status != "fixed":
+            continue
+        out.append(f)
+    return out
+
+
+def _db_summary(status: dict) -> dict:  # type: ignore[type-arg]
+    keep = ("path", "schema_version", "updated", "built", "sources")
+    return {k: status[k] for k in keep if k in status}
+
+
+def _render(report: ScanReport, fmt: ScanFormat) -> str:
+    from containment.cli.common import dump_json
+
+    if fmt is ScanFormat.json:
+        from containment.report.findings_json import to_json
+
+        return dump_json(to_json(report))
+    if fmt is ScanFormat.sarif:
+        from containment.report.sarif import to_sarif
+
+        return dump_json(to_sarif(report))
+    if fmt is ScanFormat.cyclonedx:
+        from containment.report.cyclonedx import to_cyclonedx_vulns
+
+        return dump_json(to_cyclonedx_vulns(report))
+    from containment.report.table import to_table
+
+    return to_table(report)
+
+
+@app.command("image")
+def image(
+    target: Target,
+    format: Format = ScanFormat.table,
+    output: Output = None,
+    severity: Severity = None,
+    ignore_unfixed: IgnoreUnfixed = False,
+    exit_code: ExitCode = 0,
+    ignorefile: IgnoreFile = None,
+    vex: Vex = None,
+    db: Db = None,
+    include_dev_deps: IncludeDev = False,
+    platform: Platform = None,
+    plain_http: PlainHttp = False,
+    insecure: Insecure = False,
+    no_cache: NoCache = False,
+    quiet: Quiet = False,
+) -> None:
+    """Scan an image (or a rootfs with dir:PATH) for known vulnerabilities."""
+    with user_errors():
+        inv = _inventory(target, platform, plain_http, insecure, no_cache, True)
+        _run(inv, format, output, severity, ignore_unfixed, exit_code, ignorefile, vex, db, include_dev_deps, quiet)
+
+
+@app.command("fs")
+def fs(
+    path: Annotated[str, typer.Argument(help="a source tree or directory: lockfiles, manifests, installed trees")],
+    format: Format = ScanFormat.table,
+    output: Output = None,
+    severity: Severity = None,
+    ignore_unfixed: IgnoreUnfixed = False,
+    exit_code: ExitCode = 0,
+    ignorefile: IgnoreFile = None,
+    vex: Vex = None,
+    db: Db = None,
+    include_dev_deps: IncludeDev = False,
+    quiet: Quiet = False,
+) -> None:
+    """Scan a directory: lockfiles and manifests (npm, pip, Go, Cargo, Maven, ...) and installed trees."""
+    with user_errors():
+        from containment.analyze import Analyzer
+        from containment.cache import LayerCache
+
+        if not os.path.isdir(path):
+            fail(f"{path}: not a directory; give the root of a source tree (or use scan image for images)")
+        analyzer = Analyzer(cache=LayerCache(enabled=False), progress=progress_printer(quiet), prefer_installed=False)
+        inv = analyzer.inventory_dir(path, path)
+        _run(inv, format, output, severity, ignore_unfixed, exit_code, ignorefile, vex, db, include_dev_deps, quiet)
+
+
+__all__ = ["app", "EXIT_FINDINGS"]

@@ -1,0 +1,404 @@
+"""Inventory x advisories -> findings.
+
+OS packages match by their source package in their release's ecosystem (Debian:12,
+Alpine:v3.11); language packages by ecosystem and normalized name (the store normalizes: PEP 503
+for PyPI, group:artifact for Maven, module path for Go). Versions are compared only with the
+ecosystem's own scheme; a version that does not parse is reported as unknown, never guessed.
+One finding per (package, vulnerability): advisories that name each other (aliases) merge.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Protocol
+
+from containment.advisories.types import Advisory, Affected, Range
+from containment.model import CVSS, Finding, Inventory, OSInfo, Package
+from containment.versions import InvalidVersion, parse, scheme_for
+
+SEVERITY_ORDER = {"CRITICAL": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3, "NEGLIGIBLE": 4, "UNKNOWN": 5}
+_VENDOR = {
+    # distro / database severities -> ours
+    "critical": "CRITICAL", "high": "HIGH", "important": "HIGH", "medium": "MEDIUM", "moderate": "MEDIUM",
+    "low": "LOW", "unimportant": "NEGLIGIBLE", "negligible": "NEGLIGIBLE",
+}
+_ID_RANK = (("CVE-", 0), ("GHSA-", 1))
+
+
+class Store(Protocol):
+    def affected(self, ecosystem: str, package: str) -> list[Affected]: ...
+
+    def advisories(self, ids: Iterable[str]) -> dict[str, Advisory]: ...
+
+
+@dataclass(frozen=True)
+class Query:
+    ecosystems: tuple[str, ...]  # tried in order; the first that has records for the package wins
+    name: str
+    version: str
+    scheme_ecosystem: str  # which ecosystem's version scheme to use
+
+
+def os_ecosystems(os_info: OSInfo | None, pkg_type: str) -> tuple[str, ...]:
+    if os_info is None:
+        return ()
+    osid, ver = os_info.id, os_info.version_id
+    if pkg_type == "deb":
+        if osid == "debian":
+            major = ver.split(".")[0] if ver else ""
+            return (f"Debian:{major}",) if major else ("Debian:sid",)
+        if osid == "ubuntu" and ver:
+            return (f"Ubuntu:{ver}:LTS", f"Ubuntu:{ver}", f"Ubuntu:Pro:{ver}:LTS")
+        return ()
+    if pkg_type == "apk" and osid in ("alpine",) and ver:
+        parts = ver.split(".")
+        return (f"Alpine:v{parts[0]}.{parts[1]}",) if len(parts) >= 2 else ()
+    if pkg_type == "rpm" and ver:
+        major = ver.split(".")[0]
+        names = {"rocky": "Rocky Linux", "almalinux": "AlmaLinux", "rhel": "Red Hat", "ol": "Oracle Linux",
+                 "opensuse-leap": "openSUSE", "sles": "SUSE", "mariner": "Mariner", "azurelinux": "Azure Linux"}
+        base = names.get(osid)
+        return (f"{base}:{major}", f"{base}:{ver}") if base else ()
+    return ()
+
+
+def query_for(p: Package, os_info: OSInfo | None) -> Query | None:
+    if p.type in ("deb", "apk", "rpm"):
+        ecos = os_ecosystems(os_info, p.type)
+        if not ecos:
+            return None
+        name = p.source_name or p.name
+        version = p.source_version or p.version
+        return Query(ecos, name, version, ecos[0])
+    eco = p.ecosystem
+    if eco == p.type:  # no OSV ecosystem for this type
+        return None
+    name, version = p.name, p.version
+    if p.type == "maven":
+        group = p.purl.split("/", 2)[1] if p.purl.count("/") >= 2 else ""
+        name = f"{group}:{p.name}" if group and ":" not in p.name else p.name
+    elif p.type == "golang":
+        if p.name == "stdlib":
+            version = version.removeprefix("go")
+    elif p.type == "composer":
+        version = version.removeprefix("v") if re.match(r"^v\d", version) else version
+    return Query((eco,), name, version, eco)
+
+
+@lru_cache(maxsize=65536)
+def _parsed(scheme: str, version: str) -> Any:
+    return parse(scheme, version)
+
+
+def _scheme(ecosystem: str, range_type: str) -> str:
+    if range_type == "SEMVER" and ecosystem not in ("Go", "npm"):
+        return "semver"
+    return scheme_for(ecosystem)
+
+
+def in_range(rng: Range, installed: Any, scheme: str) -> tuple[bool, list[str]]:
+    """(affected?, fixed versions above the installed one) by OSV's event rules."""
+    events = []
+    for e in rng.events:
+        if e.kind == "introduced" and e.version in ("0", ""):
+            events.append((None, e.kind, e.version))
+            continue
+        events.append((_parsed(scheme, e.version), e.kind, e.version))
+    # "0" first, then by version; at equal versions introduced before the closing events
+    events.sort(key=_EVENT_KEY)
+    affected = False
+    for ver, kind, _ in events:
+        if kind == "introduced":
+            if ver is None or ver <= installed:
+                affected = True
+        elif kind in ("fixed", "limit"):
+            if ver is not None and ver <= installed:
+                affected = False
+        elif kind == "last_affected" and ver is not None and ver < installed:
+            affected = False
+    fixed = [raw for ver, kind, raw in events if kind == "fixed" and ver is not None and ver > installed]
+    return affected, fixed
+
+
+_EVENT_ORDER = {"introduced": 0, "last_affected": 1, "fixed": 2, "limit": 2}
+
+
+def _event_cmp(a: tuple[Any, str, str], b: tuple[Any, str, str]) -> int:
+    if a[0] is None or b[0] is None:
+        if a[0] is None and b[0] is None:
+            return 0
+        return -1 if a[0] is None else 1
+    if a[0] < b[0]:
+        return -1
+    if b[0] < a[0]:
+        return 1
+    return _EVENT_ORDER.get(a[1], 3) - _EVENT_ORDER.get(b[1], 3)
+
+
+_EVENT_KEY = functools.cmp_to_key(_event_cmp)
+
+
+def evaluate(a: Affected, version: str, scheme: str) -> tuple[bool, list[str]]:
+    """Is `version` affected by this entry, and which fixed versions apply."""
+    if a.versions and version in a.versions:
+        fixed: list[str] = []
+        for rng in a.ranges:
+            if rng.type != "GIT":
+                try:
+                    _, f = in_range(rng, _parsed(_scheme(a.ecosystem, rng.type), version), _scheme(a.ecosystem, rng.type))
+                    fixed.extend(f)
+                except InvalidVersion:
+                    pass
+        return True, fixed
+    hit = False
+    fixed_all: list[str] = []
+    for rng in a.ranges:
+        if rng.type == "GIT":
+            continue  # commits cannot be compared with versions; explicit `versions` cover them
+        sch = _scheme(a.ecosystem, rng.type)
+        installed = _parsed(sch, version)  # InvalidVersion propagates: the caller reports it
+        try:
+            affected, fixed = in_range(rng, installed, sch)
+        except InvalidVersion:
+            continue  # a malformed event in the feed: skip this range, not the whole package
+        if affected:
+            hit = True
+            fixed_all.extend(fixed)
+    if hit:
+        sch0 = _scheme(a.ecosystem, a.ranges[0].type) if a.ranges else scheme
+        fixed_all = sorted(set(fixed_all), key=lambda v: _safe_key(sch0, v))
+    return hit, fixed_all
+
+
+def _safe_key(scheme: str, v: str) -> _Sortable:
+    """Sort key for versions; ones that do not parse go last."""
+    try:
+        return _Sortable(_parsed(scheme, v))
+    except InvalidVersion:
+        return _Sortable(None)
+
+
+class _Sortable:
+    __slots__ = ("v",)
+
+    def __init__(self, v: Any) -> None:
+        self.v = v
+
+    def __lt__(self, other: _Sortable) -> bool:
+        if self.v is None or other.v is None:
+            return self.v is not None
+        return bool(self.v < other.v)
+
+
+# ---------------------------------------------------------------------- severity
+
+
+def cvss_of(advisory: Advisory) -> list[CVSS]:
+    out = []
+    for kind, vector in advisory.severity:
+        c = parse_cvss(kind, vector, advisory.source)
+        if c is not None:
+            out.append(c)
+    return out
+
+
+@lru_cache(maxsize=8192)
+def parse_cvss(kind: str, vector: str, source: str = "") -> CVSS | None:
+    try:
+        if kind == "CVSS_V4" or vector.startswith("CVSS:4.0/"):
+            from cvss import CVSS4
+
+            c4 = CVSS4(vector)
+            return CVSS("4.0", vector, float(c4.base_score), source)
+        if kind == "CVSS_V3" or vector.startswith("CVSS:3"):
+            from cvss import CVSS3
+
+            c3 = CVSS3(vector)
+            return CVSS(vector.split("/")[0].split(":")[1], vector, float(c3.scores()[0]), source)
+        if kind == "CVSS_V2":
+            from cvss import CVSS2
+
+            c2 = CVSS2(vector)
+            return CVSS("2.0", vector, float(c2.scores()[0]), source)
+    except Exception:  # the cvss library raises its own error types for malformed vectors
+        return None
+    return None
+
+
+def rating(score: float) -> str:
+    if score >= 9.0:
+        return "CRITICAL"
+    if score >= 7.0:
+        return "HIGH"
+    if score >= 4.0:
+        return "MEDIUM"
+    if score > 0:
+        return "LOW"
+    return "NEGLIGIBLE"
+
+
+def severity_of(os_package: bool, entries: list[Affected], cvss: list[CVSS]) -> tuple[str, str]:
+    """(severity, where it came from): the distro's own rating for its packages, then the
+    database's (GHSA), then CVSS v4, v3, v2; UNKNOWN when nobody rated it."""
+    vendor = [a.severity for a in entries if a.severity]
+    if os_package:
+        for src, value in vendor:
+            sev = _VENDOR.get(str(value).lower())
+            if sev and src in ("debian", "ubuntu", "alpine", "redhat", "rocky", "almalinux", "suse"):
+                return sev, src
+    for src, value in vendor:
+        sev = _VENDOR.get(str(value).lower())
+        if sev and src not in ("debian-changelog",):
+            return sev, src
+    for version in ("4.0", "3.1", "3.0", "2.0"):
+        best = [c for c in cvss if c.version == version]
+        if best:
+            c = max(best, key=lambda x: x.score)
+            return rating(c.score), f"cvss_v{version[0]}"
+    return "UNKNOWN", ""
+
+
+# ---------------------------------------------------------------------- matching
+
+
+@dataclass
+class _Hit:
+    package: Package
+    query: Query
+    ecosystem: str
+    entry: Affected
+    fixed: list[str]
+
+
+def _primary(ids: Iterable[str]) -> str:
+    ranked = sorted(set(ids), key=lambda i: (next((r for p, r in _ID_RANK if i.startswith(p)), 9), i))
+    return ranked[0]
+
+
+def match(inventory: Inventory, store: Store, include_dev: bool = False) -> tuple[list[Finding], list[str]]:
+    """Every known vulnerability that applies to the inventory's packages, and notes."""
+    warnings: list[str] = []
+    hits: list[_Hit] = []
+    lookups: dict[tuple[str, str], list[Affected]] = {}
+    for p in inventory.packages:
+        if p.dev and not include_dev:
+            continue
+        if p.extra.get("root"):
+            continue  # the application itself, not a dependency
+        q = query_for(p, inventory.os)
+        if q is None:
+            continue
+        for eco in q.ecosystems:
+            key = (eco, q.name)
+            if key not in lookups:
+                lookups[key] = store.affected(eco, q.name)
+            entries = lookups[key]
+            if not entries:
+                continue
+            scheme = scheme_for(eco)
+            for a in entries:
+                try:
+                    hit, fixed = evaluate(a, q.version, scheme)
+                except InvalidVersion:
+                    warnings.append(
+                        f"{p.name} {q.version} ({p.purl.split('?')[0]} at /{p.path}): unknown version for "
+                        f"the {scheme} scheme; not matched"
+                    )
+                    break
+                if hit:
+                    hits.append(_Hit(p, q, eco, a, fixed))
+            break  # the first ecosystem with records is the package's
+    ids = {h.entry.advisory_id for h in hits}
+    advisories = store.advisories(ids) if ids else {}
+    return _merge(hits, advisories), warnings
+
+
+def _merge(hits: list[_Hit], advisories: dict[str, Advisory]) -> list[Finding]:
+    by_pkg: dict[int, list[_Hit]] = {}
+    pkgs: dict[int, Package] = {}
+    for h in hits:
+        by_pkg.setdefault(id(h.package), []).append(h)
+        pkgs[id(h.package)] = h.package
+    findings: list[Finding] = []
+    for k, group in by_pkg.items():
+        p = pkgs[k]
+        clusters = _clusters(group, advisories)
+        for members in clusters.values():
+            findings.append(_finding(p, members, advisories))
+    findings.sort(key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.package.name, f.id))
+    return findings
+
+
+def _clusters(group: list[_Hit], advisories: dict[str, Advisory]) -> dict[str, list[_Hit]]:
+    """Hits grouped so that advisories naming each other (aliases) form one vulnerability."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for h in group:
+        adv = advisories.get(h.entry.advisory_id)
+        root = find(h.entry.advisory_id)
+        for al in adv.aliases if adv else ():
+            ra = find(al)
+            if ra != root:
+                parent[ra] = root
+    clusters: dict[str, list[_Hit]] = {}
+    for h in group:
+        clusters.setdefault(find(h.entry.advisory_id), []).append(h)
+    return clusters
+
+
+def _finding(p: Package, members: list[_Hit], advisories: dict[str, Advisory]) -> Finding:
+    adv_ids = sorted({h.entry.advisory_id for h in members})
+    advs = [advisories[i] for i in adv_ids if i in advisories]
+    all_ids = set(adv_ids)
+    for a in advs:
+        all_ids.update(a.aliases)
+    primary = _primary(all_ids)
+    entries = [h.entry for h in members]
+    cvss: list[CVSS] = []
+    for a in advs:
+        cvss.extend(cvss_of(a))
+    severity, sev_src = severity_of(p.type in ("deb", "apk", "rpm"), entries, cvss)
+    h0 = members[0]
+    scheme = scheme_for(h0.ecosystem)
+    fixed = sorted({f for h in members for f in h.fixed}, key=lambda v: _safe_key(scheme, v))
+    if any(e.status == "wont_fix" for e in entries):
+        status = "wont_fix"
+    elif fixed:
+        status = "fixed"
+    else:
+        status = "affected"
+    title = next((a.summary for a in advs if a.summary), "")
+    description = next((a.details for a in advs if a.details), "")
+    refs: list[str] = []
+    for a in advs:
+        refs.extend(r for r in a.references if r not in refs)
+    sources = sorted({a.source for a in advs if a.source})
+    return Finding(
+        id=primary,
+        aliases=tuple(sorted(all_ids - {primary})),
+        package=p,
+        ecosystem=h0.ecosystem,
+        installed_version=h0.query.version,
+        fixed_versions=tuple(fixed),
+        status=status,
+        severity=severity,
+        severity_source=sev_src,
+        cvss=tuple(sorted(cvss, key=lambda c: (c.version, c.score), reverse=True)),
+        title=title[:300],
+        description=description[:4000],
+        data_source=",".join(sources),
+        advisory_ids=tuple(adv_ids),
+        references=tuple(refs[:20]),
+        published=min((a.published for a in advs if a.published), default=""),
+        modified=max((a.modified for a in advs if a.modified), default=""),
+    )
