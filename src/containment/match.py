@@ -23,8 +23,14 @@ from containment.versions import InvalidVersion, parse, scheme_for
 SEVERITY_ORDER = {"CRITICAL": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3, "NEGLIGIBLE": 4, "UNKNOWN": 5}
 _VENDOR = {
     # distro / database severities -> ours
-    "critical": "CRITICAL", "high": "HIGH", "important": "HIGH", "medium": "MEDIUM", "moderate": "MEDIUM",
-    "low": "LOW", "unimportant": "NEGLIGIBLE", "negligible": "NEGLIGIBLE",
+    "critical": "CRITICAL",
+    "high": "HIGH",
+    "important": "HIGH",
+    "medium": "MEDIUM",
+    "moderate": "MEDIUM",
+    "low": "LOW",
+    "unimportant": "NEGLIGIBLE",
+    "negligible": "NEGLIGIBLE",
 }
 _ID_RANK = (("CVE-", 0), ("GHSA-", 1))
 
@@ -59,8 +65,16 @@ def os_ecosystems(os_info: OSInfo | None, pkg_type: str) -> tuple[str, ...]:
         return (f"Alpine:v{parts[0]}.{parts[1]}",) if len(parts) >= 2 else ()
     if pkg_type == "rpm" and ver:
         major = ver.split(".")[0]
-        names = {"rocky": "Rocky Linux", "almalinux": "AlmaLinux", "rhel": "Red Hat", "ol": "Oracle Linux",
-                 "opensuse-leap": "openSUSE", "sles": "SUSE", "mariner": "Mariner", "azurelinux": "Azure Linux"}
+        names = {
+            "rocky": "Rocky Linux",
+            "almalinux": "AlmaLinux",
+            "rhel": "Red Hat",
+            "ol": "Oracle Linux",
+            "opensuse-leap": "openSUSE",
+            "sles": "SUSE",
+            "mariner": "Mariner",
+            "azurelinux": "Azure Linux",
+        }
         base = names.get(osid)
         return (f"{base}:{major}", f"{base}:{ver}") if base else ()
     return ()
@@ -149,7 +163,9 @@ def evaluate(a: Affected, version: str, scheme: str) -> tuple[bool, list[str]]:
         for rng in a.ranges:
             if rng.type != "GIT":
                 try:
-                    _, f = in_range(rng, _parsed(_scheme(a.ecosystem, rng.type), version), _scheme(a.ecosystem, rng.type))
+                    _, f = in_range(
+                        rng, _parsed(_scheme(a.ecosystem, rng.type), version), _scheme(a.ecosystem, rng.type)
+                    )
                     fixed.extend(f)
                 except InvalidVersion:
                     pass

@@ -30,14 +30,28 @@ Severity = Annotated[
     str | None,
     typer.Option("--severity", "-s", help="only these severities, comma-separated (e.g. HIGH,CRITICAL)"),
 ]
-IgnoreUnfixed = Annotated[bool, typer.Option("--ignore-unfixed", help="hide vulnerabilities with no fixed version")]
-ExitCode = Annotated[int, typer.Option("--exit-code", help="exit with this code when findings remain (CI gates)")]
-IgnoreFile = Annotated[
-    str | None, typer.Option("--ignorefile", help="ids/purls to ignore, with expiry and reason (default: .containmentignore if present)")
+IgnoreUnfixed = Annotated[
+    bool, typer.Option("--ignore-unfixed", help="hide vulnerabilities with no fixed version")
 ]
-Vex = Annotated[list[str] | None, typer.Option("--vex", help="OpenVEX or CycloneDX VEX document (repeatable)")]
-Db = Annotated[str | None, typer.Option("--db", help="advisory database (default: $CONTAINMENT_DB or the cache dir)")]
-IncludeDev = Annotated[bool, typer.Option("--include-dev-deps", help="also report vulnerabilities of dev-only dependencies")]
+ExitCode = Annotated[
+    int, typer.Option("--exit-code", help="exit with this code when findings remain (CI gates)")
+]
+IgnoreFile = Annotated[
+    str | None,
+    typer.Option(
+        "--ignorefile",
+        help="ids/purls to ignore, with expiry and reason (default: .containmentignore if present)",
+    ),
+]
+Vex = Annotated[
+    list[str] | None, typer.Option("--vex", help="OpenVEX or CycloneDX VEX document (repeatable)")
+]
+Db = Annotated[
+    str | None, typer.Option("--db", help="advisory database (default: $CONTAINMENT_DB or the cache dir)")
+]
+IncludeDev = Annotated[
+    bool, typer.Option("--include-dev-deps", help="also report vulnerabilities of dev-only dependencies")
+]
 
 
 def _severities(text: str | None) -> set[str] | None:
@@ -51,8 +65,17 @@ def _severities(text: str | None) -> set[str] | None:
 
 
 def _run(
-    inv: Inventory, fmt: ScanFormat, output: str | None, severity: str | None, ignore_unfixed: bool, exit_code: int,
-    ignorefile: str | None, vex: list[str] | None, db: str | None, include_dev: bool, quiet: bool,
+    inv: Inventory,
+    fmt: ScanFormat,
+    output: str | None,
+    severity: str | None,
+    ignore_unfixed: bool,
+    exit_code: int,
+    ignorefile: str | None,
+    vex: list[str] | None,
+    db: str | None,
+    include_dev: bool,
+    quiet: bool,
 ) -> None:
     from containment.advisories.store import AdvisoryStore
     from containment.match import match
@@ -76,7 +99,9 @@ def _run(
         findings, w = load_ignorefile(path).apply(findings, datetime.date.today())
         warnings.extend(w)
     findings = _filter(findings, wanted, ignore_unfixed)
-    report = ScanReport(inv, tuple(findings), db=_db_summary(db_status), warnings=tuple([*inv.warnings, *warnings]))
+    report = ScanReport(
+        inv, tuple(findings), db=_db_summary(db_status), warnings=tuple([*inv.warnings, *warnings])
+    )
     if not quiet:
         import sys
 
@@ -144,12 +169,26 @@ def image(
     """Scan an image (or a rootfs with dir:PATH) for known vulnerabilities."""
     with user_errors():
         inv = _inventory(target, platform, plain_http, insecure, no_cache, True)
-        _run(inv, format, output, severity, ignore_unfixed, exit_code, ignorefile, vex, db, include_dev_deps, quiet)
+        _run(
+            inv,
+            format,
+            output,
+            severity,
+            ignore_unfixed,
+            exit_code,
+            ignorefile,
+            vex,
+            db,
+            include_dev_deps,
+            quiet,
+        )
 
 
 @app.command("fs")
 def fs(
-    path: Annotated[str, typer.Argument(help="a source tree or directory: lockfiles, manifests, installed trees")],
+    path: Annotated[
+        str, typer.Argument(help="a source tree or directory: lockfiles, manifests, installed trees")
+    ],
     format: Format = ScanFormat.table,
     output: Output = None,
     severity: Severity = None,
@@ -168,9 +207,23 @@ def fs(
 
         if not os.path.isdir(path):
             fail(f"{path}: not a directory; give the root of a source tree (or use scan image for images)")
-        analyzer = Analyzer(cache=LayerCache(enabled=False), progress=progress_printer(quiet), prefer_installed=False)
+        analyzer = Analyzer(
+            cache=LayerCache(enabled=False), progress=progress_printer(quiet), prefer_installed=False
+        )
         inv = analyzer.inventory_dir(path, path)
-        _run(inv, format, output, severity, ignore_unfixed, exit_code, ignorefile, vex, db, include_dev_deps, quiet)
+        _run(
+            inv,
+            format,
+            output,
+            severity,
+            ignore_unfixed,
+            exit_code,
+            ignorefile,
+            vex,
+            db,
+            include_dev_deps,
+            quiet,
+        )
 
 
 __all__ = ["app", "EXIT_FINDINGS"]

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from containment.advisories.types import Advisory, Affected, Event, Range
-from containment.match import _primary, evaluate, parse_cvss, rating, severity_of
+from containment.match import _primary, evaluate, parse_cvss, query_for, rating, severity_of
 from containment.model import OSInfo, Package
-from containment.match import query_for
 from containment.versions import InvalidVersion
 
 
@@ -21,8 +20,14 @@ def aff(*ranges: Range, versions: tuple[str, ...] = (), eco: str = "PyPI") -> Af
 
 @pytest.mark.parametrize(
     ("version", "hit", "fixed"),
-    [("0.9", True, ["1.0.1"]), ("1.0.0", True, ["1.0.1"]), ("1.0.1", False, []), ("2.0", True, ["2.1"]),
-     ("2.1", False, []), ("3.0", False, [])],
+    [
+        ("0.9", True, ["1.0.1"]),
+        ("1.0.0", True, ["1.0.1"]),
+        ("1.0.1", False, []),
+        ("2.0", True, ["2.1"]),
+        ("2.1", False, []),
+        ("3.0", False, []),
+    ],
 )
 def test_two_windows(version, hit, fixed):
     a = aff(rng(("introduced", "0"), ("fixed", "1.0.1"), ("introduced", "2.0"), ("fixed", "2.1")))
@@ -67,7 +72,16 @@ def test_unparseable_installed_version_raises_for_the_caller():
 
 
 def test_go_semver_and_stdlib():
-    a = aff(rng(("introduced", "0"), ("fixed", "1.19.9"), ("introduced", "1.20.0"), ("fixed", "1.20.4"), type_="SEMVER"), eco="Go")
+    a = aff(
+        rng(
+            ("introduced", "0"),
+            ("fixed", "1.19.9"),
+            ("introduced", "1.20.0"),
+            ("fixed", "1.20.4"),
+            type_="SEMVER",
+        ),
+        eco="Go",
+    )
     assert evaluate(a, "1.19.8", "go")[0] is True
     assert evaluate(a, "v1.20.4", "go")[0] is False
     p = Package("stdlib", "go1.19.8", "golang", "pkg:golang/stdlib@1.19.8", "usr/bin/x", "go-binary")
@@ -76,15 +90,37 @@ def test_go_semver_and_stdlib():
 
 
 def test_os_queries_use_source_package_and_release():
-    p = Package("libc6", "2.36-9+deb12u3", "deb", "pkg:deb/debian/libc6@2.36-9", "var/lib/dpkg/status", "dpkg-status",
-                source_name="glibc", source_version="2.36-9+deb12u3")
+    p = Package(
+        "libc6",
+        "2.36-9+deb12u3",
+        "deb",
+        "pkg:deb/debian/libc6@2.36-9",
+        "var/lib/dpkg/status",
+        "dpkg-status",
+        source_name="glibc",
+        source_version="2.36-9+deb12u3",
+    )
     q = query_for(p, OSInfo("debian", "12"))
     assert q is not None and (q.ecosystems, q.name) == (("Debian:12",), "glibc")
-    a = Package("libssl1.1", "1.1.1d-r2", "apk", "pkg:apk/alpine/libssl1.1@1.1.1d-r2", "lib/apk/db/installed", "apk-db",
-                source_name="openssl")
+    a = Package(
+        "libssl1.1",
+        "1.1.1d-r2",
+        "apk",
+        "pkg:apk/alpine/libssl1.1@1.1.1d-r2",
+        "lib/apk/db/installed",
+        "apk-db",
+        source_name="openssl",
+    )
     q2 = query_for(a, OSInfo("alpine", "3.11.5"))
     assert q2 is not None and q2.ecosystems == ("Alpine:v3.11",) and q2.name == "openssl"
-    m = Package("jackson-databind", "2.14.0", "maven", "pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.14.0", "x.jar", "java-archive")
+    m = Package(
+        "jackson-databind",
+        "2.14.0",
+        "maven",
+        "pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.14.0",
+        "x.jar",
+        "java-archive",
+    )
     assert query_for(m, None).name == "com.fasterxml.jackson.core:jackson-databind"  # type: ignore[union-attr]
 
 
