@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CORPUS ?= $(abspath ../shared/corpus)
 export CONTAINMENT_CORPUS ?= $(CORPUS)
-APT_PKGS := skopeo umoci docker-registry apache2-utils debootstrap openssl nodejs npm ca-certificates rpm db-util python3-apt python3-rpm golang-go
+APT_PKGS := skopeo umoci docker-registry apache2-utils debootstrap openssl nodejs npm ca-certificates rpm db-util python3-apt python3-rpm golang-go time
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install demo test unit e2e lint system-deps corpus bench clean

@@ -8,6 +8,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -40,22 +41,23 @@ def syft_env() -> dict[str, str]:
 
 
 def measure_rss(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, bytes]:
-    """Like measure, but waits with wait4 to read the child's own peak RSS."""
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
-    chunks = []
-    assert p.stdout is not None
-    while True:
-        b = p.stdout.read(1 << 16)
-        if not b:
-            break
-        chunks.append(b)
-    _, status, ru = os.wait4(p.pid, 0)
-    p.returncode = os.waitstatus_to_exitcode(status)
-    wall = time.perf_counter() - t0
-    if p.returncode:
-        raise RuntimeError(f"{' '.join(cmd)} failed with exit code {p.returncode}")
-    return wall, ru.ru_maxrss, b"".join(chunks)
+    """(wall seconds, peak RSS in KiB, stdout) of one run.
+
+    Peak RSS comes from GNU time: its child is forked from a small process, so the figure is the
+    command's own. (Reading ru_maxrss of a child forked from this Python process would charge the
+    child with this process's size.)
+    """
+    gnu_time = shutil.which("time", path="/usr/bin:/bin")
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        full = [gnu_time, "-f", "%M", "-o", rss.name, *cmd] if gnu_time else cmd
+        t0 = time.perf_counter()
+        p = subprocess.run(full, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+        wall = time.perf_counter() - t0
+        if p.returncode not in (0, 1):
+            raise RuntimeError(f"{' '.join(cmd)} failed with exit code {p.returncode}")
+        text = rss.read().strip().splitlines()
+    kib = int(text[-1]) if text and text[-1].isdigit() else 0
+    return wall, kib, p.stdout
 
 
 def median(xs: list[float]) -> float:

@@ -290,6 +290,34 @@ class _Hit:
     fixed: list[str]
 
 
+def _go_platform(p: Package) -> tuple[str, str] | None:
+    """(GOOS, GOARCH) a Go binary was built for, from its build info."""
+    if p.type != "golang":
+        return None
+    bs = p.extra.get("build_settings") if isinstance(p.extra, dict) else None
+    if not isinstance(bs, dict):
+        return None
+    goos, goarch = str(bs.get("GOOS", "")), str(bs.get("GOARCH", ""))
+    return (goos, goarch) if goos or goarch else None
+
+
+def _platform_applies(a: Affected, platform: tuple[str, str]) -> bool:
+    """Go advisories name the vulnerable packages' platforms (`ecosystem_specific.imports[].goos/
+    goarch`); one for windows only does not apply to a linux binary (govulncheck's rule)."""
+    es = a.extra.get("ecosystem_specific") if isinstance(a.extra, dict) else None
+    imports = (es or {}).get("imports") if isinstance(es, dict) else a.extra.get("imports")
+    if not isinstance(imports, list) or not imports:
+        return True
+    goos, goarch = platform
+    for imp in imports:
+        if not isinstance(imp, dict):
+            return True
+        oses, arches = imp.get("goos") or [], imp.get("goarch") or []
+        if (not oses or not goos or goos in oses) and (not arches or not goarch or goarch in arches):
+            return True
+    return False
+
+
 def _primary(ids: Iterable[str]) -> str:
     ranked = sorted(set(ids), key=lambda i: (next((r for p, r in _ID_RANK if i.startswith(p)), 9), i))
     return ranked[0]
@@ -316,7 +344,10 @@ def match(inventory: Inventory, store: Store, include_dev: bool = False) -> tupl
             if not entries:
                 continue
             scheme = scheme_for(eco)
+            platform = _go_platform(p)
             for a in entries:
+                if platform and not _platform_applies(a, platform):
+                    continue
                 try:
                     hit, fixed = evaluate(a, q.version, scheme)
                 except InvalidVersion:

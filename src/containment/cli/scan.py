@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import sys
 from enum import StrEnum
 from typing import Annotated
 
@@ -90,7 +91,7 @@ def _run(
     for doc in vex or []:
         from containment.policy.vex import load_vex
 
-        findings, w = load_vex(doc).apply(findings)
+        findings, w = load_vex(doc).apply(findings, inventory=inv)
         warnings.extend(w)
     path = ignorefile or next((f for f in DEFAULT_IGNOREFILES if os.path.isfile(f)), None)
     if path:
@@ -103,11 +104,9 @@ def _run(
         inv, tuple(findings), db=_db_summary(db_status), warnings=tuple([*inv.warnings, *warnings])
     )
     if not quiet:
-        import sys
-
         for w in warnings[:20]:
             print(f"containment: warning: {w}", file=sys.stderr)
-    write_output(_render(report, fmt), output)
+    write_output(_render(report, fmt, color=not output and sys.stdout.isatty()), output)
     if exit_code and report.active:
         raise typer.Exit(exit_code)
 
@@ -128,7 +127,7 @@ def _db_summary(status: dict) -> dict:  # type: ignore[type-arg]
     return {k: status[k] for k in keep if k in status}
 
 
-def _render(report: ScanReport, fmt: ScanFormat) -> str:
+def _render(report: ScanReport, fmt: ScanFormat, color: bool = False) -> str:
     from containment.cli.common import dump_json
 
     if fmt is ScanFormat.json:
@@ -145,7 +144,7 @@ def _render(report: ScanReport, fmt: ScanFormat) -> str:
         return dump_json(to_cyclonedx_vulns(report))
     from containment.report.table import to_table
 
-    return to_table(report)
+    return to_table(report, color=color)
 
 
 @app.command("image")

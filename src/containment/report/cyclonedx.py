@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from containment import __version__
-from containment.model import Inventory, Package
+from containment.model import Finding, Inventory, Package, ScanReport
+from containment.report import _vulns
 from containment.report.licenses import spdx_expression, spdx_id
 
 PROP_LAYER = "containment:layer:diff_id"
@@ -114,4 +115,228 @@ def to_cyclonedx(inv: Inventory, extra_components: list[dict[str, Any]] | None =
         "components": components,
         "dependencies": [{"ref": "target", "dependsOn": [c["bom-ref"] for c in components]}],
     }
+    return doc
+
+
+# ------------------------------------------------------------------ vulnerabilities (VEX-ish)
+
+_CDX_SEVERITY = {
+    "CRITICAL": "critical",
+    "HIGH": "high",
+    "MEDIUM": "medium",
+    "LOW": "low",
+    "NEGLIGIBLE": "info",
+    "UNKNOWN": "unknown",
+}
+_CVSS_METHOD = {"2": "CVSSv2", "3.0": "CVSSv3", "3.1": "CVSSv31", "4": "CVSSv4"}
+
+# VEX justification (OpenVEX vocabulary, or CycloneDX's own passed through) -> CycloneDX 1.6 enum
+CDX_JUSTIFICATIONS = frozenset(
+    {
+        "code_not_present",
+        "code_not_reachable",
+        "requires_configuration",
+        "requires_dependency",
+        "requires_environment",
+        "protected_by_compiler",
+        "protected_at_runtime",
+        "protected_at_perimeter",
+        "protected_by_mitigating_control",
+    }
+)
+OPENVEX_TO_CDX_JUSTIFICATION = {
+    "component_not_present": "code_not_present",
+    "vulnerable_code_not_present": "code_not_present",
+    "vulnerable_code_not_in_execute_path": "code_not_reachable",
+    "vulnerable_code_cannot_be_controlled_by_adversary": "protected_by_mitigating_control",
+    "inline_mitigations_already_exist": "protected_by_mitigating_control",
+}
+# VEX status (first word of Suppression.reason for kind "vex") -> CycloneDX analysis state
+_VEX_STATE = {
+    "not_affected": "not_affected",
+    "false_positive": "false_positive",
+    "fixed": "resolved",
+    "resolved": "resolved",
+    "resolved_with_pedigree": "resolved_with_pedigree",
+}
+
+_DATA_SOURCES = {
+    "debian-tracker": ("Debian Security Tracker", "https://security-tracker.debian.org/tracker/{id}"),
+    "alpine-secdb": ("Alpine SecDB", "https://secdb.alpinelinux.org/"),
+}
+
+
+def _id_source(vid: str) -> dict[str, str]:
+    u = vid.upper()
+    if u.startswith("CVE-"):
+        name = "NVD"
+    elif u.startswith("GHSA-"):
+        name = "GitHub Advisory Database"
+    elif u.startswith(("DSA-", "DLA-", "TEMP-")):
+        name = "Debian Security Tracker"
+    else:
+        name = "OSV"
+    return {"name": name, "url": _vulns.vuln_url(vid)}
+
+
+def _data_source(f: Finding) -> dict[str, str]:
+    ds = f.data_source or ""
+    if ds in _DATA_SOURCES:
+        name, url = _DATA_SOURCES[ds]
+        return {"name": name, "url": url.format(id=f.id)}
+    if ds.startswith("osv"):
+        return {"name": "OSV", "url": f"https://osv.dev/vulnerability/{(f.advisory_ids or (f.id,))[0]}"}
+    if ds:
+        return {"name": ds, "url": _vulns.vuln_url(f.id)}
+    return _id_source(f.id)
+
+
+def _cvss_severity(score: float) -> str:
+    if score >= 9.0:
+        return "critical"
+    if score >= 7.0:
+        return "high"
+    if score >= 4.0:
+        return "medium"
+    if score > 0.0:
+        return "low"
+    return "none"
+
+
+def _timestamp(value: str) -> str | None:
+    if not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(value.strip().replace("z", "Z"))
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _analysis(f: Finding) -> dict[str, Any]:
+    s = f.suppressed
+    assert s is not None
+    if s.kind == "vex":
+        status, _, detail = s.reason.partition(":")
+        state = _VEX_STATE.get(status.strip(), "not_affected")
+        detail = detail.strip() if status.strip() in _VEX_STATE else s.reason
+    else:
+        state = "not_affected"
+        detail = f"Ignored by {s.source or 'an ignore file'}"
+        if s.expires:
+            detail += f" until {s.expires}"
+        detail += f": {s.reason}" if s.reason else " (no reason given)"
+    a: dict[str, Any] = {"state": state}
+    just = OPENVEX_TO_CDX_JUSTIFICATION.get(s.justification, s.justification)
+    if just in CDX_JUSTIFICATIONS and state == "not_affected":
+        a["justification"] = just
+    if s.kind == "vex":
+        note = "; ".join(x for x in (s.justification, f"VEX {s.source}" if s.source else "") if x)
+        detail = f"{detail} ({note})" if detail and note else detail or note
+    if detail:
+        a["detail"] = detail
+    return a
+
+
+def vulnerability(f: Finding, component_ref: str, bom_ref: str) -> dict[str, Any]:
+    """One CycloneDX vulnerability for one Finding (affecting one component)."""
+    vd: dict[str, Any] = {"bom-ref": bom_ref, "id": f.id, "source": _data_source(f)}
+    refs = [{"id": a, "source": _id_source(a)} for a in dict.fromkeys(f.aliases) if a and a != f.id]
+    if refs:
+        vd["references"] = refs
+    ratings: list[dict[str, Any]] = []
+    for c in f.cvss:
+        method = _CVSS_METHOD.get(c.version, _CVSS_METHOD.get(c.version.split(".")[0], "other"))
+        r: dict[str, Any] = {}
+        if c.source:
+            r["source"] = {"name": c.source}
+        r.update({"score": c.score, "severity": _cvss_severity(c.score), "method": method})
+        if c.vector:
+            r["vector"] = c.vector
+        ratings.append(r)
+    sev_rating: dict[str, Any] = {"severity": _CDX_SEVERITY[_vulns.severity(f)], "method": "other"}
+    if f.severity_source:
+        sev_rating = {"source": {"name": f.severity_source}, **sev_rating}
+    ratings.append(sev_rating)
+    vd["ratings"] = ratings
+    cwes = [int(c) for c in getattr(f, "cwes", ()) if str(c).isdigit()]
+    if cwes:
+        vd["cwes"] = cwes
+    if f.description or f.title:
+        vd["description"] = f.description or f.title
+    if f.title and f.description and f.title not in f.description:
+        vd["detail"] = f.title
+    if f.fixed_versions:
+        vd["recommendation"] = f"Upgrade {f.package.name} to {f.fixed_versions[0]}"
+    elif f.status == "wont_fix":
+        vd["recommendation"] = f"The distribution will not fix {f.id} in {f.package.name}"
+    advisories = [{"url": r} for r in dict.fromkeys(f.references) if "://" in r]
+    if advisories:
+        vd["advisories"] = advisories
+    pub, upd = _timestamp(f.published), _timestamp(f.modified)
+    if pub:
+        vd["published"] = pub
+    if upd:
+        vd["updated"] = upd
+    if f.suppressed is not None:
+        vd["analysis"] = _analysis(f)
+    status = "unaffected" if (f.suppressed is not None and f.suppressed.kind == "vex") else "affected"
+    vd["affects"] = [
+        {
+            "ref": component_ref,
+            "versions": [{"version": f.installed_version or f.package.version, "status": status}],
+        }
+    ]
+    props = [
+        {"name": "containment:ecosystem", "value": f.ecosystem},
+        {"name": "containment:status", "value": f.status},
+    ]
+    if f.title:
+        props.append({"name": "containment:title", "value": f.title})
+    if f.suppressed is not None:
+        props.append({"name": "containment:suppressed:kind", "value": f.suppressed.kind})
+    vd["properties"] = props
+    return vd
+
+
+def to_cyclonedx_vulns(report: ScanReport) -> dict[str, Any]:
+    """The inventory's SBOM plus `vulnerabilities[]`, one per finding (suppressed ones carry an
+    `analysis`). Each `affects[].ref` is the bom-ref of the package's component; a finding whose
+    package is not in the inventory gets a component of its own."""
+    inv = report.inventory
+    refs = bom_refs(inv.packages)
+    by_pkg: dict[Package, str] = {}
+    for i, p in enumerate(inv.packages):
+        by_pkg.setdefault(p, refs[i])
+    used = set(refs.values())
+    extra: list[dict[str, Any]] = []
+    findings = _vulns.sorted_findings(report.findings)
+    for f in findings:
+        if f.package not in by_pkg:
+            ref = f.package.purl
+            n = 0
+            while ref in used:
+                n += 1
+                h = hashlib.sha256(
+                    f"{f.package.purl}|{f.package.path}|{f.package.layer}|x{n}".encode()
+                ).hexdigest()
+                ref = f"{f.package.purl}{'&' if '?' in f.package.purl else '?'}package-id={h[:16]}"
+            used.add(ref)
+            by_pkg[f.package] = ref
+            extra.append(component(f.package, ref))
+    doc = to_cyclonedx(inv, extra_components=extra)
+    vulns = []
+    vrefs: set[str] = set()
+    for f in findings:
+        cref = by_pkg[f.package]
+        vref = f"{f.id}/{cref}"
+        n = 1
+        while vref in vrefs or vref in used:
+            n += 1
+            vref = f"{f.id}/{cref}#{n}"
+        vrefs.add(vref)
+        vulns.append(vulnerability(f, cref, vref))
+    doc["vulnerabilities"] = vulns
     return doc

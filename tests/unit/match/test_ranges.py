@@ -141,3 +141,16 @@ def test_primary_id_prefers_cve_then_ghsa():
     assert _primary(["GO-2023-1", "GHSA-aaaa-bbbb-cccc"]) == "GHSA-aaaa-bbbb-cccc"
     assert _primary(["GO-2023-1"]) == "GO-2023-1"
     assert Advisory("x").aliases == ()
+
+
+def test_go_platform_specific_advisories():
+    from containment.match import _platform_applies
+
+    win = Affected("GO-1", "Go", "stdlib", extra={"ecosystem_specific": {"imports": [{"path": "os", "goos": ["windows"]}]}})
+    anyos = Affected("GO-2", "Go", "stdlib", extra={"ecosystem_specific": {"imports": [{"path": "net/http"}]}})
+    ppc = Affected("GO-3", "Go", "stdlib", extra={"ecosystem_specific": {"imports": [{"path": "crypto", "goarch": ["ppc64le"]}]}})
+    assert not _platform_applies(win, ("linux", "amd64"))
+    assert _platform_applies(win, ("windows", "amd64"))
+    assert _platform_applies(anyos, ("linux", "amd64"))
+    assert not _platform_applies(ppc, ("linux", "amd64"))
+    assert _platform_applies(Affected("GO-4", "Go", "x"), ("linux", "amd64"))

@@ -1,0 +1,1 @@
+"""Policy inputs: ignore files, VEX documents (and later risk scores and gates)."""

@@ -1,0 +1,133 @@
+"""Helpers shared by the vulnerability report formats: ordering, counts, grouping, links."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from containment.model import CVSS, OS_TYPES, SEVERITIES, Finding, Inventory, Package
+
+_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+
+# Catalogers whose Package.path is a per-package metadata file (dist-info METADATA, a
+# node_modules package.json, a gemspec, a jar): their packages are grouped by ecosystem,
+# like Trivy's "Python" / "Node.js" targets. Every other language cataloger reads one
+# lockfile or binary per path, and that path is the group.
+_INSTALLED_CATALOGERS = frozenset({"java-archive", "ruby-installed-gemspec"})
+
+_ECOSYSTEM_LABEL = {
+    "pypi": "Python",
+    "npm": "Node.js",
+    "gem": "Ruby",
+    "composer": "PHP",
+    "maven": "Java",
+    "golang": "Go",
+    "cargo": "Rust",
+    "nuget": ".NET",
+}
+
+
+def severity(f: Finding) -> str:
+    s = (f.severity or "").upper()
+    return s if s in _RANK else "UNKNOWN"
+
+
+def severity_rank(sev: str) -> int:
+    return _RANK.get((sev or "").upper(), _RANK["UNKNOWN"])
+
+
+def sort_key(f: Finding) -> tuple[Any, ...]:
+    """Severity (worst first), then package, then vulnerability id."""
+    p = f.package
+    return (severity_rank(f.severity), p.name.lower(), p.name, p.version, f.id, p.path, p.purl)
+
+
+def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
+    return sorted(findings, key=sort_key)
+
+
+def counts(findings: Iterable[Finding]) -> dict[str, int]:
+    """Findings per severity, every severity present (0 when none), worst first."""
+    out = {s: 0 for s in SEVERITIES}
+    for f in findings:
+        out[severity(f)] += 1
+    return out
+
+
+def summary_line(findings: list[Finding]) -> str:
+    c = counts(findings)
+    return f"Total: {len(findings)} (" + ", ".join(f"{s}: {n}" for s, n in c.items()) + ")"
+
+
+def short_layer(diff_id: str) -> str:
+    return diff_id.split(":", 1)[-1][:12] if diff_id else ""
+
+
+def is_installed(p: Package) -> bool:
+    return p.cataloger.endswith("-installed") or p.cataloger in _INSTALLED_CATALOGERS
+
+
+def group_of(p: Package, inv: Inventory) -> tuple[int, str, str]:
+    """(order, target, type) of the report group a package belongs to.
+
+    OS packages first (target = the scanned image or directory, type = the distro), then
+    installed language packages per ecosystem ("Python", "Node.js"), then one group per
+    lockfile / binary path."""
+    if p.type in OS_TYPES:
+        distro = f"{inv.os.id} {inv.os.version_id}".strip() if inv.os else p.type
+        return (0, inv.target, distro)
+    if is_installed(p):
+        return (1, _ECOSYSTEM_LABEL.get(p.type, p.ecosystem), p.type)
+    return (2, "/" + p.path if p.path else p.ecosystem, p.type)
+
+
+def vuln_url(vid: str) -> str:
+    """A page describing a vulnerability id."""
+    u = vid.upper()
+    if u.startswith("CVE-"):
+        return f"https://nvd.nist.gov/vuln/detail/{u}"
+    if u.startswith("GHSA-"):
+        return f"https://github.com/advisories/{vid}"
+    if u.startswith(("DSA-", "DLA-", "TEMP-")):
+        return f"https://security-tracker.debian.org/tracker/{u}"
+    return f"https://osv.dev/vulnerability/{vid}"
+
+
+def primary_url(f: Finding) -> str:
+    """The best link for a finding: the id's own page."""
+    return vuln_url(f.id)
+
+
+def cvss_score(f: Finding) -> CVSS | None:
+    """The highest-scored CVSS of the newest version family (4.0 / 3.x before 2.0)."""
+    if not f.cvss:
+        return None
+    modern = [c for c in f.cvss if not c.version.startswith("2")]
+    return max(modern or list(f.cvss), key=lambda c: c.score)
+
+
+def title(f: Finding, limit: int = 100) -> str:
+    t = f.title or (f.description.strip().splitlines()[0] if f.description.strip() else "")
+    return t if len(t) <= limit else t[: limit - 1].rstrip() + "…"
+
+
+def fixed(f: Finding) -> str:
+    return ", ".join(f.fixed_versions)
+
+
+def suppression_text(f: Finding) -> str:
+    """One line telling why a finding is suppressed."""
+    s = f.suppressed
+    if s is None:
+        return ""
+    if s.kind == "vex":
+        text = "VEX " + (s.reason or "not_affected")
+        if s.justification:
+            text += f" [{s.justification}]"
+    else:
+        text = s.kind + ": " + (s.reason or "no reason given")
+        if s.expires:
+            text += f" (until {s.expires})"
+    if s.source:
+        text += f" — {s.source}"
+    return text

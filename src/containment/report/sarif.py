@@ -1,0 +1,167 @@
+"""SARIF 2.1.0 for GitHub code scanning (and any SARIF viewer).
+
+One run; one rule per vulnerability id; one result per finding. A result's location is the
+file the package was found in (for an image: its path inside the image, the image reference
+in the result's properties). Suppressed findings are kept as results with an external
+suppression, so viewers show them as dismissed rather than losing them.
+
+`security-severity` (what GitHub ranks alerts by) is the highest CVSS score (3.x/4.0 preferred
+over 2.0) among the rule's findings; without any CVSS, a representative score of the rule's
+worst severity (CRITICAL 9.5, HIGH 8.0, MEDIUM 5.5, LOW 2.0, else 0.0)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+from urllib.parse import quote
+
+from containment import __version__
+from containment.model import Finding, ScanReport
+from containment.report import _vulns as v
+
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+INFORMATION_URI = "https://containment.invalid/"
+FINGERPRINT_KEY = "containment/v1"
+
+LEVELS = {
+    "CRITICAL": "error",
+    "HIGH": "error",
+    "MEDIUM": "warning",
+    "LOW": "note",
+    "NEGLIGIBLE": "note",
+    "UNKNOWN": "note",
+}
+_SEVERITY_SCORE = {"CRITICAL": 9.5, "HIGH": 8.0, "MEDIUM": 5.5, "LOW": 2.0, "NEGLIGIBLE": 0.0, "UNKNOWN": 0.0}
+
+
+def fingerprint(f: Finding) -> str:
+    """Stable across scans: the vulnerability id, the package purl and its path."""
+    return hashlib.sha256(f"{f.id}|{f.package.purl}|{f.package.path}".encode()).hexdigest()[:32]
+
+
+def _uri(path: str) -> str:
+    return quote(path.lstrip("/") or ".", safe="/@+~!$&'()*,;=-._")
+
+
+def _rule(vid: str, findings: list[Finding]) -> dict[str, Any]:
+    worst = min(findings, key=lambda f: v.severity_rank(f.severity))
+    sev = v.severity(worst)
+    scored = [c for c in (v.cvss_score(f) for f in findings) if c is not None]
+    score = max((c.score for c in scored), default=_SEVERITY_SCORE[sev])
+    best = max(findings, key=lambda f: (bool(f.description), bool(f.title), len(f.references)))
+    title = best.title or vid
+    description = best.description or best.title or vid
+    link = v.vuln_url(vid)
+    aliases = sorted({a for f in findings for a in f.aliases if a != vid})
+    vectors = sorted({f"CVSS {c.version} {c.score} {c.vector}" for f in findings for c in f.cvss})
+    refs = list(dict.fromkeys([link, *(r for f in findings for r in f.references)]))
+    text_lines = [f"{vid}: {title}", f"Severity: {sev}"]
+    md_lines = [f"**{vid}**: {title}", "", "| Severity | CVSS score |", "| --- | --- |"]
+    md_lines.append(f"| {sev} | {score:.1f} |")
+    if aliases:
+        text_lines.append("Aliases: " + ", ".join(aliases))
+        md_lines += ["", "Also known as: " + ", ".join(aliases)]
+    if vectors:
+        text_lines += vectors
+    text_lines += ["", description, "", "References:", *refs[:20]]
+    md_lines += ["", description, "", "References:", *(f"- <{r}>" for r in refs[:20])]
+    return {
+        "id": vid,
+        "shortDescription": {"text": title},
+        "fullDescription": {"text": description},
+        "helpUri": link,
+        "help": {"text": "\n".join(text_lines), "markdown": "\n".join(md_lines)},
+        "defaultConfiguration": {"level": LEVELS[sev]},
+        "properties": {
+            "security-severity": f"{score:.1f}",
+            "precision": "very-high",
+            "tags": ["security", "vulnerability", sev],
+        },
+    }
+
+
+def _message(f: Finding) -> str:
+    p = f.package
+    where = "/" + p.path if p.path else ""
+    text = f"{p.name} {f.installed_version or p.version} is vulnerable to {f.id} ({v.severity(f)})"
+    if f.fixed_versions:
+        text += f"; fixed in {v.fixed(f)}."
+    elif f.status == "wont_fix":
+        text += "; the distribution will not fix it."
+    else:
+        text += "; no fixed version yet."
+    if where:
+        text += f" Found in {where}"
+        if p.layer:
+            text += f" (layer {v.short_layer(p.layer)})"
+        text += "."
+    return text
+
+
+def to_sarif(report: ScanReport) -> dict[str, Any]:
+    inv = report.inventory
+    findings = v.sorted_findings(report.findings)
+    by_id: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_id.setdefault(f.id, []).append(f)
+    rule_ids = sorted(by_id, key=lambda i: (min(v.severity_rank(f.severity) for f in by_id[i]), i))
+    index = {rid: i for i, rid in enumerate(rule_ids)}
+    results = []
+    for f in findings:
+        p = f.package
+        props: dict[str, Any] = {
+            "purl": p.purl,
+            "package": p.name,
+            "installedVersion": f.installed_version,
+            "fixedVersions": list(f.fixed_versions),
+            "severity": v.severity(f),
+            "status": f.status,
+            "target": inv.target,
+        }
+        if inv.kind == "image":
+            props["imageRef"] = inv.target
+            if inv.image_digest:
+                props["imageDigest"] = inv.image_digest
+        if p.layer:
+            props["layer"] = p.layer
+        r: dict[str, Any] = {
+            "ruleId": f.id,
+            "ruleIndex": index[f.id],
+            "level": LEVELS[v.severity(f)],
+            "message": {"text": _message(f)},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": _uri(p.path)},
+                        "region": {"startLine": 1},
+                    },
+                    "message": {"text": f"{p.purl}"},
+                }
+            ],
+            "partialFingerprints": {FINGERPRINT_KEY: fingerprint(f)},
+            "properties": props,
+        }
+        if f.suppressed is not None:
+            r["suppressions"] = [
+                {"kind": "external", "status": "accepted", "justification": v.suppression_text(f)}
+            ]
+        results.append(r)
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "containment",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "informationUri": INFORMATION_URI,
+                "rules": [_rule(rid, by_id[rid]) for rid in rule_ids],
+            }
+        },
+        "results": results,
+        "columnKind": "utf16CodeUnits",
+        "properties": {"target": inv.target, "kind": inv.kind},
+    }
+    if inv.image_digest:
+        run["properties"]["imageDigest"] = inv.image_digest
+    if inv.os is not None:
+        run["properties"]["os"] = inv.os.distro
+    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
