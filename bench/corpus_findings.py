@@ -83,10 +83,14 @@ def main() -> int:
         findings = doc["findings"]
         per = Counter(f["ecosystem"] for f in findings)
         sev = Counter(f["severity"] for f in findings)
-        print(f"\n== {im['name']}: {len(findings)} findings  by ecosystem {dict(per)}  by severity {dict(sev)}")
+        print(
+            f"\n== {im['name']}: {len(findings)} findings  by ecosystem {dict(per)}  by severity {dict(sev)}"
+        )
         for f in findings[:12]:
             fix = ",".join(f["fixed_versions"]) or "-"
-            print(f"   {f['id']:22} {f['severity']:9} {f['package']['name']} {f['installed_version']} -> {fix}")
+            print(
+                f"   {f['id']:22} {f['severity']:9} {f['package']['name']} {f['installed_version']} -> {fix}"
+            )
         if len(findings) > 12:
             print(f"   ... {len(findings) - 12} more")
         if im["name"].startswith("debian"):
@@ -101,8 +105,10 @@ def main() -> int:
                     if c.startswith("CVE-"):
                         got.add((c, f["package"].get("source_name") or f["package"]["name"]))
             missing, extra = sorted(want - got), sorted(got - want)
-            print(f"   Debian check: expected {len(want)} (CVE, source) pairs by dpkg --compare-versions; "
-                  f"reported {len(got)}; missing {missing or 'none'}; extra {extra or 'none'}")
+            print(
+                f"   Debian check: expected {len(want)} (CVE, source) pairs by dpkg --compare-versions; "
+                f"reported {len(got)}; missing {missing or 'none'}; extra {extra or 'none'}"
+            )
             ok &= not missing and not extra
     print("\nDebian exactness:", "OK" if ok else "MISMATCH")
     return 0 if ok else 1

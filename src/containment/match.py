@@ -268,13 +268,17 @@ def severity_of(os_package: bool, entries: list[Affected], cvss: list[CVSS]) -> 
                 return sev, src
     for src, value in vendor:
         sev = _VENDOR.get(str(value).lower())
-        if sev and src not in ("debian-changelog",):
+        if sev and not src.endswith("-changelog"):
             return sev, src
     for version in ("4.0", "3.1", "3.0", "2.0"):
         best = [c for c in cvss if c.version == version]
         if best:
             c = max(best, key=lambda x: x.score)
             return rating(c.score), f"cvss_v{version[0]}"
+    for src, value in vendor:  # last resort: the urgency of the upload that fixed it
+        sev = _VENDOR.get(str(value).lower())
+        if sev:
+            return sev, src
     return "UNKNOWN", ""
 
 
@@ -294,10 +298,8 @@ def _go_platform(p: Package) -> tuple[str, str] | None:
     """(GOOS, GOARCH) a Go binary was built for, from its build info."""
     if p.type != "golang":
         return None
-    bs = p.extra.get("build_settings") if isinstance(p.extra, dict) else None
-    if not isinstance(bs, dict):
-        return None
-    goos, goarch = str(bs.get("GOOS", "")), str(bs.get("GOARCH", ""))
+    extra = p.extra if isinstance(p.extra, dict) else {}
+    goos, goarch = str(extra.get("goos", "")), str(extra.get("goarch", ""))
     return (goos, goarch) if goos or goarch else None
 
 

@@ -48,7 +48,9 @@ class Advisory:
     aliases: tuple[str, ...] = ()
     summary: str = ""
     details: str = ""
-    severity: tuple[tuple[str, str], ...] = ()  # OSV severity[]: (type, score) e.g. ("CVSS_V3", "CVSS:3.1/AV:N/...")
+    severity: tuple[
+        tuple[str, str], ...
+    ] = ()  # OSV severity[]: (type, score) e.g. ("CVSS_V3", "CVSS:3.1/AV:N/...")
     published: str = ""
     modified: str = ""
     withdrawn: str = ""

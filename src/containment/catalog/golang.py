@@ -335,7 +335,7 @@ def version_from_ldflags(ldflags: str) -> str:
 
 class GoBinaryCataloger(Cataloger):
     name = "go-binary"
-    version = 1
+    version = 2
     max_size = 512 * MiB
     immediate = True
 
@@ -400,6 +400,9 @@ class GoBinaryCataloger(Cataloger):
                     extra={"go_version": go_version, "main_module": main_module},
                 )
             )
+        goos, goarch = settings.get("GOOS", ""), settings.get("GOARCH", "")
+        if goos or goarch:  # every module in the binary was built for this platform
+            out = [replace(p, extra={**p.extra, "goos": goos, "goarch": goarch}) for p in out]
         return out
 
 

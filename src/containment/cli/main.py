@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from containment import __version__
-from containment.cli import build, cache, demo, scan
+from containment.cli import build, cache, db, demo, scan
 
 app = typer.Typer(
     name="containment",
@@ -18,6 +18,7 @@ app.command()(build.sbom)
 app.command()(build.inventory)
 app.add_typer(scan.app, name="scan")
 app.add_typer(cache.app, name="cache")
+app.add_typer(db.app, name="db")
 app.command()(demo.demo)
 
 

@@ -146,9 +146,21 @@ def test_primary_id_prefers_cve_then_ghsa():
 def test_go_platform_specific_advisories():
     from containment.match import _platform_applies
 
-    win = Affected("GO-1", "Go", "stdlib", extra={"ecosystem_specific": {"imports": [{"path": "os", "goos": ["windows"]}]}})
-    anyos = Affected("GO-2", "Go", "stdlib", extra={"ecosystem_specific": {"imports": [{"path": "net/http"}]}})
-    ppc = Affected("GO-3", "Go", "stdlib", extra={"ecosystem_specific": {"imports": [{"path": "crypto", "goarch": ["ppc64le"]}]}})
+    win = Affected(
+        "GO-1",
+        "Go",
+        "stdlib",
+        extra={"ecosystem_specific": {"imports": [{"path": "os", "goos": ["windows"]}]}},
+    )
+    anyos = Affected(
+        "GO-2", "Go", "stdlib", extra={"ecosystem_specific": {"imports": [{"path": "net/http"}]}}
+    )
+    ppc = Affected(
+        "GO-3",
+        "Go",
+        "stdlib",
+        extra={"ecosystem_specific": {"imports": [{"path": "crypto", "goarch": ["ppc64le"]}]}},
+    )
     assert not _platform_applies(win, ("linux", "amd64"))
     assert _platform_applies(win, ("windows", "amd64"))
     assert _platform_applies(anyos, ("linux", "amd64"))

@@ -1,0 +1,232 @@
+"""The advisory database: ONE SQLite file, read-only for scans, shared by many processes.
+
+Location: ``--db`` flag > ``$CONTAINMENT_DB`` > ``<cache dir>/db/advisories.db``.
+
+Schema (``meta.schema_version`` = SCHEMA_VERSION; any other version is refused with a
+FeedError telling the user to rebuild):
+
+- ``meta(key, value)``: schema_version, built_at, updated_at (ISO 8601 UTC).
+- ``sources(name, location, imported_at, records)``: one row per feed source
+  (osv:PyPI, osv:Debian:12, alpine-secdb, debian-tracker, ...), records = its advisories.
+- ``units(feed, unit, source, digest, records)``: the pieces replaced as a whole on
+  re-import (an OSV record; an Alpine secdb file; a Debian tracker file) and their digest.
+- ``advisories(id, feed, source, modified, withdrawn, doc)``: key (id, feed); ``doc`` is the
+  compact JSON of an `Advisory` (see codec.py). feed is "osv", "alpine-secdb" or "debian-tracker".
+- ``affected(feed, unit, advisory_id, ecosystem, package, withdrawn, doc)``: one row per
+  (advisory, ecosystem, package); ``package`` is ``names.normalize(ecosystem, name)``;
+  index (ecosystem, package) serves the matcher, (feed, unit) the re-import.
+- ``ecosystems(ecosystem, advisories, affected)``: counts, refreshed by every import.
+
+Scans open the file with ``mode=ro`` (and ``immutable=1`` when neither the file nor its
+directory is writable by this process, e.g. a DB baked into a read-only image or mount:
+nobody here can change it under us). ``db update`` swaps a new file in with os.replace, so an
+open reader keeps reading the old one; ``db import`` into an existing file writes one
+transaction (rollback journal), which readers wait for (busy timeout).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import urllib.parse
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from containment.advisories import names
+from containment.advisories.codec import advisory_from_doc, affected_from_doc, loads_json
+from containment.advisories.types import Advisory, Affected
+from containment.model import FeedError
+
+SCHEMA_VERSION = 1
+FIX = "run `containment db update` or `containment db import DIR`"
+# which feed's copy of an id is the primary one when several feeds know it
+FEED_ORDER = {"osv": 0, "debian-tracker": 1, "alpine-secdb": 2}
+
+SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE sources (
+  name TEXT PRIMARY KEY, location TEXT NOT NULL, imported_at TEXT NOT NULL,
+  records INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE units (
+  feed TEXT NOT NULL, unit TEXT NOT NULL, source TEXT NOT NULL, digest BLOB NOT NULL,
+  records INTEGER NOT NULL, PRIMARY KEY (feed, unit)
+) WITHOUT ROWID;
+CREATE TABLE advisories (
+  id TEXT NOT NULL, feed TEXT NOT NULL, source TEXT NOT NULL, modified TEXT NOT NULL,
+  withdrawn INTEGER NOT NULL, doc BLOB NOT NULL, PRIMARY KEY (id, feed)
+) WITHOUT ROWID;
+CREATE TABLE affected (
+  feed TEXT NOT NULL, unit TEXT NOT NULL, advisory_id TEXT NOT NULL, ecosystem TEXT NOT NULL,
+  package TEXT NOT NULL, withdrawn INTEGER NOT NULL, doc BLOB NOT NULL
+);
+CREATE INDEX affected_lookup ON affected (ecosystem, package);
+CREATE INDEX affected_unit ON affected (feed, unit);
+CREATE TABLE ecosystems (
+  ecosystem TEXT PRIMARY KEY, advisories INTEGER NOT NULL, affected INTEGER NOT NULL
+) WITHOUT ROWID;
+"""
+
+
+def default_path(flag: str | os.PathLike[str] | None = None) -> Path:
+    """flag > $CONTAINMENT_DB > <cache dir>/db/advisories.db"""
+    if flag:
+        return Path(flag).expanduser()
+    env = os.environ.get("CONTAINMENT_DB")
+    if env:
+        return Path(env).expanduser()
+    from containment.cache import cache_dir
+
+    return cache_dir() / "db" / "advisories.db"
+
+
+def _ro_uri(path: Path) -> str:
+    q = urllib.parse.quote(str(path.resolve()))
+    immutable = not os.access(path, os.W_OK) and not os.access(path.parent, os.W_OK)
+    return f"file:{q}?mode=ro" + ("&immutable=1" if immutable else "")
+
+
+def check_schema(conn: sqlite3.Connection, path: Path) -> dict[str, str]:
+    """The meta table; FeedError when the file is not a database of this schema version."""
+    try:
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    except sqlite3.DatabaseError as e:
+        raise FeedError(f"{path}: not a containment advisory database ({e}); {FIX}") from None
+    ver = meta.get("schema_version")
+    if ver != str(SCHEMA_VERSION):
+        raise FeedError(
+            f"{path}: advisory database schema version {ver or 'unknown'}, this containment reads "
+            f"version {SCHEMA_VERSION}; rebuild it: run `containment db update` (or re-import into a new "
+            f"file with `containment db import DIR --db NEW`)"
+        )
+    return meta
+
+
+class AdvisoryStore:
+    """Read-only access for the matcher. Thread-confined: one store per thread or process."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, meta: dict[str, str]) -> None:
+        self._conn = conn
+        self.path = path
+        self.meta = meta
+
+    @classmethod
+    def open(cls, path: str | None = None) -> AdvisoryStore:
+        p = default_path(path)
+        if not p.is_file():
+            raise FeedError(f"{p}: no advisory database; {FIX}")
+        try:
+            conn = sqlite3.connect(_ro_uri(p), uri=True, timeout=30, check_same_thread=False)
+        except sqlite3.Error as e:
+            raise FeedError(f"{p}: cannot open the advisory database ({e}); {FIX}") from None
+        try:
+            conn.execute("PRAGMA query_only = ON")
+            meta = check_schema(conn, p)
+        except (FeedError, sqlite3.Error) as e:
+            conn.close()
+            if isinstance(e, FeedError):
+                raise
+            raise FeedError(f"{p}: damaged advisory database ({e}); {FIX}") from None
+        return cls(conn, p, meta)
+
+    def __enter__(self) -> AdvisoryStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _q(self, sql: str, args: Iterable[Any] = ()) -> list[Any]:
+        try:
+            return self._conn.execute(sql, tuple(args)).fetchall()
+        except sqlite3.Error as e:
+            raise FeedError(f"{self.path}: damaged advisory database ({e}); {FIX}") from None
+
+    def affected(self, ecosystem: str, package: str) -> list[Affected]:
+        """Every non-withdrawn Affected for a package in exactly this ecosystem."""
+        key = names.normalize(ecosystem, package)
+        rows = self._q(
+            "SELECT advisory_id, doc FROM affected WHERE ecosystem = ? AND package = ? AND withdrawn = 0",
+            (ecosystem, key),
+        )
+        out = []
+        for aid, doc in rows:
+            try:
+                out.append(affected_from_doc(aid, ecosystem, loads_json(doc)))
+            except (ValueError, KeyError, TypeError, IndexError) as e:
+                raise FeedError(f"{self.path}: damaged record {aid} ({e}); {FIX}") from None
+        return out
+
+    def advisories(self, ids: Iterable[str]) -> dict[str, Advisory]:
+        """id -> Advisory. When several feeds know an id (an OSV record and the Alpine or
+        Debian feed), the OSV one is primary (then debian-tracker, then alpine-secdb) and the
+        others' aliases and references are merged into it; withdrawn copies come last."""
+        want = list(dict.fromkeys(ids))
+        found: dict[str, list[tuple[int, int, Advisory]]] = {}
+        for i in range(0, len(want), 500):
+            chunk = want[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for aid, feed, wd, doc in self._q(
+                f"SELECT id, feed, withdrawn, doc FROM advisories WHERE id IN ({marks})", chunk
+            ):
+                try:
+                    adv = advisory_from_doc(loads_json(doc))
+                except (ValueError, KeyError, TypeError, IndexError) as e:
+                    raise FeedError(f"{self.path}: damaged record {aid} ({e}); {FIX}") from None
+                found.setdefault(aid, []).append((wd, FEED_ORDER.get(feed, 9), adv))
+        out: dict[str, Advisory] = {}
+        for aid, copies in found.items():
+            copies.sort(key=lambda c: (c[0], c[1]))
+            first = copies[0][2]
+            if len(copies) > 1:
+                from dataclasses import replace
+
+                aliases = list(first.aliases)
+                refs = list(first.references)
+                for _, _, other in copies[1:]:
+                    aliases += [a for a in other.aliases if a not in aliases and a != aid]
+                    refs += [r for r in other.references if r not in refs]
+                    if not first.details and other.details:
+                        first = replace(first, details=other.details, summary=first.summary or other.summary)
+                first = replace(first, aliases=tuple(aliases), references=tuple(refs))
+            out[aid] = first
+        return out
+
+    def ecosystems(self) -> list[str]:
+        return [
+            r[0] for r in self._q("SELECT ecosystem FROM ecosystems WHERE affected > 0 ORDER BY ecosystem")
+        ]
+
+    def status(self) -> dict[str, Any]:
+        sources = [
+            {"name": n, "location": loc, "imported_at": at, "records": rec}
+            for n, loc, at, rec in self._q(
+                "SELECT name, location, imported_at, records FROM sources ORDER BY name"
+            )
+        ]
+        ecos = {
+            e: {"advisories": a, "affected": n}
+            for e, a, n in self._q(
+                "SELECT ecosystem, advisories, affected FROM ecosystems ORDER BY ecosystem"
+            )
+        }
+        total, withdrawn = self._q("SELECT COUNT(*), COALESCE(SUM(withdrawn), 0) FROM advisories")[0]
+        try:
+            size = self.path.stat().st_size
+        except OSError:
+            size = 0
+        return {
+            "path": str(self.path),
+            "schema_version": int(self.meta.get("schema_version", "0")),
+            "built_at": self.meta.get("built_at", ""),
+            "updated_at": self.meta.get("updated_at", ""),
+            "sources": sources,
+            "ecosystems": ecos,
+            "advisories": total,
+            "withdrawn": withdrawn,
+            "affected": sum(e["affected"] for e in ecos.values()),
+            "size_bytes": size,
+        }
+
+    def close(self) -> None:
+        self._conn.close()

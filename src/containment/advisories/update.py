@@ -1,0 +1,277 @@
+"""`db update`: download OSV's per-ecosystem zips and build a NEW database, swapped in atomically.
+
+Source layout (OSV's public bucket, or a mirror of it): ``<base>/<ecosystem>/all.zip``.
+``base`` is ``--source`` > ``$CONTAINMENT_DB_SOURCE`` > DEFAULT_SOURCE; an http(s) URL, a
+``file://`` URL or a local directory with the same layout.
+
+Ecosystems: ``--ecosystem`` > the ecosystems already in the database (by base name: an
+``Alpine:v3.11`` from the secdb means "Alpine") > DEFAULT_ECOSYSTEMS.
+
+The new file is built next to the target (temp file) and renamed over it only when every
+download and the import succeeded; any failure is one FeedError ending "the existing database
+was kept". What the new file keeps from the old one: everything except the OSV records of the
+ecosystems being updated (so hand-imported Alpine secdb / Debian tracker data and other
+ecosystems survive; records removed upstream disappear).
+
+Downloads are cached in ``<cache dir>/db/downloads/<ecosystem>/all.zip`` with their ETag /
+Last-Modified; a 304 answer reuses the cached zip. The cache entry is committed only after
+the whole update succeeded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import sqlite3
+import tempfile
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from containment.advisories import importer
+from containment.advisories.names import ecosystem_base
+from containment.advisories.store import SCHEMA_VERSION, AdvisoryStore, default_path
+from containment.model import FeedError
+
+DEFAULT_SOURCE = "https://osv-vulnerabilities.storage.googleapis.com"
+DEFAULT_ECOSYSTEMS = (
+    "PyPI",
+    "npm",
+    "Go",
+    "Maven",
+    "RubyGems",
+    "crates.io",
+    "NuGet",
+    "Packagist",
+    "Hex",
+    "Pub",
+    "Debian",
+    "Alpine",
+    "Ubuntu",
+)
+KEPT = "the existing database was kept"
+
+DownloadProgress = Callable[[str, int, int | None], None]  # ecosystem, bytes done, total
+
+
+def resolve_source(flag: str | None = None) -> str:
+    return flag or os.environ.get("CONTAINMENT_DB_SOURCE") or DEFAULT_SOURCE
+
+
+def ecosystems_in_use(db: Path) -> list[str]:
+    if db.is_file():
+        try:
+            with AdvisoryStore.open(str(db)) as s:
+                bases = list(dict.fromkeys(ecosystem_base(e) for e in s.ecosystems()))
+            if bases:
+                return bases
+        except FeedError:
+            pass
+    return list(DEFAULT_ECOSYSTEMS)
+
+
+def _downloads_dir() -> Path:
+    from containment.cache import cache_dir
+
+    return cache_dir() / "db" / "downloads"
+
+
+def _safe(eco: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", eco) or "_"
+
+
+@dataclass
+class Fetched:
+    ecosystem: str
+    path: Path
+    location: str
+    cached: bool = False
+    commit: Callable[[], None] | None = None  # moves a fresh download into the cache
+    cleanup: Callable[[], None] | None = None
+
+
+def _local(base: str) -> Path | None:
+    if base.startswith("file://"):
+        return Path(urllib.parse.unquote(urllib.parse.urlparse(base).path))
+    if "://" not in base:
+        return Path(base).expanduser()
+    return None
+
+
+def fetch(
+    base: str, eco: str, client: Any = None, progress: DownloadProgress | None = None, use_cache: bool = True
+) -> Fetched:
+    local = _local(base)
+    if local is not None:
+        p = local / eco / "all.zip"
+        if not p.is_file():
+            if not local.is_dir():
+                raise FeedError(f"{local}: no such mirror directory; {KEPT}")
+            raise FeedError(f"{p}: not found (no ecosystem {eco!r} in the mirror); {KEPT}")
+        return Fetched(eco, p, str(p))
+    import httpx
+
+    url = f"{base.rstrip('/')}/{urllib.parse.quote(eco, safe=':')}/all.zip"
+    cdir = _downloads_dir() / _safe(eco)
+    cached, meta_p = cdir / "all.zip", cdir / "meta.json"
+    headers: dict[str, str] = {}
+    meta: dict[str, Any] = {}
+    if use_cache and cached.is_file() and meta_p.is_file():
+        with contextlib.suppress(OSError, ValueError):
+            meta = json.loads(meta_p.read_text())
+        if meta.get("url") == url:
+            if meta.get("etag"):
+                headers["If-None-Match"] = meta["etag"]
+            if meta.get("last_modified"):
+                headers["If-Modified-Since"] = meta["last_modified"]
+    try:
+        cdir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cdir, prefix=".all.zip.", suffix=".part")
+    except OSError as e:
+        raise FeedError(f"{cdir}: cannot write downloads ({e.strerror or e}); {KEPT}") from None
+    keep = False
+    try:
+        with os.fdopen(fd, "wb") as out, client.stream("GET", url, headers=headers) as r:
+            if r.status_code == 304 and headers:
+                return Fetched(eco, cached, url, cached=True)
+            if r.status_code != 200:
+                hint = f" (no ecosystem {eco!r} on the mirror?)" if r.status_code == 404 else ""
+                raise FeedError(f"{url}: HTTP {r.status_code}{hint}; {KEPT}")
+            total = int(r.headers.get("content-length") or 0) or None
+            done = 0
+            for chunk in r.iter_bytes(1 << 20):
+                out.write(chunk)
+                done += len(chunk)
+                if progress:
+                    progress(eco, done, total)
+            if total is not None and done != total:
+                raise FeedError(f"{url}: download cut short ({done} of {total} bytes); {KEPT}")
+        new_meta = {
+            "url": url,
+            "etag": r.headers.get("etag", ""),
+            "last_modified": r.headers.get("last-modified", ""),
+        }
+        keep = True
+
+        def commit() -> None:
+            with contextlib.suppress(OSError):
+                os.replace(tmp, cached)
+                meta_p.write_text(json.dumps(new_meta))
+
+        def cleanup() -> None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+        return Fetched(eco, Path(tmp), url, commit=commit, cleanup=cleanup)
+    except httpx.HTTPError as e:
+        raise FeedError(f"{url}: cannot download ({type(e).__name__}: {e or 'no detail'}); {KEPT}") from None
+    except OSError as e:
+        raise FeedError(f"{url}: cannot save the download ({e.strerror or e}); {KEPT}") from None
+    finally:
+        if not keep:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+@dataclass
+class UpdateResult:
+    stats: importer.ImportStats
+    ecosystems: list[str]
+    source: str
+    downloads: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _carry_over(
+    old: Path, ecos: set[str], warn: Callable[[str], None]
+) -> Callable[[sqlite3.Connection], None]:
+    def base_in(source: str | None) -> int:
+        if not source or not source.startswith("osv:"):
+            return 0
+        return 1 if ecosystem_base(source[4:]) in ecos else 0
+
+    def prepare(conn: sqlite3.Connection) -> None:
+        conn.execute("ATTACH DATABASE ? AS old", (str(old),))
+        try:
+            try:
+                ver = conn.execute("SELECT value FROM old.meta WHERE key = 'schema_version'").fetchone()
+            except sqlite3.DatabaseError:
+                ver = None
+            if not ver or ver[0] != str(SCHEMA_VERSION):
+                warn(f"{old}: other schema version; rebuilt from the downloads only (re-import native feeds)")
+                return
+            conn.create_function("updated_osv", 1, base_in, deterministic=True)
+            conn.execute("BEGIN")
+            conn.execute(
+                "INSERT INTO main.units SELECT * FROM old.units WHERE NOT (feed = 'osv' AND updated_osv(source))"
+            )
+            conn.execute(
+                "INSERT INTO main.advisories SELECT * FROM old.advisories "
+                "WHERE NOT (feed = 'osv' AND updated_osv(source))"
+            )
+            conn.execute(
+                "INSERT INTO main.affected SELECT * FROM old.affected a WHERE a.feed != 'osv' OR EXISTS "
+                "(SELECT 1 FROM main.units u WHERE u.feed = 'osv' AND u.unit = a.unit)"
+            )
+            conn.execute("INSERT INTO main.sources SELECT * FROM old.sources WHERE NOT updated_osv(name)")
+            conn.execute("COMMIT")
+        finally:
+            conn.execute("DETACH DATABASE old")
+
+    return prepare
+
+
+def update(
+    db: str | os.PathLike[str] | None = None,
+    source: str | None = None,
+    ecosystems: list[str] | None = None,
+    *,
+    download_progress: DownloadProgress | None = None,
+    import_progress: importer.Progress | None = None,
+    warn: Callable[[str], None] | None = None,
+    workers: int | None = None,
+) -> UpdateResult:
+    import httpx
+
+    from containment import __version__
+
+    target = default_path(db)
+    base = resolve_source(source)
+    ecos = list(dict.fromkeys(e.strip() for e in (ecosystems or ecosystems_in_use(target)) if e.strip()))
+    fetched: list[Fetched] = []
+    notes: list[str] = []
+    ok = False
+    warn_ = warn or notes.append
+    try:
+        with httpx.Client(
+            timeout=httpx.Timeout(60.0, connect=15.0),
+            follow_redirects=True,
+            headers={"User-Agent": f"containment/{__version__}"},
+        ) as client:
+            for eco in ecos:
+                fetched.append(fetch(base, eco, client, download_progress))
+        items: list[importer.Item] = []
+        for f in fetched:
+            items.extend(importer.zip_members(str(f.path), f.location))
+        prepare = _carry_over(target, set(ecos), warn_) if target.is_file() else None
+        stats = importer.build_new(target, items, workers=workers, progress=import_progress, prepare=prepare)
+        ok = True
+    except FeedError as e:
+        msg = str(e)
+        raise FeedError(msg if KEPT in msg else f"{msg}; {KEPT}") from None
+    finally:
+        for f in fetched:
+            if ok and f.commit:
+                f.commit()
+            elif f.cleanup:
+                f.cleanup()
+    stats.warnings.extend(notes)
+    return UpdateResult(
+        stats,
+        ecos,
+        base,
+        [{"ecosystem": f.ecosystem, "location": f.location, "cached": f.cached} for f in fetched],
+    )
