@@ -33,6 +33,7 @@ from containment.model import (
 )
 
 FACTS_VERSION = 1
+MAX_PROOFS = 32  # blob identities remembered per cached layer
 MAX_LINK_HOPS = 40
 Progress = Callable[[str], None]
 
@@ -242,20 +243,32 @@ class Analyzer:
                 continue
             seen.add(layer.diff_id)
             cached = self.cache.get(layer.diff_id)
-            if cached is not None:
+            proof = image.layer_proof(layer)
+            if cached is not None and (proof == layer.diff_id or proof in cached.get("verified", ())):
                 facts[layer.diff_id] = LayerFacts.from_json(cached)
             else:
+                # no entry, or an entry whose content this blob was never shown to produce: a
+                # config can claim any diff_id, so read and verify the blob before trusting it
                 todo.append(layer)
         if todo:
             self.progress(
                 f"analyzing {len(todo)} of {len(image.layers)} layers ({len(image.layers) - len(todo)} cached)"
             )
 
+        def store(layer: LayerInfo, f: LayerFacts) -> None:
+            facts[layer.diff_id] = f
+            doc = f.to_json()
+            old = self.cache.get(layer.diff_id)
+            proofs = [image.layer_proof(layer)]
+            if old is not None:
+                proofs += [x for x in old.get("verified", ()) if x not in proofs]
+            doc["verified"] = proofs[:MAX_PROOFS]
+            self.cache.put(layer.diff_id, doc)
+
         def one(layer: LayerInfo) -> None:
             with image.open_layer(layer) as blob:
                 f = self._walk_layer(image, layer, blob)
-            facts[layer.diff_id] = f
-            self.cache.put(layer.diff_id, f.to_json())
+            store(layer, f)
 
         if image.random_access and self.workers > 1 and len(todo) > 1:
             # biggest first so the long pole starts at once
@@ -265,9 +278,7 @@ class Analyzer:
                     fut.result()
         elif todo:
             for layer, blob in image.iter_layers(todo):
-                f = self._walk_layer(image, layer, blob)
-                facts[layer.diff_id] = f
-                self.cache.put(layer.diff_id, f.to_json())
+                store(layer, self._walk_layer(image, layer, blob))
         return [facts[layer.diff_id] for layer in image.layers]
 
     # ------------------------------------------------------------------ whole images

@@ -324,3 +324,44 @@ def test_dir_source(tmp_path):
     (root / "usr/lib/os-release").write_bytes(b"ID=debian\nVERSION_ID=12\n")
     inv = scan_target(f"dir:{root}", analyzer())
     assert names(inv) == {("a", "1")} and inv.kind == "filesystem"
+
+
+def test_a_config_claiming_a_cached_diff_id_does_not_get_its_facts(tmp_path):
+    """Cache poisoning: image B's config claims the diff_id of image A's (cached) layer while its
+    blob holds something else. B must be read and refused, not answered from A's cache entry."""
+    good = base_layer(("benign", "1"))
+    evil = base_layer(("malware", "6.6.6"))
+    write_oci(str(tmp_path / "a"), ImageSpec(layers=[good]))
+    assert names(scan_target(f"oci:{tmp_path}/a", analyzer())) == {("benign", "1")}
+    write_oci(str(tmp_path / "b"), ImageSpec(layers=[evil]))
+    # rewrite B's config so its diff_id claims A's layer
+    import hashlib
+
+    root = tmp_path / "b"
+    idx = json.loads((root / "index.json").read_text())
+    mpath = root / "blobs" / "sha256" / idx["manifests"][0]["digest"][7:]
+    man = json.loads(mpath.read_text())
+    cpath = root / "blobs" / "sha256" / man["config"]["digest"][7:]
+    cfg = json.loads(cpath.read_text())
+    cfg["rootfs"]["diff_ids"] = ["sha256:" + hashlib.sha256(good).hexdigest()]
+    cdata = json.dumps(cfg).encode()
+    man["config"]["digest"] = "sha256:" + hashlib.sha256(cdata).hexdigest()
+    (root / "blobs" / "sha256" / man["config"]["digest"][7:]).write_bytes(cdata)
+    mdata = json.dumps(man).encode()
+    idx["manifests"][0]["digest"] = "sha256:" + hashlib.sha256(mdata).hexdigest()
+    (root / "blobs" / "sha256" / idx["manifests"][0]["digest"][7:]).write_bytes(mdata)
+    (root / "index.json").write_text(json.dumps(idx))
+    with pytest.raises(ImageError, match="does not match the config's diff_id"):
+        scan_target(f"oci:{root}", analyzer())
+
+
+def test_docker_archive_cache_hits_are_bound_to_the_file(tmp_path):
+    p = tmp_path / "img.tar"
+    write_docker_archive(str(p), ImageSpec(layers=[base_layer()]))
+    a = analyzer()
+    first = scan_target(f"docker-archive:{p}", a)
+    second = scan_target(f"docker-archive:{p}", a)  # same file: cache hit
+    assert names(first) == names(second)
+    copy = tmp_path / "copy.tar"
+    copy.write_bytes(p.read_bytes())  # another file: read and verified again, then cached too
+    assert names(scan_target(f"docker-archive:{copy}", a)) == names(first)

@@ -197,6 +197,17 @@ class DockerArchive(Image):
         with open(self.path, "rb") as f:
             yield _Slice(f, m.offset_data, m.size)  # type: ignore[misc]
 
+    def layer_proof(self, layer: LayerInfo) -> str:
+        """A docker-archive names layers only by the diff_id its own config claims. The proof is
+        the file's identity (device, inode, size, mtime, ctime: ctime cannot be set back by a
+        user) and the member's place in it; a crafted archive claiming a known diff_id gets read."""
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return ""
+        m = self._index[self._member_of[layer.index]]
+        return f"file:{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{m.offset}:{m.size}"
+
     def open_layer(self, layer: LayerInfo) -> AbstractContextManager[BinaryIO]:
         if self.compressed:
             raise ImageError(f"{self.ref}: compressed archive layers can only be read in order")

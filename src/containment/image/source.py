@@ -194,6 +194,12 @@ class Image(ABC):
     def open_layer(self, layer: LayerInfo) -> AbstractContextManager[BinaryIO]:
         """The layer blob, compressed as stored. The caller verifies its digest after reading."""
 
+    def layer_proof(self, layer: LayerInfo) -> str:
+        """What binds this blob to its content without reading it: the blob digest, which a
+        digest-verified manifest names and which was checked when the blob was last read.
+        Sources without one (docker-archive) override this."""
+        return layer.digest or layer.diff_id
+
     def iter_layers(self, wanted: list[LayerInfo]) -> Iterator[tuple[LayerInfo, BinaryIO]]:
         """Blobs in the order cheapest for the source (sequential sources override this)."""
         for layer in wanted:
