@@ -206,7 +206,9 @@ class DockerArchive(Image):
         except OSError:
             return ""
         m = self._index[self._member_of[layer.index]]
-        return f"file:{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{m.offset}:{m.size}"
+        return (
+            f"file:{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{m.offset}:{m.size}"
+        )
 
     def open_layer(self, layer: LayerInfo) -> AbstractContextManager[BinaryIO]:
         if self.compressed:

@@ -14,7 +14,7 @@ from containment.image.source import (
     Image,
     Platform,
     check_digest,
-    layers_from,
+    config_and_layers,
     parse_json,
     select_platform,
     verify_bytes,
@@ -57,12 +57,9 @@ class OCILayout(Image):
             break
         else:
             raise ImageError(f"{what}: image indexes nest too deeply; refusing")
-        cdesc = self.manifest.get("config")
-        if not isinstance(cdesc, dict):
-            raise ImageError(f"{what}: manifest has no config descriptor; the image is corrupt")
-        self.config_digest = check_digest(cdesc.get("digest"), f"{what} config")
-        self.config = parse_json(self._blob_bytes(cdesc), f"{what} config {self.config_digest}")
-        self.layers = layers_from(self.manifest, self.config, what)
+        self.config_digest, self.config, self.layers = config_and_layers(
+            self.manifest, self._blob_bytes, what
+        )
 
     def _pick(self, index: dict[str, Any], tag: str | None, platform: Platform) -> dict[str, Any]:
         manifests = index.get("manifests")

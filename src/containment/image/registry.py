@@ -30,8 +30,8 @@ from containment.image.source import (
     Image,
     Platform,
     check_digest,
+    config_and_layers,
     digest_of,
-    layers_from,
     parse_json,
     select_platform,
 )
@@ -369,12 +369,11 @@ class RegistryImage(Image):
             break
         else:
             raise ImageError(f"{what}: image indexes nest too deeply; refusing")
-        cdesc = self.manifest.get("config")
-        if not isinstance(cdesc, dict):
-            raise ImageError(f"{what}: manifest has no config; the image is corrupt")
-        self.config_digest = check_digest(cdesc.get("digest"), f"{what} config")
-        self.config = parse_json(self.client.get_blob(self.config_digest), f"{what} config")
-        self.layers = layers_from(self.manifest, self.config, what)
+        self.config_digest, self.config, self.layers = config_and_layers(
+            self.manifest,
+            lambda d: self.client.get_blob(check_digest(d.get("digest"), f"{what} config")),
+            what,
+        )
 
     @contextmanager
     def _open(self, layer: LayerInfo) -> Iterator[BinaryIO]:

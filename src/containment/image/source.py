@@ -13,7 +13,7 @@ import json
 import platform as _platform
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, BinaryIO
@@ -141,6 +141,18 @@ def select_platform(index: dict[str, Any], want: Platform, what: str) -> dict[st
     raise ImageError(
         f"{what}: no manifest for platform {want}; pass --platform with one of: {', '.join(have) or 'none'}"
     )
+
+
+def config_and_layers(
+    manifest: dict[str, Any], fetch: Callable[[dict[str, Any]], bytes], what: str
+) -> tuple[str, dict[str, Any], list[LayerInfo]]:
+    """(config digest, config, layers) of a manifest; `fetch` returns a descriptor's verified bytes."""
+    cdesc = manifest.get("config")
+    if not isinstance(cdesc, dict):
+        raise ImageError(f"{what}: manifest has no config descriptor; the image is corrupt")
+    digest = check_digest(cdesc.get("digest"), f"{what} config")
+    config = parse_json(fetch(cdesc), f"{what} config {digest}")
+    return digest, config, layers_from(manifest, config, what)
 
 
 def layers_from(manifest: dict[str, Any], config: dict[str, Any], what: str) -> list[LayerInfo]:

@@ -16,10 +16,9 @@ language version ``1.21`` sorts before ``1.21rc1``) is available as ``compare_to
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from ._base import BaseVersion, InvalidVersion
-from .semver import prerelease_key
+from ._base import InvalidVersion
+from .semver import SemVer
 
 _NUM = r"(?:0|[1-9][0-9]*)"
 _PRE_ID = r"(?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*)"
@@ -49,28 +48,11 @@ def go_tag_to_semver(tag: str) -> str | None:
     return version
 
 
-class GoVersion(BaseVersion):
-    __slots__ = ("major", "minor", "patch", "prerelease", "build", "_key")
+class GoVersion(SemVer):
+    """Semantic versioning as Go's module system orders it (same order as SemVer 2.0; a distinct
+    type so a Go version never compares with another scheme's)."""
 
-    def __init__(
-        self, text: str, major: int, minor: int, patch: int, prerelease: str | None, build: str | None
-    ) -> None:
-        super().__init__(text)
-        self.major = major
-        self.minor = minor
-        self.patch = patch
-        self.prerelease = prerelease
-        self.build = build
-        self._key: tuple[object, ...] = (major, minor, patch, prerelease_key(prerelease))
-
-    def _cmp(self, other: Any) -> int:
-        a, b = self._key, other._key
-        if a == b:
-            return 0
-        return -1 if a < b else 1  # type: ignore[operator]
-
-    def _hash_key(self) -> object:
-        return self._key
+    __slots__ = ()
 
     @property
     def canonical(self) -> str:
