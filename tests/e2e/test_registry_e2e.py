@@ -161,3 +161,19 @@ def test_registry_returning_wrong_blob_is_refused(anon_registry, small_image):
 def test_unreachable_registry_is_one_line(small_image):
     r = run("sbom", f"127.0.0.1:{free_port()}/x/y:1", "--plain-http")
     assert r.returncode == 2 and "cannot connect" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_multi_platform_index_from_the_registry(anon_registry, tmp_path):
+    amd = ImageSpec(layers=[base_layer(("only-amd64", "1"))], architecture="amd64")
+    arm = ImageSpec(layers=[base_layer(("only-arm64", "1"))], architecture="arm64")
+    write_oci(str(tmp_path / "multi"), [amd, arm])
+    dest = f"docker://{anon_registry.host}/team/multi:1"
+    r = subprocess.run(["skopeo", "--insecure-policy", "copy", "--all", "--quiet", "--dest-tls-verify=false",
+                        f"oci:{tmp_path}/multi:latest", dest], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    ref = f"{anon_registry.host}/team/multi:1"
+    arm_run = run("inventory", ref, "--plain-http", "--platform", "linux/arm64", "-f", "json", "--no-cache")
+    assert arm_run.returncode == 0, arm_run.stderr
+    assert {p["name"] for p in json.loads(arm_run.stdout)["packages"]} == {"only-arm64"}
+    missing = run("inventory", ref, "--plain-http", "--platform", "linux/s390x")
+    assert missing.returncode == 2 and "linux/amd64, linux/arm64" in missing.stderr

@@ -93,3 +93,14 @@ def test_spdx_is_valid():
     purls = [r["referenceLocator"] for p in doc["packages"] for r in p.get("externalRefs", [])]
     assert "pkg:pypi/requests@2.19.0" in purls
     assert any(e["licenseId"].startswith("LicenseRef-") for e in doc["hasExtractedLicensingInfos"])
+
+
+def test_spdx_ids_agree_with_cyclonedx_lib():
+    from cyclonedx import spdx
+
+    from containment.report.licenses import _spdx_ids, spdx_id
+
+    ids = list(_spdx_ids().values())
+    assert len(ids) > 500
+    for t in [*ids, *(i.lower() for i in ids), *(i.upper() for i in ids), "Custom license", ""]:
+        assert spdx_id(t) == spdx.fixup_id(t.strip()) if t.strip() else spdx_id(t) is None

@@ -8,13 +8,33 @@ from functools import lru_cache
 _OPS = re.compile(r"\b(AND|OR|WITH)\b|[()]")
 
 
+@lru_cache(maxsize=1)
+def _spdx_ids() -> dict[str, str]:
+    """lower-case id -> canonical id, from the SPDX license list that cyclonedx-python-lib ships
+    (read as data: importing its `spdx` module costs ~50 ms at every start)."""
+    import importlib.util
+    import json
+    import os
+
+    spec = importlib.util.find_spec("cyclonedx")
+    for loc in (spec.submodule_search_locations or []) if spec else []:
+        path = os.path.join(loc, "schema", "_res", "spdx.SNAPSHOT.schema.json")
+        try:
+            with open(path, "rb") as f:
+                ids = json.load(f).get("enum", [])
+        except (OSError, ValueError):
+            continue
+        return {i.lower(): i for i in ids if isinstance(i, str)}
+    from cyclonedx import spdx  # fallback: the library's own lookup
+
+    return {i.lower(): i for i in getattr(spdx, "_SPDX_IDS", [])} or {}
+
+
 @lru_cache(maxsize=4096)
 def spdx_id(text: str) -> str | None:
     """The canonical SPDX id for a single license string, or None."""
-    from cyclonedx import spdx
-
     t = text.strip()
-    return spdx.fixup_id(t) if t else None
+    return _spdx_ids().get(t.lower()) if t else None
 
 
 @lru_cache(maxsize=4096)
