@@ -36,7 +36,7 @@ corpus: system-deps
 	  || { echo "corpus build failed (see /tmp/containment-corpus-build.log); corpus tests will skip"; tail -5 /tmp/containment-corpus-build.log; }; \
 	else echo "no corpus at $(CORPUS): corpus tests will skip"; fi
 
-test: install system-deps corpus
+test: install system-deps corpus lint
 	$(BIN)/python -m pytest -p no:cacheprovider tests
 
 unit: install

@@ -35,16 +35,24 @@ def main() -> int:
     cold_t, _, out = measure_rss(scan, env)  # fills the layer cache
     ours = [measure_rss(scan, env) for _ in range(args.runs)]
     cache_root = os.environ.get("CORPUS_CACHE", os.path.expanduser("~/.cache/containment-corpus"))
-    syft = [measure_rss([*syft_cmd(), "-q", f"oci-dir:{cache_root}/{big['name']}/oci", "-o", "json"], syft_env())
-            for _ in range(args.runs)]
+    syft = [
+        measure_rss([*syft_cmd(), "-q", f"oci-dir:{cache_root}/{big['name']}/oci", "-o", "json"], syft_env())
+        for _ in range(args.runs)
+    ]
     import json
 
     n = len(json.loads(out)["findings"])
     o_t, s_t = median([r[0] for r in ours]), median([r[0] for r in syft])
-    print(f"{big['name']} ({big.get('size_uncompressed_layers_bytes', 0) / 1e6:.0f} MB uncompressed, {n} findings)")
+    print(
+        f"{big['name']} ({big.get('size_uncompressed_layers_bytes', 0) / 1e6:.0f} MB uncompressed, {n} findings)"
+    )
     print(f"  containment scan image, cold cache: {cold_t:.2f}s")
-    print(f"  containment scan image, warm cache: {o_t:.2f}s median of {args.runs}, peak RSS {max(r[1] for r in ours) / 1024:.0f} MB")
-    print(f"  syft inventory only:                {s_t:.2f}s median of {args.runs}, peak RSS {median([r[1] for r in syft]) / 1024:.0f} MB")
+    print(
+        f"  containment scan image, warm cache: {o_t:.2f}s median of {args.runs}, peak RSS {max(r[1] for r in ours) / 1024:.0f} MB"
+    )
+    print(
+        f"  syft inventory only:                {s_t:.2f}s median of {args.runs}, peak RSS {median([r[1] for r in syft]) / 1024:.0f} MB"
+    )
     print(f"  ratio (our whole scan / syft's inventory): {o_t / s_t:.3f}  (goal < 1)")
     return 0
 

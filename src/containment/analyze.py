@@ -346,8 +346,8 @@ def squash(layers: list[LayerFacts], diff_ids: list[str]) -> tuple[OSInfo | None
                 for p in [p for p in table if _deleted(p, gone, emptied)]:
                     del table[p]  # type: ignore[attr-defined]
         by_path: dict[str, list[Package]] = {}
-        for p in f.packages:
-            by_path.setdefault(p.path, []).append(p)
+        for pkg in f.packages:
+            by_path.setdefault(pkg.path, []).append(pkg)
         for path in f.wanted:
             new = by_path.pop(path, [])
             old = live.get(path)

@@ -168,8 +168,21 @@ def test_multi_platform_index_from_the_registry(anon_registry, tmp_path):
     arm = ImageSpec(layers=[base_layer(("only-arm64", "1"))], architecture="arm64")
     write_oci(str(tmp_path / "multi"), [amd, arm])
     dest = f"docker://{anon_registry.host}/team/multi:1"
-    r = subprocess.run(["skopeo", "--insecure-policy", "copy", "--all", "--quiet", "--dest-tls-verify=false",
-                        f"oci:{tmp_path}/multi:latest", dest], capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [
+            "skopeo",
+            "--insecure-policy",
+            "copy",
+            "--all",
+            "--quiet",
+            "--dest-tls-verify=false",
+            f"oci:{tmp_path}/multi:latest",
+            dest,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     ref = f"{anon_registry.host}/team/multi:1"
     arm_run = run("inventory", ref, "--plain-http", "--platform", "linux/arm64", "-f", "json", "--no-cache")

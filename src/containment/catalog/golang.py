@@ -30,6 +30,7 @@ import re
 import shlex
 from collections.abc import Iterable
 from dataclasses import replace
+from typing import Literal
 
 from containment.catalog import _exe
 from containment.catalog.base import Cataloger, FileTree, MiB, purl
@@ -134,7 +135,7 @@ def _find_header(exe: _exe.Exe | None, data: bytes) -> int:
 
 def _read_go_string(exe: _exe.Exe, header_addr: int, ptr_size: int, big: bool) -> bytes:
     """A Go string through a pointer to its string header (pre-1.18 layout)."""
-    order = "big" if big else "little"
+    order: Literal["big", "little"] = "big" if big else "little"
     hdr = exe.read(header_addr, 2 * ptr_size)
     if hdr is None or len(hdr) < 2 * ptr_size:
         return b""
@@ -171,7 +172,7 @@ def read_buildinfo(data: bytes) -> tuple[str, str] | None:
         if exe is None or ptr_size not in (4, 8):
             return None
         big = bool(flags & 1)
-        order = "big" if big else "little"
+        order: Literal["big", "little"] = "big" if big else "little"
         p1 = int.from_bytes(data[off + 16 : off + 16 + ptr_size], order)
         p2 = int.from_bytes(data[off + 16 + ptr_size : off + 16 + 2 * ptr_size], order)
         vers = _read_go_string(exe, p1, ptr_size, big)

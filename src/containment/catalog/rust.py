@@ -86,7 +86,8 @@ class RustAuditableCataloger(Cataloger):
             name, version = e.get("name"), e.get("version")
             if not isinstance(name, str) or not isinstance(version, str) or not name or not version:
                 continue
-            source = e.get("source") if isinstance(e.get("source"), str) else ""
+            raw_source = e.get("source")
+            source: str = raw_source if isinstance(raw_source, str) else ""
             kind = e.get("kind") if isinstance(e.get("kind"), str) else "runtime"
             key = (name, version, source)
             if key in seen:

@@ -91,21 +91,23 @@ def _run(
     for doc in vex or []:
         from containment.policy.vex import load_vex
 
-        findings, w = load_vex(doc).apply(findings, inventory=inv)
+        applied, w = load_vex(doc).apply(findings, inventory=inv)
+        findings = list(applied)
         warnings.extend(w)
     path = ignorefile or next((f for f in DEFAULT_IGNOREFILES if os.path.isfile(f)), None)
     if path:
         from containment.policy.ignorefile import load_ignorefile
 
-        findings, w = load_ignorefile(path).apply(findings, datetime.date.today())
-        warnings.extend(w)
+        applied, notes = load_ignorefile(path).apply(findings, datetime.date.today())
+        findings = list(applied)
+        warnings.extend(notes)
     findings = _filter(findings, wanted, ignore_unfixed)
     report = ScanReport(
         inv, tuple(findings), db=_db_summary(db_status), warnings=tuple([*inv.warnings, *warnings])
     )
     if not quiet:
-        for w in warnings[:20]:
-            print(f"containment: warning: {w}", file=sys.stderr)
+        for note in warnings[:20]:
+            print(f"containment: warning: {note}", file=sys.stderr)
     write_output(_render(report, fmt, color=not output and sys.stdout.isatty()), output)
     if exit_code and report.active:
         raise typer.Exit(exit_code)
