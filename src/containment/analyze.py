@@ -34,6 +34,7 @@ from containment.model import (
 
 FACTS_VERSION = 1
 MAX_PROOFS = 32  # blob identities remembered per cached layer
+MAX_LINK_ENTRIES = 500_000  # symlinks / whiteouts one layer may record (real layers: a few thousand)
 MAX_LINK_HOPS = 40
 Progress = Callable[[str], None]
 
@@ -98,10 +99,19 @@ class CatalogVisitor:
     def entry(self, e: Entry) -> None:
         if e.kind == "symlink":
             self.facts.symlinks[e.path] = e.link
+            self._count("symlinks", len(self.facts.symlinks))
         elif e.kind == "whiteout":
             self.facts.whiteouts.append(e.path)
+            self._count("whiteouts", len(self.facts.whiteouts))
         elif e.kind == "opaque":
             self.facts.opaque.append(e.path)
+            self._count("opaque directories", len(self.facts.opaque))
+
+    def _count(self, what: str, n: int) -> None:
+        if n > MAX_LINK_ENTRIES:
+            raise ImageError(
+                f"{self.name}: more than {MAX_LINK_ENTRIES} {what} in one layer; refusing it as hostile"
+            )
 
     def wants(self, path: str, mode: int, size: int) -> bool:
         cats = []

@@ -365,3 +365,13 @@ def test_docker_archive_cache_hits_are_bound_to_the_file(tmp_path):
     copy = tmp_path / "copy.tar"
     copy.write_bytes(p.read_bytes())  # another file: read and verified again, then cached too
     assert names(scan_target(f"docker-archive:{copy}", a)) == names(first)
+
+
+def test_a_layer_of_endless_symlinks_is_refused(make_oci, monkeypatch):
+    import containment.analyze as an
+
+    monkeypatch.setattr(an, "MAX_LINK_ENTRIES", 100)
+    links = [TarEntry(f"l/{i}", kind="symlink", link="/etc/passwd") for i in range(101)]
+    root = make_oci([layer_tar(links)])
+    with pytest.raises(ImageError, match="more than 100 symlinks"):
+        scan_target(f"oci:{root}", analyzer())
