@@ -18,6 +18,8 @@ $(BIN)/containment: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
+	@# byte-compile now: with PYTHONDONTWRITEBYTECODE set, every run would recompile the sources
+	$(BIN)/python -m compileall -q src >/dev/null
 	@touch $@
 
 install: $(BIN)/containment

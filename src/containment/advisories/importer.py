@@ -33,7 +33,7 @@ from typing import Any
 from containment.advisories import alpine, debian, osv
 from containment.advisories.codec import DocumentError, load_document
 from containment.advisories.feed import Sink, Unit
-from containment.advisories.store import SCHEMA, SCHEMA_VERSION, check_schema
+from containment.advisories.store import INDEXES, SCHEMA, SCHEMA_VERSION, TABLES, check_schema
 from containment.model import FeedError
 
 DOC_SUFFIXES = (".json", ".yaml", ".yml")
@@ -465,7 +465,7 @@ def build_new(
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
         conn.execute("PRAGMA cache_size = -65536")
-        conn.executescript(SCHEMA)
+        conn.executescript(TABLES if prepare is None else SCHEMA)
         empty = True
         if prepare is not None:
             prepare(conn)  # outside a transaction: it may ATTACH the old file
@@ -475,6 +475,9 @@ def build_new(
         w = Writer(conn, st, empty=empty)
         _pump(w, items, workers, progress)
         w.finish(new=True)
+        for stmt in INDEXES.strip().split(";"):  # idempotent: a prepared file already has them
+            if stmt.strip():
+                conn.execute(stmt)
         conn.execute("COMMIT")
         conn.execute("PRAGMA journal_mode = DELETE")
         conn.close()

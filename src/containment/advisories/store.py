@@ -43,7 +43,7 @@ FIX = "run `containment db update` or `containment db import DIR`"
 # which feed's copy of an id is the primary one when several feeds know it
 FEED_ORDER = {"osv": 0, "debian-tracker": 1, "alpine-secdb": 2}
 
-SCHEMA = """
+TABLES = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE sources (
   name TEXT PRIMARY KEY, location TEXT NOT NULL, imported_at TEXT NOT NULL,
@@ -61,12 +61,17 @@ CREATE TABLE affected (
   feed TEXT NOT NULL, unit TEXT NOT NULL, advisory_id TEXT NOT NULL, ecosystem TEXT NOT NULL,
   package TEXT NOT NULL, withdrawn INTEGER NOT NULL, doc BLOB NOT NULL
 );
-CREATE INDEX affected_lookup ON affected (ecosystem, package);
-CREATE INDEX affected_unit ON affected (feed, unit);
 CREATE TABLE ecosystems (
   ecosystem TEXT PRIMARY KEY, advisories INTEGER NOT NULL, affected INTEGER NOT NULL
 ) WITHOUT ROWID;
 """
+# Secondary indexes, kept apart so a bulk build into a new file creates them once at the end
+# (cheaper than maintaining them row by row).
+INDEXES = """
+CREATE INDEX IF NOT EXISTS affected_lookup ON affected (ecosystem, package);
+CREATE INDEX IF NOT EXISTS affected_unit ON affected (feed, unit);
+"""
+SCHEMA = TABLES + INDEXES
 
 
 def default_path(flag: str | os.PathLike[str] | None = None) -> Path:
