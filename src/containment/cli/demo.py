@@ -110,12 +110,17 @@ def demo(
         sbom = base / "sbom.cdx.json"
         sbom.write_text(json.dumps(to_cyclonedx(inv), indent=2))
         print(f"\n{len(inv.packages)} packages; CycloneDX 1.6 SBOM written to {sbom}")
+        import shutil
+
+        exe = "containment" if shutil.which("containment") == os.path.abspath(sys.argv[0]) else sys.argv[0]
+        if exe.endswith("__main__.py"):
+            exe = "python -m containment"
         print(
             "\nnext:\n"
-            f"  containment inventory {ref} --format json     # the same, as JSON\n"
-            f"  containment sbom {ref} --format spdx          # SPDX 2.3\n"
-            "  containment sbom docker-archive:./img.tar     # a `docker save` archive\n"
-            "  containment sbom 127.0.0.1:5000/team/app:1.4 --plain-http   # straight from a registry\n"
-            "  containment sbom dir:/path/to/rootfs          # an unpacked root filesystem\n"
-            "  containment cache info                        # the layer cache (rescans read no known layer)"
+            f"  {exe} inventory {ref} --format json     # the same, as JSON\n"
+            f"  {exe} sbom {ref} --format spdx          # SPDX 2.3\n"
+            f"  {exe} sbom docker-archive:./img.tar     # a `docker save` archive\n"
+            f"  {exe} sbom 127.0.0.1:5000/team/app:1.4 --plain-http   # straight from a registry\n"
+            f"  {exe} db import ../shared/corpus/advisories && {exe} scan image {ref}   # vulnerabilities\n"
+            f"  {exe} cache info                        # the layer cache (rescans read no known layer)"
         )
