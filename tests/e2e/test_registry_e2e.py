@@ -190,3 +190,30 @@ def test_multi_platform_index_from_the_registry(anon_registry, tmp_path):
     assert {p["name"] for p in json.loads(arm_run.stdout)["packages"]} == {"only-arm64"}
     missing = run("inventory", ref, "--plain-http", "--platform", "linux/s390x")
     assert missing.returncode == 2 and "linux/amd64, linux/arm64" in missing.stderr
+
+
+def test_scan_straight_from_the_registry_to_sarif(anon_registry, tmp_path):
+    from containment.image.build import TarEntry, layer_tar
+    from tests.conftest import OS_RELEASE, corpus_dir, status_stanza
+
+    adv = corpus_dir() / "advisories" / "osv-debian-changelog"
+    if not adv.is_dir():
+        pytest.skip(f"no corpus advisories at {adv}")
+    db = tmp_path / "adv.db"
+    assert run("db", "import", str(adv), "--db", str(db), "-q").returncode == 0
+    # bookworm's expat before the corpus fixes (2.5.0-1+deb12u4 fixes CVE-2024-28757)
+    status = status_stanza("libexpat1", "2.5.0-1", source="expat").encode()
+    layer = layer_tar([TarEntry("usr/lib/os-release", OS_RELEASE), TarEntry("var/lib/dpkg/status", status)])
+    write_oci(str(tmp_path / "img"), ImageSpec(layers=[layer]))
+    ref = anon_registry.push(f"oci:{tmp_path}/img:latest", "team/expat:1")
+    out = tmp_path / "scan.sarif"
+    r = run("scan", "image", ref, "--plain-http", "--db", str(db), "--format", "sarif", "-o", str(out), "-q")
+    assert r.returncode == 0, r.stderr
+    sarif = json.loads(out.read_text())
+    assert sarif["version"] == "2.1.0"
+    results = sarif["runs"][0]["results"]
+    assert "CVE-2024-28757" in {x["ruleId"] for x in results}
+    gate = run(
+        "scan", "image", ref, "--plain-http", "--db", str(db), "--severity", "HIGH", "--exit-code", "3", "-q"
+    )
+    assert gate.returncode == 3
