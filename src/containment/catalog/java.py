@@ -81,7 +81,7 @@ def is_archive_name(name: str) -> bool:
 
 def parse_properties(text: str) -> dict[str, str]:
     """java.util.Properties text format: comments (# !), `=`/`:`/space separators, backslash
-    line continuation and escapes (\\t \\n \\uXXXX)."""
+    line continuation and escapes (\\t, \\n and \\u followed by four hex digits)."""
     out: dict[str, str] = {}
     lines = text.splitlines()
     i = 0
