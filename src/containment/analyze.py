@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
-import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -548,10 +547,6 @@ def scan_target(
         return analyzer.inventory_dir(target, ref)
     with target:
         return analyzer.inventory(target)
-
-
-def eprint(msg: str) -> None:
-    print(msg, file=sys.stderr)
 
 
 __all__ = ["Analyzer", "LayerFacts", "ContainmentError", "scan_target", "open_target", "squash", "resolve"]

@@ -17,10 +17,10 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from containment.advisories.types import Advisory, Affected, Range
-from containment.model import CVSS, Finding, Inventory, OSInfo, Package
+from containment.model import CVSS, SEVERITIES, Finding, Inventory, OSInfo, Package
 from containment.versions import InvalidVersion, parse, scheme_for
 
-SEVERITY_ORDER = {"CRITICAL": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3, "NEGLIGIBLE": 4, "UNKNOWN": 5}
+SEVERITY_ORDER = {s: i for i, s in enumerate(SEVERITIES)}
 _VENDOR = {
     # distro / database severities -> ours
     "critical": "CRITICAL",
@@ -46,7 +46,6 @@ class Query:
     ecosystems: tuple[str, ...]  # tried in order; the first that has records for the package wins
     name: str
     version: str
-    scheme_ecosystem: str  # which ecosystem's version scheme to use
 
 
 def os_ecosystems(os_info: OSInfo | None, pkg_type: str) -> tuple[str, ...]:
@@ -87,7 +86,7 @@ def query_for(p: Package, os_info: OSInfo | None) -> Query | None:
             return None
         name = p.source_name or p.name
         version = p.source_version or p.version
-        return Query(ecos, name, version, ecos[0])
+        return Query(ecos, name, version)
     eco = p.ecosystem
     if eco == p.type:  # no OSV ecosystem for this type
         return None
@@ -100,7 +99,7 @@ def query_for(p: Package, os_info: OSInfo | None) -> Query | None:
             version = version.removeprefix("go")
     elif p.type == "composer":
         version = version.removeprefix("v") if re.match(r"^v\d", version) else version
-    return Query((eco,), name, version, eco)
+    return Query((eco,), name, version)
 
 
 @lru_cache(maxsize=65536)

@@ -144,31 +144,6 @@ def load_document(data: bytes) -> Any:
 # ------------------------------------------------------------------------ stored forms
 
 
-def advisory_doc(a: Advisory) -> dict[str, Any]:
-    d: dict[str, Any] = {"id": a.id}
-    if a.aliases:
-        d["aliases"] = list(a.aliases)
-    if a.summary:
-        d["summary"] = a.summary
-    if a.details:
-        d["details"] = a.details
-    if a.severity:
-        d["severity"] = [list(s) for s in a.severity]
-    if a.published:
-        d["published"] = a.published
-    if a.modified:
-        d["modified"] = a.modified
-    if a.withdrawn:
-        d["withdrawn"] = a.withdrawn
-    if a.references:
-        d["references"] = list(a.references)
-    if a.source:
-        d["source"] = a.source
-    if a.database_specific:
-        d["database_specific"] = a.database_specific
-    return d
-
-
 def advisory_from_doc(d: dict[str, Any]) -> Advisory:
     return Advisory(
         id=d["id"],
@@ -183,29 +158,6 @@ def advisory_from_doc(d: dict[str, Any]) -> Advisory:
         source=d.get("source", ""),
         database_specific=d.get("database_specific", {}),
     )
-
-
-def affected_doc(
-    package: str,
-    ranges: list[list[Any]],
-    versions: list[str] | None = None,
-    severity: tuple[str, str] | None = None,
-    status: str = "",
-    extra: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """ranges: [[type, [[kind, version], ...]], ...] (already validated)."""
-    d: dict[str, Any] = {"p": package}
-    if ranges:
-        d["r"] = ranges
-    if versions:
-        d["v"] = versions
-    if severity:
-        d["s"] = list(severity)
-    if status:
-        d["st"] = status
-    if extra:
-        d["x"] = extra
-    return d
 
 
 def affected_from_doc(advisory_id: str, ecosystem: str, d: dict[str, Any]) -> Affected:

@@ -60,10 +60,3 @@ def normalize(ecosystem: str, name: str) -> str:
     if k == "lower":
         return name.lower()
     return name
-
-
-def is_os_ecosystem(ecosystem: str) -> bool:
-    try:
-        return scheme_for(ecosystem) in _OS_SCHEMES
-    except KeyError:
-        return False

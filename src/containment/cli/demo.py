@@ -27,7 +27,7 @@ def _read(path: str, limit: int = 64 << 20) -> bytes | None:
         return None
 
 
-def _python_layer(entries: list, skip: set[str]) -> list[str]:  # type: ignore[type-arg]
+def _python_layer(entries: list) -> list[str]:  # type: ignore[type-arg]
     from containment.image.build import TarEntry
 
     site = sysconfig.get_paths()["purelib"]
@@ -68,7 +68,7 @@ def build_demo_image(root: Path) -> str:
         if data:
             base.append(TarEntry(rel, data))
     app: list[TarEntry] = []
-    dists = _python_layer(app, set())
+    dists = _python_layer(app)
     top: list[TarEntry] = []
     if removed_status is not None:
         top.append(TarEntry("var/lib/dpkg/status", removed_status))

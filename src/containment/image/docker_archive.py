@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import IO, Any, BinaryIO
 
-from containment.image.source import Image, check_digest, digest_of, parse_json
+from containment.image.source import Image, check_digest, created_by, digest_of, parse_json
 from containment.image.walk import GZIP_MAGIC, ZSTD_MAGIC, normalize
 from containment.model import ImageError, LayerInfo
 
@@ -88,7 +88,6 @@ class DockerArchive(Image):
             raise ImageError(
                 f"{ref}: not a readable tar archive ({e}); give a `docker save` output"
             ) from None
-        self._small = small
         if "manifest.json" not in small:
             if "index.json" in small and "oci-layout" in self._index:
                 raise ImageError(f"{ref}: this is an OCI layout in a tar; extract it and use oci:DIR")
@@ -124,9 +123,7 @@ class DockerArchive(Image):
             raise ImageError(
                 f"{ref}: config and manifest disagree on the number of layers; the archive is corrupt"
             )
-        history = [
-            h for h in (self.config.get("history") or []) if isinstance(h, dict) and not h.get("empty_layer")
-        ]
+        history = created_by(self.config)
         self.layers = []
         self._member_of: dict[int, str] = {}
         for i, (lf, did) in enumerate(zip(layer_files, diff_ids, strict=True)):
@@ -144,7 +141,7 @@ class DockerArchive(Image):
                     digest="",
                     media_type="application/vnd.docker.image.rootfs.diff.tar",
                     size=lm.size,
-                    created_by=str(history[i].get("created_by", "")) if i < len(history) else "",
+                    created_by=history[i] if i < len(history) else "",
                 )
             )
 

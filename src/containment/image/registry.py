@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import httpx
 
@@ -385,16 +385,3 @@ class RegistryImage(Image):
 
     def close(self) -> None:
         self.client.close()
-
-
-def looks_like_registry_ref(text: str) -> bool:
-    return bool(text) and not text.startswith(("/", ".")) and "://" not in text.replace("docker://", "")
-
-
-def describe(reference: Reference) -> dict[str, Any]:
-    return {
-        "registry": reference.registry,
-        "repository": reference.repository,
-        "tag": reference.tag,
-        "digest": reference.digest,
-    }

@@ -155,6 +155,15 @@ def config_and_layers(
     return digest, config, layers_from(manifest, config, what)
 
 
+def created_by(config: dict[str, Any]) -> list[str]:
+    """The `created_by` of each history entry that made a layer (empty_layer entries skipped)."""
+    return [
+        str(h.get("created_by", ""))
+        for h in (config.get("history") or [])
+        if isinstance(h, dict) and not h.get("empty_layer")
+    ]
+
+
 def layers_from(manifest: dict[str, Any], config: dict[str, Any], what: str) -> list[LayerInfo]:
     """Pair manifest layer descriptors with config diff_ids and history, checking both."""
     descs = manifest.get("layers")
@@ -167,7 +176,7 @@ def layers_from(manifest: dict[str, Any], config: dict[str, Any], what: str) -> 
             f"{what}: config lists {len(diff_ids) if isinstance(diff_ids, list) else 'no'} diff_ids for "
             f"{len(descs)} layers; the image is corrupt"
         )
-    history = [h for h in (config.get("history") or []) if isinstance(h, dict) and not h.get("empty_layer")]
+    history = created_by(config)
     out = []
     for i, (d, diff_id) in enumerate(zip(descs, diff_ids, strict=True)):
         if not isinstance(d, dict):
@@ -185,7 +194,7 @@ def layers_from(manifest: dict[str, Any], config: dict[str, Any], what: str) -> 
                 digest=check_digest(d.get("digest"), f"{what} layer {i}"),
                 media_type=mt,
                 size=size if isinstance(size, int) and size >= 0 else 0,
-                created_by=str(history[i].get("created_by", "")) if i < len(history) else "",
+                created_by=history[i] if i < len(history) else "",
             )
         )
     return out

@@ -93,11 +93,6 @@ def vuln_url(vid: str) -> str:
     return f"https://osv.dev/vulnerability/{vid}"
 
 
-def primary_url(f: Finding) -> str:
-    """The best link for a finding: the id's own page."""
-    return vuln_url(f.id)
-
-
 def cvss_score(f: Finding) -> CVSS | None:
     """The highest-scored CVSS of the newest version family (4.0 / 3.x before 2.0)."""
     if not f.cvss:

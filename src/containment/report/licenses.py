@@ -43,13 +43,12 @@ def spdx_expression(text: str) -> str | None:
     t = text.strip()
     if not t or not _OPS.search(t):
         return None
-    from license_expression import ExpressionError, get_spdx_licensing
+    from license_expression import ExpressionError
 
     try:
         parsed = _licensing().parse(t, validate=True, strict=True)
     except (ExpressionError, ValueError, TypeError, AttributeError):
         return None
-    del get_spdx_licensing
     return str(parsed) if parsed is not None else None
 
 
