@@ -247,6 +247,7 @@ class Analyzer:
         facts: dict[str, LayerFacts] = {}
         todo: list[LayerInfo] = []
         seen: set[str] = set()
+        earlier: dict[str, dict[str, Any]] = {}  # cache entries this blob could not claim
         for layer in image.layers:
             if layer.diff_id in seen:
                 continue
@@ -259,6 +260,8 @@ class Analyzer:
                 # no entry, or an entry whose content this blob was never shown to produce: a
                 # config can claim any diff_id, so read and verify the blob before trusting it
                 todo.append(layer)
+                if cached is not None:
+                    earlier[layer.diff_id] = cached
         if todo:
             self.progress(
                 f"analyzing {len(todo)} of {len(image.layers)} layers ({len(image.layers) - len(todo)} cached)"
@@ -267,7 +270,7 @@ class Analyzer:
         def store(layer: LayerInfo, f: LayerFacts) -> None:
             facts[layer.diff_id] = f
             doc = f.to_json()
-            old = self.cache.get(layer.diff_id)
+            old = earlier.get(layer.diff_id)
             proofs = [image.layer_proof(layer)]
             if old is not None:
                 proofs += [x for x in old.get("verified", ()) if x not in proofs]

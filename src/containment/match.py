@@ -156,34 +156,33 @@ _EVENT_KEY = functools.cmp_to_key(_event_cmp)
 
 
 def evaluate(a: Affected, version: str, scheme: str) -> tuple[bool, list[str]]:
-    """Is `version` affected by this entry, and which fixed versions apply."""
-    if a.versions and version in a.versions:
-        fixed: list[str] = []
-        for rng in a.ranges:
-            if rng.type != "GIT":
-                try:
-                    _, f = in_range(
-                        rng, _parsed(_scheme(a.ecosystem, rng.type), version), _scheme(a.ecosystem, rng.type)
-                    )
-                    fixed.extend(f)
-                except InvalidVersion:
-                    pass
-        return True, fixed
-    hit = False
+    """Is `version` affected by this entry, and which fixed versions apply.
+
+    A version the entry lists explicitly is affected whatever the ranges say (the ranges then
+    only supply fix versions); otherwise the ranges decide, and an installed version that does not
+    parse raises InvalidVersion for the caller to report.
+    """
+    listed = version in a.versions
+    hit = listed
     fixed_all: list[str] = []
     for rng in a.ranges:
         if rng.type == "GIT":
             continue  # commits cannot be compared with versions; explicit `versions` cover them
         sch = _scheme(a.ecosystem, rng.type)
-        installed = _parsed(sch, version)  # InvalidVersion propagates: the caller reports it
+        try:
+            installed = _parsed(sch, version)
+        except InvalidVersion:
+            if listed:
+                continue
+            raise
         try:
             affected, fixed = in_range(rng, installed, sch)
         except InvalidVersion:
             continue  # a malformed event in the feed: skip this range, not the whole package
-        if affected:
+        if affected or listed:
             hit = True
             fixed_all.extend(fixed)
-    if hit:
+    if hit and fixed_all:
         sch0 = _scheme(a.ecosystem, a.ranges[0].type) if a.ranges else scheme
         fixed_all = sorted(set(fixed_all), key=lambda v: _safe_key(sch0, v))
     return hit, fixed_all
