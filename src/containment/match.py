@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from containment.advisories.types import Advisory, Affected, Range
+from containment.ecosystems import osv_ecosystem
 from containment.model import CVSS, SEVERITIES, Finding, Inventory, OSInfo, Package
 from containment.versions import InvalidVersion, parse, scheme_for
 
@@ -87,8 +88,8 @@ def query_for(p: Package, os_info: OSInfo | None) -> Query | None:
         name = p.source_name or p.name
         version = p.source_version or p.version
         return Query(ecos, name, version)
-    eco = p.ecosystem
-    if eco == p.type:  # no OSV ecosystem for this type
+    eco = osv_ecosystem(p.type)
+    if not eco:  # no OSV ecosystem for this type (containment.ecosystems says why)
         return None
     name, version = p.name, p.version
     if p.type == "maven":

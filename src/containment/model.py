@@ -1,10 +1,12 @@
-"""Frozen data shared by every stage. Imports nothing of the project."""
+"""Frozen data shared by every stage. Imports nothing of the project but the ecosystem table."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
+
+from containment import ecosystems as _eco
 
 
 class ContainmentError(Exception):
@@ -19,25 +21,12 @@ class CatalogError(ContainmentError):
     """A package database or lockfile that cannot be read at all."""
 
 
-# Package types are purl types (https://github.com/package-url/purl-spec).
-OS_TYPES = frozenset({"deb", "apk", "rpm"})
+# Package types are purl types (https://github.com/package-url/purl-spec); facts about each
+# ecosystem (OSV name, version scheme, name rule) live in one table: containment.ecosystems.
+OS_TYPES = _eco.OS_TYPES
 
-# purl type -> OSV ecosystem name for language packages.
-ECOSYSTEMS: Mapping[str, str] = {
-    "pypi": "PyPI",
-    "npm": "npm",
-    "golang": "Go",
-    "maven": "Maven",
-    "gem": "RubyGems",
-    "composer": "Packagist",
-    "nuget": "NuGet",
-    "cargo": "crates.io",
-    "hex": "Hex",
-    "pub": "Pub",
-    "swift": "SwiftURL",
-    "conan": "ConanCenter",
-    "cocoapods": "CocoaPods",
-}
+# purl type -> OSV ecosystem name for language packages (derived from the one table).
+ECOSYSTEMS: Mapping[str, str] = {e.purl_type: e.osv for e in _eco.LANGUAGES if e.osv}
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,9 @@
 """Package-name normalization per ecosystem, the same on import and on lookup.
 
 ``normalize(ecosystem, name)`` is what the store indexes and what ``AdvisoryStore.affected``
-looks up, so a matcher may pass a name as the package manager spells it:
-
-- PyPI: PEP 503 (lowercase, runs of ``-``, ``_``, ``.`` become one ``-``).
-- Maven: ``group:artifact`` as written (Maven coordinates are case-sensitive).
-- NuGet, Packagist, crates.io, Hex, Pub, ConanCenter: lowercase.
-- npm, Go, RubyGems, SwiftURL (and unknown ecosystems): as written.
-- OS ecosystems (Debian*, Ubuntu*, Alpine*, Red Hat, Rocky Linux, AlmaLinux, SUSE, ... : every
-  ecosystem whose version scheme is dpkg, rpm or apk): lowercase.
-
+looks up, so a matcher may pass a name as the package manager spells it. The rule of each
+ecosystem (PEP 503 for PyPI, lowercase for NuGet/Packagist/crates.io/... and every
+distribution, as written for npm/Go/Maven/RubyGems/...) is in ``containment.ecosystems``.
 Surrounding whitespace is always stripped.
 """
 
@@ -17,12 +11,9 @@ from __future__ import annotations
 
 import re
 
-from containment.versions import scheme_for
+from containment.ecosystems import name_rule
 
 _PEP503 = re.compile(r"[-_.]+")
-_LOWER = frozenset({"nuget", "packagist", "crates.io", "hex", "pub", "conancenter"})
-_AS_IS = frozenset({"npm", "go", "rubygems", "swifturl", "maven"})
-_OS_SCHEMES = frozenset({"dpkg", "rpm", "apk"})
 _cache: dict[str, str] = {}
 
 
@@ -34,18 +25,7 @@ def ecosystem_base(ecosystem: str) -> str:
 def _kind(ecosystem: str) -> str:
     k = _cache.get(ecosystem)
     if k is None:
-        base = ecosystem_base(ecosystem).lower()
-        if base == "pypi":
-            k = "pep503"
-        elif base in _LOWER:
-            k = "lower"
-        elif base in _AS_IS:
-            k = "as-is"
-        else:
-            try:
-                k = "lower" if scheme_for(ecosystem) in _OS_SCHEMES else "as-is"
-            except KeyError:
-                k = "as-is"
+        k = name_rule(ecosystem)
         if len(_cache) < 4096:
             _cache[ecosystem] = k
     return k

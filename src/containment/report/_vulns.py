@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from containment.ecosystems import label
 from containment.model import CVSS, OS_TYPES, SEVERITIES, Finding, Inventory, Package
 
 _RANK = {s: i for i, s in enumerate(SEVERITIES)}
@@ -14,18 +15,6 @@ _RANK = {s: i for i, s in enumerate(SEVERITIES)}
 # like Trivy's "Python" / "Node.js" targets. Every other language cataloger reads one
 # lockfile or binary per path, and that path is the group.
 _INSTALLED_CATALOGERS = frozenset({"java-archive", "ruby-installed-gemspec"})
-
-_ECOSYSTEM_LABEL = {
-    "pypi": "Python",
-    "npm": "Node.js",
-    "gem": "Ruby",
-    "composer": "PHP",
-    "maven": "Java",
-    "golang": "Go",
-    "cargo": "Rust",
-    "nuget": ".NET",
-}
-
 
 def severity(f: Finding) -> str:
     s = (f.severity or "").upper()
@@ -77,7 +66,7 @@ def group_of(p: Package, inv: Inventory) -> tuple[int, str, str]:
         distro = f"{inv.os.id} {inv.os.version_id}".strip() if inv.os else p.type
         return (0, inv.target, distro)
     if is_installed(p):
-        return (1, _ECOSYSTEM_LABEL.get(p.type, p.ecosystem), p.type)
+        return (1, label(p.type), p.type)
     return (2, "/" + p.path if p.path else p.ecosystem, p.type)
 
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
+from containment.ecosystems import scheme_of
+
 from . import apk, composer, dpkg, golang, maven, npm, nuget, pep440, pub, rpm, rubygems, semver
 from ._base import BaseVersion, InvalidVersion
 
@@ -43,52 +45,12 @@ SCHEMES: dict[str, Scheme] = {
     )
 }
 
-# OSV ecosystem name (without the ":release" suffix) -> scheme
-_ECOSYSTEMS: dict[str, str] = {
-    "debian": "dpkg",
-    "ubuntu": "dpkg",
-    "alpine": "apk",
-    "chainguard": "apk",
-    "wolfi": "apk",
-    "red hat": "rpm",
-    "rocky linux": "rpm",
-    "almalinux": "rpm",
-    "suse": "rpm",
-    "opensuse": "rpm",
-    "suse linux enterprise": "rpm",
-    "mageia": "rpm",
-    "openeuler": "rpm",
-    "photon os": "rpm",
-    "azure linux": "rpm",
-    "mariner": "rpm",
-    "fedora": "rpm",
-    "oracle linux": "rpm",
-    "amazon linux": "rpm",
-    "pypi": "pep440",
-    "npm": "npm",
-    "go": "go",
-    "maven": "maven",
-    "rubygems": "rubygems",
-    "nuget": "nuget",
-    "packagist": "composer",
-    "crates.io": "semver",
-    "hex": "semver",
-    "pub": "pub",
-    "swifturl": "semver",
-    "conancenter": "semver",
-    "cocoapods": "semver",
-    "bitnami": "semver",
-    "semver": "semver",
-}
-
-
 def scheme_for(ecosystem: str) -> str:
     """The scheme for an OSV ecosystem ("Debian:12" -> "dpkg"); KeyError when unknown."""
-    base = ecosystem.split(":", 1)[0].strip().lower()
-    try:
-        return _ECOSYSTEMS[base]
-    except KeyError:
-        raise KeyError(f"no version scheme for ecosystem {ecosystem!r}") from None
+    s = scheme_of(ecosystem)
+    if s is None:
+        raise KeyError(f"no version scheme for ecosystem {ecosystem!r}")
+    return s
 
 
 def _scheme(name: str) -> Scheme:
