@@ -12,7 +12,6 @@ import datetime
 import http.server
 import json
 import os
-import shutil
 import socket
 import subprocess
 import threading
@@ -34,9 +33,16 @@ def free_port() -> int:
 
 
 def have_tools() -> str | None:
-    for tool in (REGISTRY_BIN, "skopeo", "htpasswd"):
-        if not shutil.which(tool):
-            return f"{tool} not installed (make test installs docker-registry, skopeo, apache2-utils)"
+    from tests.tools import missing
+
+    for tool, package in (
+        (REGISTRY_BIN, "docker-registry"),
+        ("skopeo", "skopeo"),
+        ("htpasswd", "apache2-utils"),
+    ):
+        why = missing(tool, package)
+        if why:
+            return why
     return None
 
 

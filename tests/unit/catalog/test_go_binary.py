@@ -24,6 +24,7 @@ from containment.catalog.golang import (
     stdlib_version,
 )
 from containment.model import CatalogError
+from tests.tools import reason
 
 CAT = GoBinaryCataloger()
 START = bytes.fromhex("3077af0c9274080241e1c107e6d618e6")  # cmd/go's infoStart sentinel
@@ -306,7 +307,7 @@ GO = shutil.which("go")
 @pytest.fixture(scope="module")
 def go_binaries(tmp_path_factory) -> dict[str, Path]:
     if GO is None:
-        pytest.skip("the go toolchain is not installed (apt-get install golang-go)")
+        pytest.skip(reason("the go toolchain", "golang-go"))
     root = tmp_path_factory.mktemp("gobuild")
     src = root / "src"
     lib = root / "lib"

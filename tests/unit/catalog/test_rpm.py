@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import shutil
 import sqlite3
 import struct
 import subprocess
@@ -15,6 +14,7 @@ from containment.catalog import rpmdb
 from containment.catalog.base import FileTree, run_cataloger
 from containment.catalog.rpm import CATALOGERS, RpmDBCataloger, split_sourcerpm
 from containment.model import CatalogError
+from tests.tools import missing
 
 CAT = CATALOGERS[0]
 
@@ -532,8 +532,8 @@ echo hi > %{{buildroot}}/usr/share/{name}/f
 @pytest.fixture(scope="module")
 def real_rpms(tmp_path_factory):
     for tool in ("rpm", "rpmbuild"):
-        if shutil.which(tool) is None:
-            pytest.skip(f"{tool} not installed (apt-get install rpm)")
+        if why := missing(tool, "rpm"):
+            pytest.skip(why)
     top = tmp_path_factory.mktemp("rpmbuild")
     specs = [
         dict(
@@ -602,8 +602,8 @@ def test_real_sqlite_written_by_rpm(real_rpms):
 
 
 def test_real_bdb_written_by_db_load(real_rpms, tmp_path):
-    if shutil.which("db_load") is None:
-        pytest.skip("db_load not installed (apt-get install db-util)")
+    if why := missing("db_load", "db-util"):
+        pytest.skip(why)
     con = sqlite3.connect(real_rpms / "rpmdb.sqlite")
     rows = con.execute("SELECT hnum, blob FROM Packages").fetchall()
     con.close()
@@ -622,8 +622,8 @@ def test_real_bdb_written_by_db_load(real_rpms, tmp_path):
 
 
 def test_pure_python_sqlite_fixture_is_readable_by_rpm(tmp_path):
-    if shutil.which("rpm") is None:
-        pytest.skip("rpm not installed (apt-get install rpm)")
+    if why := missing("rpm", "rpm"):
+        pytest.skip(why)
     make_sqlite(tmp_path / "rpmdb.sqlite", PKGS)
     r = subprocess.run(
         [

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from containment.versions import InvalidVersion, compare
+from tests.tools import missing, reason
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -84,7 +85,7 @@ def test_dpkg_apt_pkg() -> None:
     pairs = [p for p in _sample("dpkg", 5000) if _plain_epoch(p[0]) and _plain_epoch(p[1])]
     ref = bench.ref_dpkg_apt(pairs)
     if ref is None:
-        pytest.skip("python3-apt (apt_pkg) not importable by /usr/bin/python3")
+        pytest.skip(reason("python3-apt (apt_pkg for /usr/bin/python3)", "python3-apt"))
     _assert_agree("dpkg", pairs, ref)
 
 
@@ -95,7 +96,7 @@ def test_rpm_python_bindings() -> None:
     pairs = _sample("rpm", 5000)
     ref = bench.ref_rpm(pairs)
     if ref is None:
-        pytest.skip("python3-rpm not importable by /usr/bin/python3 (apt-get install python3-rpm)")
+        pytest.skip(reason("python3-rpm (rpm for /usr/bin/python3)", "python3-rpm"))
     _assert_agree("rpm", pairs, ref)
 
 
@@ -129,8 +130,8 @@ def test_pep440_sample() -> None:
 
 @pytest.fixture(scope="module")
 def node_semver() -> str:
-    if not (shutil.which("node") and shutil.which("npm")):
-        pytest.skip("node/npm not installed")
+    if why := (missing("node", "nodejs") or missing("npm", "npm")):
+        pytest.skip(why)
     d = bench.npm_semver_dir()
     if d is None:
         pytest.skip("npm install semver failed (offline?)")
