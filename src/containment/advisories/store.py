@@ -233,5 +233,11 @@ class AdvisoryStore:
             "size_bytes": size,
         }
 
+    def summary(self) -> dict[str, Any]:
+        """What a report says of the database it was matched against (the `db` block of every
+        format): where it is, its schema, when it was built and last updated, and its sources."""
+        st = self.status()
+        return {k: st[k] for k in ("path", "schema_version", "built_at", "updated_at", "sources")}
+
     def close(self) -> None:
         self._conn.close()

@@ -85,7 +85,7 @@ def _run(
     store = AdvisoryStore.open(db)
     try:
         findings, warnings = match(inv, store, include_dev=include_dev)
-        db_status = store.status()
+        db_summary = store.summary()
     finally:
         store.close()
     for doc in vex or []:
@@ -103,7 +103,7 @@ def _run(
         warnings.extend(notes)
     findings = _filter(findings, wanted, ignore_unfixed)
     report = ScanReport(
-        inv, tuple(findings), db=_db_summary(db_status), warnings=tuple([*inv.warnings, *warnings])
+        inv, tuple(findings), db=db_summary, warnings=tuple([*inv.warnings, *warnings])
     )
     if not quiet:
         for note in warnings[:20]:
@@ -122,11 +122,6 @@ def _filter(findings: list[Finding], wanted: set[str] | None, ignore_unfixed: bo
             continue
         out.append(f)
     return out
-
-
-def _db_summary(status: dict) -> dict:  # type: ignore[type-arg]
-    keep = ("path", "schema_version", "updated", "built", "sources")
-    return {k: status[k] for k in keep if k in status}
 
 
 def _render(report: ScanReport, fmt: ScanFormat, color: bool = False) -> str:

@@ -339,4 +339,8 @@ def to_cyclonedx_vulns(report: ScanReport) -> dict[str, Any]:
         vrefs.add(vref)
         vulns.append(vulnerability(f, cref, vref))
     doc["vulnerabilities"] = vulns
+    props = doc["metadata"].setdefault("properties", [])
+    for key in ("built_at", "updated_at"):
+        if report.db.get(key):
+            props.append({"name": f"containment:db:{key}", "value": str(report.db[key])})
     return doc

@@ -164,4 +164,8 @@ def to_sarif(report: ScanReport) -> dict[str, Any]:
         run["properties"]["imageDigest"] = inv.image_digest
     if inv.os is not None:
         run["properties"]["os"] = inv.os.distro
+    if report.db:
+        run["properties"]["advisoryDatabase"] = {
+            k: report.db[k] for k in ("built_at", "updated_at", "schema_version") if k in report.db
+        }
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}

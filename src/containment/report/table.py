@@ -45,6 +45,8 @@ def to_table(report: ScanReport, width: int = 160, color: bool = False) -> str:
         con.print(Text(f"digest {inv.image_digest}"))
     all_active = list(report.active)
     con.print(Text(v.summary_line(all_active) + _suppressed_note(len(report.suppressed))))
+    if report.db.get("updated_at"):
+        con.print(Text(f"advisory database updated {report.db['updated_at']}"))
 
     groups: dict[tuple[int, str, str], tuple[list[Finding], list[Finding]]] = {}
     for p in inv.packages:

@@ -159,6 +159,14 @@ def report(suppress: bool = True) -> ScanReport:
     return ScanReport(
         inventory(),
         tuple(findings),
-        db={"schema": 1, "built": "2024-06-01T00:00:00Z", "sources": ["osv", "debian-tracker"]},
+        db={
+            "path": "/cache/db/advisories.db",
+            "schema_version": 1,
+            "built_at": "2024-06-01T00:00:00Z",
+            "updated_at": "2024-06-02T00:00:00Z",
+            "sources": [
+                {"name": "osv", "location": "osv/", "imported_at": "2024-06-02T00:00:00Z", "records": 3}
+            ],
+        },
         warnings=(".containmentignore:3: ignore entry CVE-2020-1 expired on 2024-01-01",),
     )

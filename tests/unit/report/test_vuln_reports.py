@@ -61,7 +61,7 @@ def test_json_fields():
     assert doc["image_digest"] == "sha256:" + "c" * 64
     assert doc["os"]["id"] == "debian"
     assert [la["diff_id"] for la in doc["layers"]] == [BASE, APP]
-    assert doc["db"]["built"] == "2024-06-01T00:00:00Z"
+    assert doc["db"]["built_at"] == "2024-06-01T00:00:00Z"
     assert doc["summary"] == {
         "total": 2,
         "severities": {"CRITICAL": 0, "HIGH": 1, "MEDIUM": 1, "LOW": 0, "NEGLIGIBLE": 0, "UNKNOWN": 0},
