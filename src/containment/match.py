@@ -96,8 +96,8 @@ def query_for(p: Package, os_info: OSInfo | None) -> Query | None:
         group = p.purl.split("/", 2)[1] if p.purl.count("/") >= 2 else ""
         name = f"{group}:{p.name}" if group and ":" not in p.name else p.name
     elif p.type == "golang":
-        if p.name == "stdlib":
-            version = version.removeprefix("go")
+        if p.name == "stdlib":  # go1.19 is release v1.19.0 (the catalogers' `semver`, as govulncheck)
+            version = str(p.extra.get("semver") or version.removeprefix("go"))
     elif p.type == "composer":
         version = version.removeprefix("v") if re.match(r"^v\d", version) else version
     return Query((eco,), name, version)

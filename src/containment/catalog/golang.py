@@ -16,7 +16,8 @@ Module info is framed by two 16-byte sentinels and holds tab-separated lines:
 `=> <path> <version> <sum>` (replaces the module on the line before), `build <key>=<value>`.
 
 Packages: the main module (version as recorded, `(devel)` kept), each dep, and the standard
-library as `stdlib` (version `go1.X.Y` as Go prints it, purl `pkg:golang/stdlib@1.X.Y`).
+library as `stdlib` (version `go1.X[.Y]` as Go prints it; purl `pkg:golang/stdlib@1.X.Y` and, for
+matching and findings, `v1.X.Y` as the Go vulnerability database spells it: go1.19 is v1.19.0).
 A replaced dep is reported under the replacement's path and version (what is compiled in; the
 same choice syft and govulncheck make). A replacement by a local directory (`=> ../lib`) has no
 module identity: it is reported under the original module path with version `(devel)` (what Go
@@ -306,6 +307,21 @@ def stdlib_version(go_version: str) -> str:
     return first if first.startswith("go") else go_version
 
 
+_GO_TAG = re.compile(r"^go(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:(rc|beta|alpha)(\d+))?$")
+
+
+def go_semver(tag: str) -> str:
+    """A Go release tag as the Go vulnerability database and govulncheck spell it:
+    go1.19 -> v1.19.0, go1.21.5 -> v1.21.5, go1.21rc2 -> v1.21.0-rc.2 ("" when not a release tag).
+    (x/vuln's GoTagToSemver rules: a missing patch is 0; a pre-release becomes -rc.N / -beta.N.)"""
+    m = _GO_TAG.match(stdlib_version(tag))
+    if not m:
+        return ""
+    major, minor, patch, pre, num = m.groups()
+    v = f"v{major}.{minor or 0}.{patch or 0}"
+    return f"{v}-{pre}.{num}" if pre else v
+
+
 _SEMVERISH = re.compile(r"^v?\d+\.\d+(\.\d+)?([-+][0-9A-Za-z.+~-]*)?$")
 
 
@@ -389,16 +405,17 @@ class GoBinaryCataloger(Cataloger):
                 seen.add((p.name, p.version))
                 out.append(p)
         v = stdlib_version(go_version)
-        if v.startswith("go") and len(v) > 2 and v[2].isdigit():
+        semver = go_semver(v)
+        if semver:
             out.append(
                 Package(
                     name="stdlib",
                     version=v,
                     type="golang",
-                    purl=purl("golang", "stdlib", v[2:]),
+                    purl=purl("golang", "stdlib", semver[1:]),
                     path=path,
                     cataloger=self.name,
-                    extra={"go_version": go_version, "main_module": main_module},
+                    extra={"go_version": go_version, "main_module": main_module, "semver": semver},
                 )
             )
         goos, goarch = settings.get("GOOS", ""), settings.get("GOARCH", "")

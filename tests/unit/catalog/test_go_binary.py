@@ -19,6 +19,7 @@ from containment.catalog.golang import (
     CATALOGERS,
     MAGIC,
     GoBinaryCataloger,
+    go_semver,
     parse_modinfo,
     read_buildinfo,
     stdlib_version,
@@ -461,7 +462,7 @@ def test_devel_with_vcs_gets_pseudo_version_extra():
     main = d["github.com/evanw/esbuild"]
     assert main.version == "(devel)"
     assert main.extra["pseudo_version"] == "v0.0.0-20220808141930-04ef75fd7ff5"
-    assert d["stdlib"].purl == "pkg:golang/stdlib@1.19"
+    assert d["stdlib"].purl == "pkg:golang/stdlib@1.19.0"
 
 
 def triples(pkgs):
@@ -475,3 +476,31 @@ def test_magic_outside_data_area_is_embedded_data():
     # shrink the PT_LOAD file size so the segment ends before the blob
     struct.pack_into("<QQ", data, 64 + 32, 0x1000, 0x1000)
     assert CAT.parse("bin/installer", bytes(data), FileTree()) == []
+
+
+@pytest.mark.parametrize(
+    "tag,semver",
+    [
+        ("go1.19", "v1.19.0"),
+        ("go1.21.5", "v1.21.5"),
+        ("go1.21rc2", "v1.21.0-rc.2"),
+        ("go1.9.2rc2", "v1.9.2-rc.2"),
+        ("go1.20beta1", "v1.20.0-beta.1"),
+        ("go1.21.5 X:boringcrypto", "v1.21.5"),
+        ("devel go1.22-abc Tue", ""),
+    ],
+)
+def test_go_semver_as_the_go_vulndb_spells_it(tag, semver):
+    assert go_semver(tag) == semver
+
+
+def test_toolchain_without_patch_is_release_zero_in_purl_and_match():
+    """go1.19 is release 1.19.0: govulncheck and the Go vulnerability database say v1.19.0."""
+    from containment.match import query_for
+
+    data = elf_with_segment(inline_blob("go1.19", "path\tx/y\nmod\tx/y\tv1.0.0\t\n"))
+    std = by_name(CAT.parse("bin/x", data, FileTree()))["stdlib"]
+    assert std.version == "go1.19"
+    assert std.purl == "pkg:golang/stdlib@1.19.0"
+    q = query_for(std, None)
+    assert q is not None and q.version == "v1.19.0"
