@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from containment import __version__
+from containment.escape import escape, raw_bytes
 from containment.model import Finding, Inventory, Package, ScanReport
 from containment.report import _vulns
 from containment.report.licenses import spdx_expression, spdx_id
@@ -19,14 +20,20 @@ PROP_CATALOGER = "containment:cataloger"
 
 
 def bom_refs(packages: tuple[Package, ...] | list[Package]) -> dict[int, str]:
-    """A unique, stable bom-ref per package (its purl, disambiguated like syft's package-id)."""
+    """A unique, stable bom-ref per package (its purl, disambiguated like syft's package-id).
+    Refs are compared as written (escaped, see containment.escape), so two purls that escape
+    alike still get distinct refs."""
     refs: dict[int, str] = {}
     used: set[str] = set()
     for i, p in enumerate(packages):
-        ref = p.purl
-        if ref in used:
-            h = hashlib.sha256(f"{p.purl}|{p.path}|{p.layer}|{i}".encode()).hexdigest()[:16]
-            ref = f"{p.purl}{'&' if '?' in p.purl else '?'}package-id={h}"
+        ref = escape(p.purl)
+        n = 0
+        while ref in used:
+            h = hashlib.sha256(
+                raw_bytes(f"{p.purl}|{p.path}|{p.layer}|{i}" + (f"|{n}" if n else ""))
+            ).hexdigest()[:16]
+            ref = f"{escape(p.purl)}{'&' if '?' in p.purl else '?'}package-id={h}"
+            n += 1
         used.add(ref)
         refs[i] = ref
     return refs
@@ -315,14 +322,14 @@ def to_cyclonedx_vulns(report: ScanReport) -> dict[str, Any]:
     findings = _vulns.sorted_findings(report.findings)
     for f in findings:
         if f.package not in by_pkg:
-            ref = f.package.purl
+            ref = escape(f.package.purl)
             n = 0
             while ref in used:
                 n += 1
                 h = hashlib.sha256(
-                    f"{f.package.purl}|{f.package.path}|{f.package.layer}|x{n}".encode()
+                    raw_bytes(f"{f.package.purl}|{f.package.path}|{f.package.layer}|x{n}")
                 ).hexdigest()
-                ref = f"{f.package.purl}{'&' if '?' in f.package.purl else '?'}package-id={h[:16]}"
+                ref = f"{escape(f.package.purl)}{'&' if '?' in f.package.purl else '?'}package-id={h[:16]}"
             used.add(ref)
             by_pkg[f.package] = ref
             extra.append(component(f.package, ref))
@@ -331,11 +338,11 @@ def to_cyclonedx_vulns(report: ScanReport) -> dict[str, Any]:
     vrefs: set[str] = set()
     for f in findings:
         cref = by_pkg[f.package]
-        vref = f"{f.id}/{cref}"
+        vref = f"{escape(f.id)}/{cref}"
         n = 1
         while vref in vrefs or vref in used:
             n += 1
-            vref = f"{f.id}/{cref}#{n}"
+            vref = f"{escape(f.id)}/{cref}#{n}"
         vrefs.add(vref)
         vulns.append(vulnerability(f, cref, vref))
     doc["vulnerabilities"] = vulns

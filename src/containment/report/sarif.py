@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from containment import __version__
+from containment.escape import raw_bytes
 from containment.model import Finding, ScanReport
 from containment.report import _vulns as v
 
@@ -36,11 +37,13 @@ _SEVERITY_SCORE = {"CRITICAL": 9.5, "HIGH": 8.0, "MEDIUM": 5.5, "LOW": 2.0, "NEG
 
 def fingerprint(f: Finding) -> str:
     """Stable across scans: the vulnerability id, the package purl and its path."""
-    return hashlib.sha256(f"{f.id}|{f.package.purl}|{f.package.path}".encode()).hexdigest()[:32]
+    return hashlib.sha256(raw_bytes(f"{f.id}|{f.package.purl}|{f.package.path}")).hexdigest()[:32]
 
 
 def _uri(path: str) -> str:
-    return quote(path.lstrip("/") or ".", safe="/@+~!$&'()*,;=-._")
+    """A relative URI reference for a path in the image: its raw bytes percent-encoded, so a
+    name that is not UTF-8 (b"\\xff") is exactly `%FF`, as every other format writes it."""
+    return quote(raw_bytes(path.lstrip("/")) or b".", safe="/@+~!$&'()*,;=-._")
 
 
 def _rule(vid: str, findings: list[Finding]) -> dict[str, Any]:

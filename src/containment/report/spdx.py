@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from containment import __version__
+from containment.escape import raw_bytes
 from containment.model import Inventory, Package
 from containment.report.licenses import license_ref, spdx_expression, spdx_id
 
@@ -16,7 +17,7 @@ _ID_SAFE = re.compile(r"[^A-Za-z0-9.-]+")
 
 
 def _spdx_id(prefix: str, text: str) -> str:
-    h = hashlib.sha256(text.encode()).hexdigest()[:12]
+    h = hashlib.sha256(raw_bytes(text)).hexdigest()[:12]
     return f"SPDXRef-{prefix}-{_ID_SAFE.sub('-', text)[:48].strip('-')}-{h}"
 
 
