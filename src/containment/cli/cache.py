@@ -6,7 +6,7 @@ import typer
 
 from containment.cli.common import user_errors
 
-app = typer.Typer(help="Show or empty the layer cache.", no_args_is_help=True)
+app = typer.Typer(rich_markup_mode=None, help="Show or empty the layer cache.", no_args_is_help=True)
 
 
 @app.command()

@@ -12,7 +12,9 @@ import typer
 
 from containment.cli.common import dump_json, user_errors
 
-app = typer.Typer(help="Build, update and inspect the local advisory database.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=None, help="Build, update and inspect the local advisory database.", no_args_is_help=True
+)
 
 DB_HELP = "Advisory database file (default: $CONTAINMENT_DB, else <cache dir>/db/advisories.db)."
 MAX_SHOWN_WARNINGS = 50

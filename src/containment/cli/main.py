@@ -8,6 +8,7 @@ from containment import __version__
 from containment.cli import build, cache, db, demo, scan
 
 app = typer.Typer(
+    rich_markup_mode=None,
     name="containment",
     help="Container security from build to run: inventory, SBOMs, vulnerabilities, policy.",
     no_args_is_help=True,
