@@ -26,6 +26,7 @@ from collections.abc import Iterable, Iterator, Mapping
 
 from packageurl import PackageURL
 
+from containment.escape import escape
 from containment.model import Package
 
 MiB = 1024 * 1024
@@ -83,15 +84,19 @@ def purl(
     qualifiers: Mapping[str, str] | None = None,
     subpath: str | None = None,
 ) -> str:
-    """A canonical purl string (packageurl-python does the encoding rules per type)."""
-    q = {k: v for k, v in (qualifiers or {}).items() if v}
+    """A canonical purl string (packageurl-python does the encoding rules per type).
+
+    Undecodable bytes in the parts (lone surrogates, containment.escape) are written as the
+    `%XX` text every report shows, then percent-encoded like any text: the purl decodes to
+    exactly the name the SBOM carries."""
+    q = {k: escape(v) for k, v in (qualifiers or {}).items() if v}
     return PackageURL(
         type=type_,
-        namespace=namespace or None,
-        name=name,
-        version=version or None,
+        namespace=escape(namespace) if namespace else None,
+        name=escape(name),
+        version=escape(version) if version else None,
         qualifiers=q or None,
-        subpath=subpath,
+        subpath=escape(subpath) if subpath else subpath,
     ).to_string()
 
 

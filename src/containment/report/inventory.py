@@ -1,4 +1,7 @@
-"""Inventory as a table (grouped by layer) or as containment's own JSON."""
+"""Inventory as a table (grouped by layer) or as containment's own JSON.
+
+Every string from the image reaches the table as plain text (never rich markup) with
+undecodable bytes and control characters percent-encoded (containment.escape)."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import io
 from collections import Counter
 from typing import Any
 
+from containment.escape import escape
 from containment.model import Inventory
 
 SCHEMA = "https://containment.invalid/schema/inventory-1.json"
@@ -29,13 +33,19 @@ def to_json(inv: Inventory) -> dict[str, Any]:
 def to_table(inv: Inventory, width: int = 140) -> str:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    def t(s: str) -> Text:
+        return Text(escape(s, control=True))
 
     buf = io.StringIO()
-    con = Console(file=buf, width=width, force_terminal=False, color_system=None)
+    con = Console(
+        file=buf, width=width, force_terminal=False, color_system=None, highlight=False, emoji=False
+    )
     osname = f"{inv.os.name or inv.os.id} ({inv.os.distro})" if inv.os else "unknown OS"
-    con.print(f"[bold]{inv.target}[/bold]  {osname}  {len(inv.packages)} packages")
+    con.print(t(f"{inv.target}  {osname}  {len(inv.packages)} packages"))
     if inv.image_digest:
-        con.print(f"digest {inv.image_digest}")
+        con.print(t(f"digest {inv.image_digest}"))
     by_layer: dict[str, list[Any]] = {}
     for p in inv.packages:
         by_layer.setdefault(p.layer, []).append(p)
@@ -51,14 +61,15 @@ def to_table(inv: Inventory, width: int = 140) -> str:
         counts = Counter(p.type for p in pk)
         summary = ", ".join(f"{n} {t}" for t, n in counts.most_common()) or "no packages"
         if not pk:
-            con.print(f"{title}\n  no packages introduced here")
+            con.print(t(title), Text("  no packages introduced here"), sep="\n")
             continue
-        table = Table(title=f"{title}\n{summary}", title_justify="left", show_lines=False, expand=False)
+        heading = Text("\n").join([t(title), t(summary)])
+        table = Table(title=heading, title_justify="left", show_lines=False, expand=False)
         table.add_column("type")
         table.add_column("name", overflow="fold")
         table.add_column("version", overflow="fold")
         table.add_column("found at", overflow="fold")
         for p in pk:
-            table.add_row(p.type, p.name + (" (dev)" if p.dev else ""), p.version, "/" + p.path)
+            table.add_row(t(p.type), t(p.name + (" (dev)" if p.dev else "")), t(p.version), t("/" + p.path))
         con.print(table)
     return buf.getvalue()

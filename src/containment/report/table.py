@@ -8,9 +8,14 @@ table with the reason they were silenced."""
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
+from containment.escape import escape
 from containment.model import Finding, ScanReport
 from containment.report import _vulns as v
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 _SEVERITY_STYLE = {
     "CRITICAL": "bold red",
@@ -26,7 +31,6 @@ def to_table(report: ScanReport, width: int = 160, color: bool = False) -> str:
     """The report as text. `color=True` adds ANSI styles (pass it only when stdout is a TTY)."""
     from rich.console import Console
     from rich.table import Table
-    from rich.text import Text
 
     inv = report.inventory
     buf = io.StringIO()
@@ -40,13 +44,13 @@ def to_table(report: ScanReport, width: int = 160, color: bool = False) -> str:
         soft_wrap=False,
     )
     osname = f"{inv.os.name or inv.os.id} ({inv.os.distro})" if inv.os else "no OS detected"
-    con.print(Text(f"{inv.target}  {osname}", style="bold"))
+    con.print(_t(f"{inv.target}  {osname}", style="bold"))
     if inv.image_digest:
-        con.print(Text(f"digest {inv.image_digest}"))
+        con.print(_t(f"digest {inv.image_digest}"))
     all_active = list(report.active)
-    con.print(Text(v.summary_line(all_active) + _suppressed_note(len(report.suppressed))))
+    con.print(_t(v.summary_line(all_active) + _suppressed_note(len(report.suppressed))))
     if report.db.get("updated_at"):
-        con.print(Text(f"advisory database updated {report.db['updated_at']}"))
+        con.print(_t(f"advisory database updated {report.db['updated_at']}"))
 
     groups: dict[tuple[int, str, str], tuple[list[Finding], list[Finding]]] = {}
     for p in inv.packages:
@@ -57,15 +61,15 @@ def to_table(report: ScanReport, width: int = 160, color: bool = False) -> str:
 
     def sev(f: Finding) -> Text:
         s = v.severity(f)
-        return Text(s, style=_SEVERITY_STYLE[s] if color else "")
+        return _t(s, style=_SEVERITY_STYLE[s] if color else "")
 
     for key in sorted(groups):
         _, target, type_ = key
         active, suppressed = groups[key]
         con.print()
-        con.print(Text(f"{target} ({type_})", style="bold"))
-        con.print(Text("=" * min(width, len(target) + len(type_) + 3)))
-        con.print(Text(v.summary_line(active) + _suppressed_note(len(suppressed))))
+        con.print(_t(f"{target} ({type_})", style="bold"))
+        con.print(_t("=" * min(width, len(escape(f"{target} ({type_})", control=True)))))
+        con.print(_t(v.summary_line(active) + _suppressed_note(len(suppressed))))
         if active:
             table = Table(show_lines=False, expand=False, header_style="bold" if color else "")
             for name, kw in (
@@ -81,14 +85,14 @@ def to_table(report: ScanReport, width: int = 160, color: bool = False) -> str:
                 table.add_column(name, **kw)
             for f in v.sorted_findings(active):
                 table.add_row(
-                    Text(f.package.name),
-                    Text(f.id),
+                    _t(f.package.name),
+                    _t(f.id),
                     sev(f),
-                    Text(f.status),
-                    Text(f.installed_version),
-                    Text(v.fixed(f)),
-                    Text(v.short_layer(f.layer)),
-                    Text(v.title(f)),
+                    _t(f.status),
+                    _t(f.installed_version),
+                    _t(v.fixed(f)),
+                    _t(v.short_layer(f.layer)),
+                    _t(v.title(f)),
                 )
             con.print(table)
         if suppressed:
@@ -102,14 +106,21 @@ def to_table(report: ScanReport, width: int = 160, color: bool = False) -> str:
             table.add_column("Reason", overflow="fold", ratio=1)
             for f in v.sorted_findings(suppressed):
                 table.add_row(
-                    Text(f.package.name),
-                    Text(f.id),
+                    _t(f.package.name),
+                    _t(f.id),
                     sev(f),
-                    Text(f.installed_version),
-                    Text(v.suppression_text(f)),
+                    _t(f.installed_version),
+                    _t(v.suppression_text(f)),
                 )
             con.print(table)
     return "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"
+
+
+def _t(text: str, style: str = "") -> Text:
+    """Plain text (never markup) with undecodable bytes and control characters escaped."""
+    from rich.text import Text
+
+    return Text(escape(text, control=True), style=style)
 
 
 def _suppressed_note(n: int) -> str:
