@@ -15,6 +15,7 @@ INSTALLED_MODULES: tuple[str, ...] = (
     "dpkg",
     "apk",
     "rpm",
+    "rpm_manifest",
     "python",
     "node",
     "ruby",
