@@ -2,7 +2,12 @@
 
 What identifies the packages in an archive:
 - `META-INF/maven/<groupId>/<artifactId>/pom.properties` (written by Maven when it builds a jar):
-  one package each. A shaded/uber jar carries one per embedded library.
+  one package each. A shaded/uber jar carries one per embedded library, and a shading build that
+  relocates them (`META-INF/shaded/maven/...`, `org/acme/shaded/META-INF/maven/...`, a bare
+  `pom.properties`) leaves them elsewhere: every `pom.properties` in any directory counts (as syft
+  and Trivy read them), those outside `META-INF/maven/` only with a groupId (a stray properties
+  file of that name is not Maven coordinates). Coordinates seen twice in one archive (the
+  archive's own pom also kept in a relocated copy) are one package.
 - `META-INF/MANIFEST.MF` (main section): names the archive itself when no pom.properties does:
   name from the file name (`commons-io-2.11.0.jar` -> `commons-io`), else Name, Bundle-Name,
   Short-Name (Jenkins), Extension-Name, Implementation-Title; version from Implementation-Version,
@@ -324,7 +329,7 @@ class _Pom:
 
 class JavaArchiveCataloger(Cataloger):
     name = "java-archive"
-    version = 1
+    version = 2
     max_size = 512 * MiB
     immediate = True
 
@@ -366,14 +371,15 @@ class JavaArchiveCataloger(Cataloger):
             n = info.filename
             if n.endswith("/"):
                 continue
-            if n.startswith("META-INF/"):
-                if manifest_info is None and n.upper() == "META-INF/MANIFEST.MF":
-                    manifest_info = info
-                    continue
-                if n.startswith("META-INF/maven/") and n.endswith("/pom.properties"):
-                    if len(pom_infos) < MAX_POMS:
-                        pom_infos.append(info)
-                    continue
+            if manifest_info is None and n.upper() == "META-INF/MANIFEST.MF":
+                manifest_info = info
+                continue
+            if n == "pom.properties" or n.endswith("/pom.properties"):
+                # META-INF/maven/<g>/<a>/ where Maven writes it, or anywhere else a shading or
+                # relocating build moved it (shaded/META-INF/maven/..., org/acme/shaded/...)
+                if len(pom_infos) < MAX_POMS:
+                    pom_infos.append(info)
+                continue
             if is_archive_name(n) and depth + 1 <= MAX_DEPTH:
                 nested.append(info)
 
@@ -396,6 +402,8 @@ class JavaArchiveCataloger(Cataloger):
             g = props.get("groupId", "").strip()
             if not a or not v or "${" in a or "${" in v or "${" in g:
                 continue
+            if not g and not info.filename.startswith("META-INF/maven/"):
+                continue  # a stray properties file named pom.properties, not Maven coordinates
             poms.append(_Pom(g, a, v, info.filename))
 
         self._identify(path, vpath, main, poms, out, seen)

@@ -107,6 +107,71 @@ def test_shaded_jar_own_identity_and_embedded():
     assert pkgs[1].extra["pom_properties"] == "META-INF/maven/com.google.guava/guava/pom.properties"
 
 
+# A shaded application jar as maven-shade-plugin / Gradle shadow leave it when they relocate the
+# embedded libraries' descriptors (MSHADE-240): pom.properties outside META-INF/maven.
+RELOCATED = zbytes(
+    {
+        "META-INF/MANIFEST.MF": manifest(
+            Implementation_Title="acme-gateway", Implementation_Version="4.2.0", Main_Class="com.acme.Gateway"
+        ),
+        "META-INF/maven/com.acme/acme-gateway/pom.properties": pom("com.acme", "acme-gateway", "4.2.0"),
+        "META-INF/maven/com.acme/acme-gateway/pom.xml": "<project/>",
+        # the shade plugin's own copy of the main descriptor, relocated with the rest
+        "META-INF/shaded/maven/com.acme/acme-gateway/pom.properties": pom(
+            "com.acme", "acme-gateway", "4.2.0"
+        ),
+        "META-INF/shaded/maven/com.google.guava/guava/pom.properties": pom(
+            "com.google.guava", "guava", "31.1-jre"
+        ),
+        "com/acme/shaded/META-INF/maven/org.yaml/snakeyaml/pom.properties": pom(
+            "org.yaml", "snakeyaml", "1.33"
+        ),
+        "com/acme/shaded/org/yaml/snakeyaml/Yaml.class": b"\xca\xfe\xba\xbe" + bytes(40),
+        "shaded/io.netty/netty-codec-http/pom.properties": pom(
+            "io.netty", "netty-codec-http", "4.1.86.Final"
+        ),
+        "pom.properties": pom("org.apache.logging.log4j", "log4j-core", "2.14.1"),
+        # not Maven coordinates: an application setting that happens to carry this name
+        "config/pom.properties": "artifactId=gateway-config\nversion=7\n",
+    }
+)
+
+
+def test_relocated_pom_properties_in_any_directory():
+    pkgs = parse("opt/gateway/acme-gateway-4.2.0.jar", RELOCATED)
+    assert sorted(triples(pkgs)) == [
+        ("acme-gateway", "4.2.0", "pkg:maven/com.acme/acme-gateway@4.2.0"),
+        ("guava", "31.1-jre", "pkg:maven/com.google.guava/guava@31.1-jre"),
+        ("log4j-core", "2.14.1", "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"),
+        ("netty-codec-http", "4.1.86.Final", "pkg:maven/io.netty/netty-codec-http@4.1.86.Final"),
+        ("snakeyaml", "1.33", "pkg:maven/org.yaml/snakeyaml@1.33"),
+    ]
+    by = {p.name: p for p in pkgs}
+    assert pkgs[0].name == "acme-gateway" and "embedded" not in pkgs[0].extra
+    assert by["snakeyaml"].extra["embedded"] is True
+    assert by["snakeyaml"].extra["pom_properties"] == (
+        "com/acme/shaded/META-INF/maven/org.yaml/snakeyaml/pom.properties"
+    )
+    assert by["log4j-core"].extra["pom_properties"] == "pom.properties"
+    assert all(p.path == "opt/gateway/acme-gateway-4.2.0.jar" for p in pkgs)
+
+
+def test_relocated_pom_properties_in_nested_archive_and_deduplicated():
+    war = zbytes(
+        {
+            "WEB-INF/lib/acme-gateway-4.2.0.jar": RELOCATED,
+            "WEB-INF/lib/snakeyaml-1.33.jar": zbytes(
+                {"META-INF/maven/org.yaml/snakeyaml/pom.properties": pom("org.yaml", "snakeyaml", "1.33")}
+            ),
+        }
+    )
+    pkgs = parse("srv/app.war", war)
+    names = [p.name for p in pkgs]
+    assert sorted(names) == ["acme-gateway", "guava", "log4j-core", "netty-codec-http", "snakeyaml"]
+    g = next(p for p in pkgs if p.name == "guava")
+    assert g.extra["virtual_path"] == "srv/app.war:WEB-INF/lib/acme-gateway-4.2.0.jar"
+
+
 def test_renamed_jar_with_single_pom_is_that_pom():
     data = zbytes(
         {
@@ -459,7 +524,7 @@ _NESTED = zbytes(
 
 @settings(max_examples=400, deadline=None)
 @given(
-    st.sampled_from([COMMONS_TEXT, _NESTED]),
+    st.sampled_from([COMMONS_TEXT, _NESTED, RELOCATED]),
     st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=10),
 )
 def test_fuzz_mutated(data, edits):
@@ -475,5 +540,7 @@ def test_fuzz_mutated(data, edits):
 def test_fuzz_text_formats(props, mf):
     data = zbytes({"META-INF/MANIFEST.MF": mf, "META-INF/maven/g/a/pom.properties": props})
     assert isinstance(parse("a-1.jar", data), list)
+    relocated = zbytes({"lib/shaded/pom.properties": props, "pom.properties": props})
+    assert isinstance(parse("a-1.jar", relocated), list)
     assert isinstance(parse_properties(props), dict)
     assert isinstance(parse_manifest(mf), tuple)
