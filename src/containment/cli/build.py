@@ -69,7 +69,7 @@ def sbom(
     quiet: Quiet = False,
 ) -> None:
     """Write a software bill of materials (CycloneDX 1.6 or SPDX 2.3 JSON) for an image or rootfs."""
-    with user_errors():
+    with user_errors(target):
         inv = _inventory(target, platform, plain_http, insecure, no_cache, quiet)
         if format is SbomFormat.cyclonedx:
             from containment.report.cyclonedx import to_cyclonedx
@@ -97,7 +97,7 @@ def inventory(
     quiet: Quiet = False,
 ) -> None:
     """What is installed, layer by layer."""
-    with user_errors():
+    with user_errors(target):
         inv = _inventory(target, platform, plain_http, insecure, no_cache, quiet)
         from containment.report import inventory as rep
 

@@ -1,48 +1,71 @@
-"""What every command shares: error mapping, progress on stderr, atomic output files."""
+"""What every command shares: error mapping, progress on stderr, writing the report."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import signal
+import stat
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, NoReturn
 
 import typer
 
+from containment.escape import one_line, to_utf8
 from containment.model import ContainmentError
 
 EXIT_FINDINGS = 1
 EXIT_BAD_INPUT = 2
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a tool ended by SIGPIPE
 
 
 def fail(message: str) -> NoReturn:
-    print(f"containment: error: {message}", file=sys.stderr)
+    print(f"containment: error: {one_line(message)}", file=sys.stderr)
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
 @contextmanager
-def user_errors() -> Iterator[None]:
-    """Bad input becomes one clear line and exit code 2, never a traceback."""
+def user_errors(subject: str = "") -> Iterator[None]:
+    """Bad input becomes one clear line and exit code 2, never a traceback.
+
+    `subject` (the target the user named) prefixes the messages of failures that cannot
+    name their input themselves (memory, nesting, bugs)."""
+    who = f"{subject}: " if subject else ""
     try:
         yield
     except ContainmentError as e:
-        fail(str(e).splitlines()[0] if str(e) else type(e).__name__)
+        fail(str(e) or f"{who}{type(e).__name__}")
     except KeyboardInterrupt:
         print("containment: interrupted", file=sys.stderr)
         raise typer.Exit(130) from None
+    except BrokenPipeError:
+        _quiet_broken_pipe()
     except MemoryError:
-        fail("out of memory; the input is too large or hostile (lower the limits or scan a smaller target)")
+        fail(f"{who}out of memory; the input is too large or hostile (scan a smaller target)")
     except RecursionError:
-        fail("input nests too deeply to be read safely; refusing it")
+        fail(f"{who}input nests too deeply to be read safely; refusing it as hostile or corrupt")
     except typer.Exit:
         raise
     except Exception as e:  # a bug must still not print a traceback at the user
         if os.environ.get("CONTAINMENT_DEBUG"):
             raise
-        fail(f"internal error ({type(e).__name__}: {e}); rerun with CONTAINMENT_DEBUG=1 and report it")
+        fail(f"{who}internal error ({type(e).__name__}: {e}); rerun with CONTAINMENT_DEBUG=1 and report it")
+
+
+def _quiet_broken_pipe() -> NoReturn:
+    """The reader went away (`... | head`): stop quietly, as a tool killed by SIGPIPE would."""
+    try:  # the interpreter flushes stdout at exit; give it somewhere harmless to flush to
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+    raise typer.Exit(EXIT_BROKEN_PIPE)
 
 
 def progress_printer(quiet: bool) -> Callable[[str], None]:
@@ -55,23 +78,168 @@ def progress_printer(quiet: bool) -> Callable[[str], None]:
     return show
 
 
+# Paths that name a file descriptor of this process: written through that descriptor.
+_FD_PATH = re.compile(r"^/(?:dev/fd|proc/self/fd|proc/thread-self/fd)/(\d+)$")
+_FD_ALIASES = {"/dev/stdout": 1, "/dev/stderr": 2}
+
+
 def write_output(text: str, output: str | None) -> None:
-    """stdout, or a file written atomically (temp + rename) so a failed run leaves no half file."""
+    """Write a report to stdout (`-o -` or no -o) or to the file the user named.
+
+    The text is encoded first (see containment.escape: names that are not UTF-8 are written
+    percent-encoded), so nothing is created when that fails. Then, by what the path is:
+    - a new path or an existing regular file: a temp file next to it, renamed over it, so a
+      failed run leaves neither a half file nor a temp file; a new file gets the umask's mode,
+      an existing one keeps its mode (and owner, when we may set it) and its symlink;
+    - a device, FIFO or a descriptor (/dev/stdout, /dev/fd/N, /proc/self/fd/N), or a regular
+      file with other hard links: written in place; renaming over it would replace the device
+      (or split the links) instead of writing to it;
+    - a directory or a block device: refused.
+    """
+    data = to_utf8(text if text.endswith("\n") else text + "\n")
     if not output or output == "-":
-        sys.stdout.write(text)
-        if not text.endswith("\n"):
-            sys.stdout.write("\n")
+        _write_stdout(data)
         return
-    d = os.path.dirname(os.path.abspath(output)) or "."
+    fd_num = _FD_ALIASES.get(output)
+    m = _FD_PATH.match(output)
+    if fd_num is None and m:
+        fd_num = int(m.group(1))
+    if fd_num == 1:
+        _write_stdout(data)
+        return
     try:
-        fd, tmp = tempfile.mkstemp(dir=d, prefix=".containment-")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            if not text.endswith("\n"):
-                f.write("\n")
-        os.replace(tmp, output)
+        if fd_num is not None:
+            _write_all(fd_num, data)
+            return
+        _write_path(output, data)
+    except BrokenPipeError:
+        _quiet_broken_pipe()
     except OSError as e:
-        fail(f"{output}: cannot write ({e.strerror}); choose another -o path")
+        fail(f"{output}: cannot write ({e.strerror or e}); choose another -o path")
+
+
+def _write_stdout(data: bytes) -> None:
+    try:
+        sys.stdout.flush()
+        out = getattr(sys.stdout, "buffer", None)
+        if out is None:  # replaced by a text-only stream (tests, embedding)
+            sys.stdout.write(data.decode("utf-8"))
+        else:
+            out.write(data)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def _write_path(output: str, data: bytes) -> None:
+    try:
+        st: os.stat_result | None = os.stat(output)
+    except FileNotFoundError:
+        st = None
+    if st is None:
+        _replace(os.path.realpath(output), data, None)
+    elif stat.S_ISDIR(st.st_mode):
+        fail(f"{output}: is a directory; give -o a file path")
+    elif stat.S_ISBLK(st.st_mode):
+        fail(f"{output}: is a block device; refusing to write a report onto it; give -o a file path")
+    elif stat.S_ISREG(st.st_mode) and st.st_nlink == 1 and not _is_proc(output):
+        _replace(os.path.realpath(output), data, st)
+    else:  # device, FIFO, socket, a hard-linked file, a /proc magic link
+        _in_place(output, data)
+
+
+def _is_proc(path: str) -> bool:
+    """Does `path` lead through /proc (a magic link such as /proc/<pid>/fd/N)? Such a link
+    resolves to whatever the descriptor is, so renaming over it is never what was meant."""
+    p = os.path.abspath(path)
+    for _ in range(40):
+        p = os.path.join(os.path.realpath(os.path.dirname(p)), os.path.basename(p))
+        if p.startswith("/proc/"):
+            return True
+        try:
+            link = os.readlink(p)
+        except OSError:
+            return False
+        p = os.path.normpath(os.path.join(os.path.dirname(p), link))
+    return False
+
+
+def _in_place(path: str, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_TRUNC | os.O_NOCTTY | os.O_CLOEXEC)
+    try:
+        _write_all(fd, data)
+    finally:
+        os.close(fd)
+
+
+def _umask() -> int:
+    try:
+        with open("/proc/self/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # no /proc: read it the old way (racy only against other threads)
+    os.umask(mask)
+    return mask
+
+
+def _replace(path: str, data: bytes, st: os.stat_result | None) -> None:
+    """Temp file + rename onto `path`; the temp file never outlives this call."""
+    d = os.path.dirname(path) or "."
+    try:
+        fd, tmp = tempfile.mkstemp(dir=d, prefix=".containment-", suffix=".tmp")
+    except PermissionError:
+        if st is None:
+            raise
+        _in_place(path, data)  # a writable file in a directory we may not write: in place
+        return
+    try:
+        with _no_kill_midway():
+            try:
+                if st is None:
+                    os.fchmod(fd, 0o666 & ~_umask())
+                else:
+                    os.fchmod(fd, stat.S_IMODE(st.st_mode))
+                    if st.st_uid != os.geteuid() or st.st_gid != os.getegid():
+                        with suppress(OSError):
+                            os.fchown(fd, st.st_uid, st.st_gid)
+                _write_all(fd, data)
+            finally:
+                os.close(fd)
+            os.replace(tmp, path)
+            tmp = ""
+    finally:
+        if tmp:
+            with suppress(OSError):
+                os.unlink(tmp)
+
+
+@contextmanager
+def _no_kill_midway() -> Iterator[None]:
+    """SIGTERM/SIGHUP while a temp file exists end the run through Python (so the temp file
+    is removed) instead of killing it on the spot."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    old = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
 
 
 def dump_json(doc: Any) -> str:

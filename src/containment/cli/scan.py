@@ -163,7 +163,7 @@ def image(
     quiet: Quiet = False,
 ) -> None:
     """Scan an image (or a rootfs with dir:PATH) for known vulnerabilities."""
-    with user_errors():
+    with user_errors(target):
         inv = _inventory(target, platform, plain_http, insecure, no_cache, True)
         _run(
             inv,
@@ -197,7 +197,7 @@ def fs(
     quiet: Quiet = False,
 ) -> None:
     """Scan a directory: lockfiles and manifests (npm, pip, Go, Cargo, Maven, ...) and installed trees."""
-    with user_errors():
+    with user_errors(path):
         from containment.analyze import Analyzer
         from containment.cache import LayerCache
 
