@@ -109,7 +109,8 @@ class CatalogVisitor:
     def _count(self, what: str, n: int) -> None:
         if n > MAX_LINK_ENTRIES:
             raise ImageError(
-                f"{self.name}: more than {MAX_LINK_ENTRIES} {what} in one layer; refusing it as hostile"
+                f"{self.name}: more than {MAX_LINK_ENTRIES} {what} in one layer; refusing it as hostile "
+                "(if the image is genuine, unpack it and scan the rootfs with dir:PATH)"
             )
 
     def wants(self, path: str, mode: int, size: int) -> bool:
@@ -212,9 +213,9 @@ class Analyzer:
 
     # ------------------------------------------------------------------ one layer
     def _walk_layer(self, image: Image, layer: LayerInfo, blob: BinaryIO) -> LayerFacts:
-        name = f"{image.ref} layer {layer.index} ({(layer.digest or layer.diff_id)[:19]})"
+        name = f"{image.ref} layer {layer.index} ({layer.digest or layer.diff_id})"
         v = CatalogVisitor(self.catalogers, name)
-        stats = walk_tar(blob, v, name, self.limits)
+        stats = walk_tar(blob, v, name, self.limits, media_type=layer.media_type, size=layer.size)
         verify_layer(layer, stats.digest, stats.diff_id, image.ref)
         if stats.pending_links:
             self._resolve_links(image, layer, v, stats.pending_links, name)

@@ -14,7 +14,9 @@ from containment.image.source import (
     Image,
     Platform,
     check_digest,
+    check_size,
     config_and_layers,
+    declared_size,
     parse_json,
     select_platform,
     verify_bytes,
@@ -51,12 +53,18 @@ class OCILayout(Image):
                 desc = select_platform(doc, platform, what)
                 continue
             if mt and mt not in MANIFEST_TYPES:
-                raise ImageError(f"{what}: unsupported manifest media type {mt!r}")
+                raise ImageError(
+                    f"{what}: unsupported manifest media type {mt!r}; containment reads OCI and Docker v2 "
+                    "manifests (convert the image with skopeo copy)"
+                )
             self.manifest_digest = desc["digest"]
             self.manifest = doc
             break
         else:
-            raise ImageError(f"{what}: image indexes nest too deeply; refusing")
+            raise ImageError(
+                f"{what}: image indexes nest more than 4 deep; refusing the layout as hostile or corrupt "
+                "(re-export the image)"
+            )
         self.config_digest, self.config, self.layers = config_and_layers(
             self.manifest, self._blob_bytes, what
         )
@@ -64,7 +72,9 @@ class OCILayout(Image):
     def _pick(self, index: dict[str, Any], tag: str | None, platform: Platform) -> dict[str, Any]:
         manifests = index.get("manifests")
         if not isinstance(manifests, list) or not manifests:
-            raise ImageError(f"{self.ref}: index.json lists no images; the layout is empty")
+            raise ImageError(
+                f"{self.ref}: index.json lists no images; the layout is empty: re-export the image"
+            )
         if tag:
             named = [
                 d
@@ -88,7 +98,9 @@ class OCILayout(Image):
         else:
             d = select_platform({"manifests": manifests}, platform, self.ref)
         if not isinstance(d, dict):
-            raise ImageError(f"{self.ref}: index.json entry is not an object; the layout is corrupt")
+            raise ImageError(
+                f"{self.ref}: index.json entry is not an object; the layout is corrupt: re-export the image"
+            )
         check_digest(d.get("digest"), f"{self.ref} index entry")
         return d
 
@@ -100,19 +112,31 @@ class OCILayout(Image):
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
         except FileNotFoundError:
-            raise ImageError(f"{what}: missing ({path}); the image layout is incomplete") from None
+            raise ImageError(
+                f"{what}: missing ({path}); the image layout is incomplete: re-export the image"
+            ) from None
         except OSError as e:
-            raise ImageError(f"{what}: cannot read {path}: {e.strerror}") from None
+            raise ImageError(f"{what}: cannot read {path} ({e.strerror}); check its permissions") from None
         with os.fdopen(fd, "rb") as f:
             if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-                raise ImageError(f"{what}: {path} is not a regular file")
+                raise ImageError(
+                    f"{what}: {path} is not a regular file; the layout is corrupt or hostile: re-export the image"
+                )
             data = f.read(MAX_JSON + 1)
         return data
 
     def _blob_bytes(self, desc: dict[str, Any]) -> bytes:
+        """A manifest, index or config blob: digest and size checked against its descriptor."""
         digest = check_digest(desc.get("digest"), f"{self.ref} descriptor")
-        data = self._read_file(self._blob_path(digest), f"{self.ref} blob {digest}")
-        verify_bytes(data, digest, f"{self.ref} blob {digest}")
+        what = f"{self.ref} blob {digest}"
+        size = declared_size(desc, what)
+        if size > MAX_JSON:
+            raise ImageError(
+                f"{what}: descriptor declares {size} bytes, too large for a manifest or config; refusing it"
+            )
+        data = self._read_file(self._blob_path(digest), what)
+        verify_bytes(data, digest, what)
+        check_size(len(data), size, what)
         return data
 
     def open_layer(self, layer: LayerInfo) -> AbstractContextManager[BinaryIO]:

@@ -30,7 +30,9 @@ from containment.image.source import (
     Image,
     Platform,
     check_digest,
+    check_size,
     config_and_layers,
+    declared_size,
     digest_of,
     parse_json,
     select_platform,
@@ -78,7 +80,9 @@ def parse_reference(text: str) -> Reference:
     if ":" in last:
         s, tag = s.rsplit(":", 1)
         if not TAG_RE.match(tag):
-            raise ImageError(f"{text}: invalid tag {tag!r}")
+            raise ImageError(
+                f"{text}: invalid tag {tag!r}; a tag is up to 128 letters, digits, '_', '.' or '-'"
+            )
     parts = s.split("/", 1)
     if len(parts) == 2 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
         registry, repo = parts
@@ -207,23 +211,27 @@ class RegistryClient:
             try:
                 r = self.http.get(params["realm"], params=q, auth=auth)
             except httpx.HTTPError as e:
-                raise ImageError(f"{where}: token service {params['realm']} unreachable ({e})") from None
+                raise ImageError(
+                    f"{where}: token service {params['realm']} unreachable ({e}); check the network or retry"
+                ) from None
             if r.status_code in (401, 403):
                 raise ImageError(
                     f"{where}: the token service refused the credentials ({r.status_code}); check your login"
                 )
             if r.status_code != 200:
-                raise ImageError(f"{where}: token service answered {r.status_code}")
+                raise ImageError(f"{where}: token service answered {r.status_code}; retry later")
             try:
                 doc = r.json()
                 token = doc.get("token") or doc.get("access_token")
             except ValueError:
                 token = None
             if not isinstance(token, str) or not token:
-                raise ImageError(f"{where}: token service sent no token")
+                raise ImageError(f"{where}: token service sent no token; retry later or check your login")
             self._auth = f"Bearer {token}"
             return
-        raise ImageError(f"{where}: unsupported authentication challenge {challenge!r}")
+        raise ImageError(
+            f"{where}: unsupported authentication challenge {challenge!r}; containment speaks basic and bearer"
+        )
 
     def _request(
         self, method: str, path: str, headers: dict[str, str] | None = None, stream: bool = False
@@ -236,9 +244,13 @@ class RegistryClient:
                 resp = self.http.send(req, stream=stream)
             except httpx.ConnectError as e:
                 hint = " (is it plain HTTP? add --plain-http)" if self.base.startswith("https") else ""
-                raise ImageError(f"{where}: cannot connect to {self.base}{hint}: {e}") from None
+                raise ImageError(
+                    f"{where}: cannot connect to {self.base} ({e}){hint}; check the registry address"
+                ) from None
             except httpx.HTTPError as e:
-                raise ImageError(f"{where}: request to {url} failed: {e}") from None
+                raise ImageError(
+                    f"{where}: request to {url} failed ({e}); check the network or retry"
+                ) from None
             if resp.status_code == 401 and attempt == 0:
                 if stream:
                     resp.close()
@@ -259,16 +271,19 @@ class RegistryClient:
         if resp.status_code == 404:
             raise ImageError(f"{where}: manifest not found; check the repository and tag")
         if resp.status_code != 200:
-            raise ImageError(f"{where}: registry answered {resp.status_code} for the manifest")
+            raise ImageError(
+                f"{where}: registry answered {resp.status_code} for the manifest; retry or check the reference"
+            )
         body = resp.content
         if len(body) > MAX_JSON:
-            raise ImageError(f"{where}: manifest too large; refusing it")
+            raise ImageError(f"{where}: manifest larger than {MAX_JSON} bytes; refusing it as hostile")
         mt = resp.headers.get("Content-Type", "").split(";")[0].strip()
         if reference.startswith("sha"):
             got = digest_of(body, reference.split(":")[0])
             if got != reference:
                 raise ImageError(
-                    f"{where}: registry returned a manifest with digest {got}; the registry or a proxy is corrupting data"
+                    f"{where}: registry returned a manifest with digest {got}; the registry or a proxy is "
+                    "corrupting data: retry, or pull through another mirror"
                 )
             digest = reference
         else:
@@ -276,7 +291,8 @@ class RegistryClient:
             claimed = resp.headers.get("Docker-Content-Digest")
             if claimed and claimed.startswith("sha256:") and claimed != digest:
                 raise ImageError(
-                    f"{where}: manifest digest {digest} does not match the registry's {claimed}; refusing it"
+                    f"{where}: manifest digest {digest} does not match the registry's {claimed}; refusing it "
+                    "(retry, or pin the image by digest)"
                 )
         return body, mt, digest
 
@@ -287,11 +303,14 @@ class RegistryClient:
             for c in resp.iter_bytes():
                 total += len(c)
                 if total > limit:
-                    raise ImageError(f"{where}: blob larger than {limit} bytes; refusing it")
+                    raise ImageError(f"{where}: blob larger than {limit} bytes; refusing it as hostile")
                 chunks.append(c)
         data = b"".join(chunks)
         if digest_of(data, digest.split(":")[0]) != digest:
-            raise ImageError(f"{where}: registry returned a blob whose digest does not match; refusing it")
+            raise ImageError(
+                f"{where}: registry returned a blob whose digest does not match; refusing it (retry, or pull "
+                "through another mirror)"
+            )
         return data
 
     @contextmanager
@@ -300,7 +319,8 @@ class RegistryClient:
         try:
             if resp.status_code != 200:
                 raise ImageError(
-                    f"{self.ref.registry}/{self.ref.repository}: blob {digest} answered {resp.status_code}"
+                    f"{self.ref.registry}/{self.ref.repository}: blob {digest} answered {resp.status_code}; "
+                    "the image is incomplete in the registry: re-push it, or retry"
                 )
             yield resp
         finally:
@@ -350,25 +370,34 @@ class RegistryImage(Image):
     def _load(self, platform: Platform) -> None:
         what = str(self.reference)
         ref = self.reference.reference
+        want_size: int | None = None  # an index entry's descriptor declares the manifest's size
         for _ in range(4):
             body, mt, digest = self.client.get_manifest(ref)
+            if want_size is not None:
+                check_size(len(body), want_size, f"{what} manifest {digest}")
             doc = parse_json(body, f"{what} manifest")
             mt = mt if mt in INDEX_TYPES | MANIFEST_TYPES else doc.get("mediaType", mt)
             if mt in INDEX_TYPES or (not mt and "manifests" in doc):
                 desc = select_platform(doc, platform, what)
                 ref = check_digest(desc.get("digest"), f"{what} index entry")
+                want_size = declared_size(desc, f"{what} index entry {ref}")
                 continue
             if doc.get("schemaVersion") == 1 or "signed" in mt:
                 raise ImageError(
                     f"{what}: Docker schema 1 manifests are not supported; re-push the image with a current tool"
                 )
             if mt not in MANIFEST_TYPES and "layers" not in doc:
-                raise ImageError(f"{what}: unsupported manifest media type {mt!r}")
+                raise ImageError(
+                    f"{what}: unsupported manifest media type {mt!r}; containment reads OCI and Docker v2 "
+                    "manifests (convert the image with skopeo copy)"
+                )
             self.manifest_digest = digest
             self.manifest = doc
             break
         else:
-            raise ImageError(f"{what}: image indexes nest too deeply; refusing")
+            raise ImageError(
+                f"{what}: image indexes nest more than 4 deep; refusing it as hostile or corrupt (re-push the image)"
+            )
         self.config_digest, self.config, self.layers = config_and_layers(
             self.manifest,
             lambda d: self.client.get_blob(check_digest(d.get("digest"), f"{what} config")),

@@ -83,6 +83,25 @@ def check_digest(digest: Any, what: str) -> str:
     return digest
 
 
+def declared_size(desc: dict[str, Any], what: str) -> int:
+    """A descriptor's `size`: the OCI image spec requires it, a non-negative integer."""
+    size = desc.get("size")
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise ImageError(
+            f"{what}: descriptor size {size!r} is not a byte count (the OCI image spec requires one); "
+            "the manifest is invalid: rebuild or re-push the image"
+        )
+    return size
+
+
+def check_size(data_len: int, size: int, what: str) -> None:
+    if data_len != size:
+        raise ImageError(
+            f"{what}: blob has {data_len} bytes but its descriptor declares {size}; "
+            "the image is corrupt or tampered with: re-pull or re-export it"
+        )
+
+
 def digest_of(data: bytes, algorithm: str = "sha256") -> str:
     return f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}"
 
@@ -98,13 +117,23 @@ def verify_bytes(data: bytes, digest: str, what: str) -> None:
 
 def parse_json(data: bytes, what: str) -> dict[str, Any]:
     if len(data) > MAX_JSON:
-        raise ImageError(f"{what}: {len(data)} bytes is too large for a manifest or config; refusing it")
+        raise ImageError(
+            f"{what}: {len(data)} bytes is too large for a manifest or config; refusing it "
+            "(rebuild the image with a smaller config)"
+        )
     try:
         doc = json.loads(data)
     except (ValueError, UnicodeDecodeError) as e:
-        raise ImageError(f"{what}: not valid JSON ({e}); the image is corrupt") from None
+        raise ImageError(
+            f"{what}: not valid JSON ({e}); the image is corrupt: re-pull or re-export it"
+        ) from None
+    except RecursionError:
+        raise ImageError(
+            f"{what}: JSON nests too deeply to be read safely; refusing it as hostile or corrupt "
+            "(re-pull or re-export the image from a trusted source)"
+        ) from None
     if not isinstance(doc, dict):
-        raise ImageError(f"{what}: expected a JSON object; the image is corrupt")
+        raise ImageError(f"{what}: expected a JSON object; the image is corrupt: re-pull or re-export it")
     return doc
 
 
@@ -151,7 +180,10 @@ def config_and_layers(
     if not isinstance(cdesc, dict):
         raise ImageError(f"{what}: manifest has no config descriptor; the image is corrupt")
     digest = check_digest(cdesc.get("digest"), f"{what} config")
-    config = parse_json(fetch(cdesc), f"{what} config {digest}")
+    size = declared_size(cdesc, f"{what} config {digest}")
+    data = fetch(cdesc)
+    check_size(len(data), size, f"{what} config {digest}")
+    config = parse_json(data, f"{what} config {digest}")
     return digest, config, layers_from(manifest, config, what)
 
 
@@ -186,14 +218,15 @@ def layers_from(manifest: dict[str, Any], config: dict[str, Any], what: str) -> 
             raise ImageError(
                 f"{what}: layer {i} has unsupported media type {mt!r}; containment reads tar, tar+gzip and tar+zstd layers"
             )
-        size = d.get("size", 0)
+        digest = check_digest(d.get("digest"), f"{what} layer {i}")
+        size = declared_size(d, f"{what} layer {i} ({digest})")
         out.append(
             LayerInfo(
                 index=i,
                 diff_id=check_digest(diff_id, f"{what} diff_id {i}"),
-                digest=check_digest(d.get("digest"), f"{what} layer {i}"),
+                digest=digest,
                 media_type=mt,
-                size=size if isinstance(size, int) and size >= 0 else 0,
+                size=size,
                 created_by=history[i] if i < len(history) else "",
             )
         )
@@ -241,10 +274,10 @@ def verify_layer(layer: LayerInfo, digest: str, diff_id: str, what: str) -> None
     if layer.digest and digest != layer.digest and diff_id != layer.digest:
         raise ImageError(
             f"{what}: layer {layer.index} blob digest {digest} does not match the manifest's {layer.digest}; "
-            "the image is corrupt or the registry returned a wrong blob"
+            "the image is corrupt or the registry returned a wrong blob: re-pull or re-export it"
         )
     if layer.diff_id and diff_id != layer.diff_id:
         raise ImageError(
             f"{what}: layer {layer.index} content digest {diff_id} does not match the config's diff_id "
-            f"{layer.diff_id}; the image is corrupt or tampered with"
+            f"{layer.diff_id}; the image is corrupt or tampered with: re-pull or re-export it"
         )

@@ -14,7 +14,8 @@ import posixpath
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO, Protocol
+from functools import cache
+from typing import BinaryIO, Protocol, cast
 
 from containment.image.tarstream import TarFormatError, TarStream
 from containment.model import ImageError
@@ -24,6 +25,7 @@ ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
 CHUNK = 1 << 20
+GENUINE = "if the image is genuine, unpack it and scan the rootfs with dir:PATH"
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,38 @@ class _HashingReader(io.RawIOBase):
             pass
 
 
+@cache
+def decompress_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions the decompressors raise for bad data (besides OSError/EOFError/ValueError).
+    Imported on first use: a start that reads no layer pays nothing for them."""
+    import zlib
+
+    errors: list[type[BaseException]] = [zlib.error]
+    try:
+        from isal.isal_zlib import IsalError  # its __module__ is 'igzip_lib', not 'isal'
+
+        errors.append(cast("type[BaseException]", IsalError))
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        import zstandard
+
+        errors.append(zstandard.ZstdError)
+    except ImportError:  # pragma: no cover
+        pass
+    return tuple(errors)
+
+
+def _declared_compression(media_type: str) -> tuple[bytes, str] | None:
+    """(magic, name) of the compression a layer media type declares, None for plain tar."""
+    mt = media_type.lower()
+    if mt.endswith(("+gzip", ".tar.gzip")):
+        return GZIP_MAGIC, "gzip"
+    if mt.endswith("+zstd"):
+        return ZSTD_MAGIC, "zstd"
+    return None
+
+
 def _decompressor(head: bytes, raw: BinaryIO, name: str) -> BinaryIO:
     if head.startswith(GZIP_MAGIC):
         try:
@@ -153,28 +187,53 @@ class _Peek(io.RawIOBase):
         return len(data)
 
 
-def walk_tar(blob: BinaryIO, visitor: Visitor, name: str, limits: Limits = Limits()) -> WalkStats:
+def walk_tar(
+    blob: BinaryIO,
+    visitor: Visitor,
+    name: str,
+    limits: Limits = Limits(),
+    *,
+    media_type: str = "",
+    size: int | None = None,
+) -> WalkStats:
     """Stream one layer blob (gzip, zstd or plain tar) through `visitor`.
 
     Returns the digests of the blob and of the uncompressed tar (the diff_id) so the caller can
     check them against the manifest and config. Raises ImageError naming `name` for a corrupt,
-    truncated or oversized layer.
+    truncated or oversized layer, for a blob that is not the compression its `media_type`
+    declares (an empty blob is no gzip stream), and for one whose length is not the `size` its
+    descriptor declares (checked as it streams: a longer blob is cut off at once).
     """
     stats = WalkStats()
-    raw = _HashingReader(blob)
+
+    def check_blob(n: int) -> None:
+        if size is not None and n > size:
+            raise ImageError(
+                f"{name}: blob is longer than the {size} bytes its descriptor declares; the image is "
+                "corrupt or tampered with: re-pull or re-export it"
+            )
+
+    raw = _HashingReader(blob, check_blob)
     head = raw.read(4)
+    declared = _declared_compression(media_type)
+    if declared is not None and not head.startswith(declared[0]):
+        what = "is empty" if not head else f"starts with {head.hex()}"
+        raise ImageError(
+            f"{name}: declared {media_type} but the blob {what}, not {declared[1]} data; the image is "
+            "invalid (OCI image spec): rebuild or re-push it"
+        )
     stream = _decompressor(head, _Peek(head, raw), name)  # type: ignore[arg-type]
 
     def check(n: int) -> None:
         if n > limits.max_layer_bytes:
             raise ImageError(
                 f"{name}: layer expands past {limits.max_layer_bytes >> 30} GiB; refusing it as a "
-                "decompression bomb (raise --max-layer-size if the image is genuine)"
+                f"decompression bomb ({GENUINE})"
             )
         if n > limits.ratio_floor and raw.count and n / raw.count > limits.max_ratio:
             raise ImageError(
                 f"{name}: layer expands more than {limits.max_ratio}x ({raw.count} -> {n}+ bytes); "
-                "refusing it as a decompression bomb"
+                f"refusing it as a decompression bomb ({GENUINE})"
             )
 
     tar_stream = _HashingReader(stream, check)
@@ -188,12 +247,17 @@ def walk_tar(blob: BinaryIO, visitor: Visitor, name: str, limits: Limits = Limit
         raise ImageError(
             f"{name}: layer is truncated or corrupt ({type(e).__name__}: {e}); re-pull or re-export the image"
         ) from None
-    except Exception as e:  # zstandard.ZstdError and friends
-        if type(e).__module__.startswith(("zstandard", "isal", "zlib", "gzip")):
-            raise ImageError(
-                f"{name}: layer cannot be decompressed ({e}); re-pull or re-export the image"
-            ) from None
-        raise
+    except decompress_errors() as e:
+        kind = "gzip" if head.startswith(GZIP_MAGIC) else "zstd" if head.startswith(ZSTD_MAGIC) else "tar"
+        raise ImageError(
+            f"{name}: layer cannot be decompressed ({kind}: {e}); the blob is corrupt: re-pull or "
+            "re-export the image"
+        ) from None
+    if size is not None and raw.count != size:
+        raise ImageError(
+            f"{name}: blob has {raw.count} bytes but its descriptor declares {size}; the image is "
+            "corrupt or tampered with: re-pull or re-export it"
+        )
     stats.uncompressed = tar_stream.count
     stats.compressed = raw.count
     stats.diff_id = "sha256:" + tar_stream.sha.hexdigest()
@@ -206,7 +270,9 @@ def _walk_members(stream: BinaryIO, visitor: Visitor, name: str, limits: Limits,
     for m in tar:
         stats.members += 1
         if stats.members > limits.max_members:
-            raise ImageError(f"{name}: layer has more than {limits.max_members} entries; refusing it")
+            raise ImageError(
+                f"{name}: layer has more than {limits.max_members} entries; refusing it as hostile ({GENUINE})"
+            )
         path = normalize(m.name)
         if m.name.startswith("/") or ".." in m.name.split("/"):
             stats.warnings.append(f"{name}: member {m.name!r} escapes the root; read as /{path}")
@@ -228,7 +294,8 @@ def _walk_members(stream: BinaryIO, visitor: Visitor, name: str, limits: Limits,
                 stats.read_bytes += m.size
                 if stats.read_bytes > limits.max_read_bytes:
                     raise ImageError(
-                        f"{name}: wanted files exceed {limits.max_read_bytes >> 20} MiB; refusing"
+                        f"{name}: package files to read exceed {limits.max_read_bytes >> 20} MiB in one layer; "
+                        f"refusing it as hostile ({GENUINE})"
                     )
                 visitor.file(path, tar.read(m, limits.max_read_bytes))
         elif m.isdir():
@@ -253,12 +320,17 @@ def walk_dir(root: str, visitor: Visitor, name: str, limits: Limits = Limits()) 
     stats = WalkStats()
     if not os.path.isdir(root):
         raise ImageError(f"{name}: not a directory; give dir:PATH to a root filesystem")
-    rootfd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        rootfd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as e:
+        raise ImageError(f"{name}: cannot open {root} ({e.strerror}); check its permissions") from None
     try:
         for rel, st in _scandir(root, limits, stats, name):
             stats.members += 1
             if stats.members > limits.max_members:
-                raise ImageError(f"{name}: more than {limits.max_members} entries; refusing")
+                raise ImageError(
+                    f"{name}: more than {limits.max_members} entries; refusing (scan a smaller directory)"
+                )
             mode = st.st_mode
             if stat.S_ISDIR(mode):
                 visitor.entry(Entry(rel, "dir", mode))
