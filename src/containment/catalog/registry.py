@@ -16,6 +16,8 @@ INSTALLED_MODULES: tuple[str, ...] = (
     "apk",
     "rpm",
     "rpm_manifest",
+    "alpm",
+    "portage",
     "python",
     "node",
     "ruby",
