@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
 
+from containment import distros
 from containment.advisories.types import Advisory, Affected, Range
 from containment.ecosystems import osv_ecosystem
 from containment.model import CVSS, SEVERITIES, Finding, Inventory, OSInfo, Package
@@ -39,6 +40,8 @@ _ID_RANK = (("CVE-", 0), ("GHSA-", 1))
 class Store(Protocol):
     def affected(self, ecosystem: str, package: str) -> list[Affected]: ...
 
+    def ecosystems_like(self, pattern: str) -> list[str]: ...
+
     def advisories(self, ids: Iterable[str]) -> dict[str, Advisory]: ...
 
 
@@ -47,37 +50,17 @@ class Query:
     ecosystems: tuple[str, ...]  # tried in order; the first that has records for the package wins
     name: str
     version: str
+    # An OS package's ecosystems all apply instead (a release's repositories and streams, see
+    # containment.distros), and may be `*` patterns the store resolves.
+    union: bool = False
+    # (name, version) pairs also looked up: the binary rpm, for distributions whose records
+    # name binary packages as well as source ones
+    also: tuple[tuple[str, str], ...] = ()
 
 
 def os_ecosystems(os_info: OSInfo | None, pkg_type: str) -> tuple[str, ...]:
-    if os_info is None:
-        return ()
-    osid, ver = os_info.id, os_info.version_id
-    if pkg_type == "deb":
-        if osid == "debian":
-            major = ver.split(".")[0] if ver else ""
-            return (f"Debian:{major}",) if major else ("Debian:sid",)
-        if osid == "ubuntu" and ver:
-            return (f"Ubuntu:{ver}:LTS", f"Ubuntu:{ver}", f"Ubuntu:Pro:{ver}:LTS")
-        return ()
-    if pkg_type == "apk" and osid in ("alpine",) and ver:
-        parts = ver.split(".")
-        return (f"Alpine:v{parts[0]}.{parts[1]}",) if len(parts) >= 2 else ()
-    if pkg_type == "rpm" and ver:
-        major = ver.split(".")[0]
-        names = {
-            "rocky": "Rocky Linux",
-            "almalinux": "AlmaLinux",
-            "rhel": "Red Hat",
-            "ol": "Oracle Linux",
-            "opensuse-leap": "openSUSE",
-            "sles": "SUSE",
-            "mariner": "Mariner",
-            "azurelinux": "Azure Linux",
-        }
-        base = names.get(osid)
-        return (f"{base}:{major}", f"{base}:{ver}") if base else ()
-    return ()
+    """The OSV ecosystem selectors of an OS's packages (containment.distros)."""
+    return distros.ecosystems(os_info, pkg_type)
 
 
 def query_for(p: Package, os_info: OSInfo | None) -> Query | None:
@@ -87,7 +70,8 @@ def query_for(p: Package, os_info: OSInfo | None) -> Query | None:
             return None
         name = p.source_name or p.name
         version = p.source_version or p.version
-        return Query(ecos, name, version)
+        also = ((p.name, p.version),) if p.name != name and distros.uses_binary_names(os_info) else ()
+        return Query(ecos, name, version, union=True, also=also)
     eco = osv_ecosystem(p.type)
     if not eco:  # no OSV ecosystem for this type (containment.ecosystems says why)
         return None
@@ -257,14 +241,16 @@ def rating(score: float) -> str:
 
 
 def severity_of(os_package: bool, entries: list[Affected], cvss: list[CVSS]) -> tuple[str, str]:
-    """(severity, where it came from): the distro's own rating for its packages, then the
-    database's (GHSA), then CVSS v4, v3, v2; UNKNOWN when nobody rated it."""
+    """(severity, where it came from): the distro's own rating for its packages (named as
+    containment.distros names the distribution: debian, ubuntu, redhat, suse, openeuler, ...),
+    then the database's (GHSA), then CVSS v4, v3, v2; UNKNOWN when nobody rated it."""
     vendor = [a.severity for a in entries if a.severity]
     if os_package:
         for src, value in vendor:
             sev = _VENDOR.get(str(value).lower())
-            if sev and src in ("debian", "ubuntu", "alpine", "redhat", "rocky", "almalinux", "suse"):
-                return sev, src
+            who = distros.rater(src)
+            if sev and who:
+                return sev, who
     for src, value in vendor:
         sev = _VENDOR.get(str(value).lower())
         if sev and not src.endswith("-changelog"):
@@ -291,6 +277,23 @@ class _Hit:
     ecosystem: str
     entry: Affected
     fixed: list[str]
+    version: str = ""  # the version compared (the query's, or the binary's for a binary-name record)
+
+
+def _resolve(store: Store, q: Query, patterns: dict[str, list[str]]) -> list[str]:
+    """The query's ecosystems with `*` patterns (OS releases, containment.distros) replaced by
+    the names the store holds that match them, each name once."""
+    if not q.union:
+        return list(q.ecosystems)
+    out: dict[str, None] = {}
+    for sel in q.ecosystems:
+        if distros.is_pattern(sel):
+            if sel not in patterns:
+                patterns[sel] = store.ecosystems_like(sel)
+            out.update(dict.fromkeys(patterns[sel]))
+        else:
+            out[sel] = None
+    return list(out)
 
 
 def _go_platform(p: Package) -> tuple[str, str] | None:
@@ -329,6 +332,7 @@ def match(inventory: Inventory, store: Store, include_dev: bool = False) -> tupl
     warnings: list[str] = []
     hits: list[_Hit] = []
     lookups: dict[tuple[str, str], list[Affected]] = {}
+    patterns: dict[str, list[str]] = {}
     for p in inventory.packages:
         if p.dev and not include_dev:
             continue
@@ -337,29 +341,35 @@ def match(inventory: Inventory, store: Store, include_dev: bool = False) -> tupl
         q = query_for(p, inventory.os)
         if q is None:
             continue
-        for eco in q.ecosystems:
-            key = (eco, q.name)
-            if key not in lookups:
-                lookups[key] = store.affected(eco, q.name)
-            entries = lookups[key]
-            if not entries:
-                continue
-            scheme = scheme_for(eco)
-            platform = _go_platform(p)
-            for a in entries:
-                if platform and not _platform_applies(a, platform):
+        for eco in _resolve(store, q, patterns):
+            found = False
+            for name, version in ((q.name, q.version), *q.also):
+                key = (eco, name)
+                if key not in lookups:
+                    lookups[key] = store.affected(eco, name)
+                entries = lookups[key]
+                if not entries:
                     continue
-                try:
-                    hit, fixed = evaluate(a, q.version, scheme)
-                except InvalidVersion:
-                    warnings.append(
-                        f"{p.name} {q.version} ({p.purl.split('?')[0]} at /{p.path}): unknown version for "
-                        f"the {scheme} scheme; not matched"
-                    )
-                    break
-                if hit:
-                    hits.append(_Hit(p, q, eco, a, fixed))
-            break  # the first ecosystem with records is the package's
+                found = True
+                scheme = scheme_for(eco)
+                platform = _go_platform(p)
+                for a in entries:
+                    if platform and not _platform_applies(a, platform):
+                        continue
+                    try:
+                        hit, fixed = evaluate(a, version, scheme)
+                    except InvalidVersion:
+                        msg = (
+                            f"{p.name} {version} ({p.purl.split('?')[0]} at /{p.path}): unknown version for "
+                            f"the {scheme} scheme; not matched"
+                        )
+                        if msg not in warnings:
+                            warnings.append(msg)
+                        break
+                    if hit:
+                        hits.append(_Hit(p, q, eco, a, fixed, version))
+            if found and not q.union:
+                break  # the first ecosystem with records is the package's
     ids = {h.entry.advisory_id for h in hits}
     advisories = store.advisories(ids) if ids else {}
     return _merge(hits, advisories), warnings
@@ -436,7 +446,7 @@ def _finding(p: Package, members: list[_Hit], advisories: dict[str, Advisory]) -
         aliases=tuple(sorted(all_ids - {primary})),
         package=p,
         ecosystem=h0.ecosystem,
-        installed_version=h0.query.version,
+        installed_version=h0.version or h0.query.version,
         fixed_versions=tuple(fixed),
         status=status,
         severity=severity,

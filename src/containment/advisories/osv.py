@@ -6,20 +6,27 @@
 - Affected.severity, first found: the entry's ``ecosystem_specific``/``database_specific``
   ``urgency`` or ``severity`` (Debian urgency, ...), a Debian changelog entry's urgency, the
   entry's own non-CVSS ``severity[]`` (OSV 1.7), the record's ``database_specific.severity``
-  (GHSA: ("ghsa", "MODERATE")), or the record's non-CVSS ``severity[]`` (Ubuntu priority).
+  (GHSA: ("ghsa", "MODERATE"); a distribution's record: its vendor, ("openeuler", "High")),
+  the record's non-CVSS ``severity[]`` (Ubuntu priority), or for a distribution's record the
+  rating its summary opens with (Red Hat errata and rebuilds: "Important: openssl security update").
+  A distribution's rating is named as ``containment.distros`` names its vendor (redhat, rocky, ...).
 - Affected.extra keeps ``source``, ``purl``, ``ecosystem_specific`` and ``database_specific``
   (e.g. Go's affected symbols).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from containment import distros
 from containment.advisories import names
 from containment.advisories.codec import dumps
 from containment.advisories.feed import Malformed, Sink, Unit
 
 FEED = "osv"
+# Red Hat errata (and the AlmaLinux / Rocky Linux rebuilds) open the summary with their rating
+_ERRATA_RATING = re.compile(r"^(Critical|Important|Moderate|Low): ")
 EVENT_KINDS = frozenset({"introduced", "fixed", "last_affected", "limit"})
 KEPT_RANGES = frozenset({"ECOSYSTEM", "SEMVER"})
 
@@ -160,15 +167,22 @@ def parse_record(rec: Any) -> Unit:
     source = f"osv:{entries[0][0]}" if entries else FEED
 
     rec_sev: tuple[str, str] | None = None
+    # a distribution's record carries that distribution's rating (openEuler, Azure Linux write
+    # database_specific.severity; the Red Hat family prefixes the summary, "Important: ...")
+    vendor = distros.vendor_of(entries[0][0]) if entries else ""
     rs = dbs.get("severity")
     if isinstance(rs, str) and rs:
-        src = "ghsa" if rid.startswith("GHSA-") or "github_reviewed" in dbs else "osv"
+        src = "ghsa" if rid.startswith("GHSA-") or "github_reviewed" in dbs else vendor or "osv"
         rec_sev = (src, rs)
     else:
         for t, score in severity:
             if not t.upper().startswith("CVSS"):
                 rec_sev = (t.lower(), score)
                 break
+        if rec_sev is None and vendor:
+            m = _ERRATA_RATING.match(_text(rec.get("summary"), "summary"))
+            if m:
+                rec_sev = (vendor, m.group(1))
 
     rows = []
     for i, (eco, name, a) in enumerate(entries):
@@ -200,7 +214,7 @@ def parse_record(rec: Any) -> Unit:
         if not u:
             u, kind = _first_urgency(ds)
         if u:
-            base = names.ecosystem_base(eco).lower()
+            base = distros.vendor_of(eco) or names.ecosystem_base(eco).lower()
             sev = (f"{base}-{kind}" if kind else base, u)
         else:
             for t, score in _severity_list(a.get("severity"), f"{f}.severity"):

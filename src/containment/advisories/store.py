@@ -115,6 +115,7 @@ class AdvisoryStore:
         self._conn = conn
         self.path = path
         self.meta = meta
+        self._like: dict[str, list[str]] = {}
 
     @classmethod
     def open(cls, path: str | None = None) -> AdvisoryStore:
@@ -161,6 +162,19 @@ class AdvisoryStore:
             except (ValueError, KeyError, TypeError, IndexError) as e:
                 raise FeedError(f"{self.path}: damaged record {aid} ({e}); {FIX}") from None
         return out
+
+    def ecosystems_like(self, pattern: str) -> list[str]:
+        """The ecosystem names held here that a glob pattern (``*`` = any run of characters, all
+        else literal) matches, sorted: ``Red Hat:enterprise_linux:9::*`` -> its appstream, baseos,
+        crb, ... streams. Served from the small ``ecosystems`` table (one row per name, rebuilt by
+        every import; its primary key serves the literal prefix), once per pattern and store."""
+        got = self._like.get(pattern)
+        if got is None:
+            glob = "".join("[" + c + "]" if c in "?[" else c for c in pattern)
+            got = [r[0] for r in self._q("SELECT ecosystem FROM ecosystems WHERE ecosystem GLOB ?", (glob,))]
+            got.sort()
+            self._like[pattern] = got
+        return list(got)
 
     def advisories(self, ids: Iterable[str]) -> dict[str, Advisory]:
         """id -> Advisory. When several feeds know an id (an OSV record and the Alpine or
