@@ -459,7 +459,8 @@ def prefer_declared(packages: list[Package]) -> list[Package]:
 
 
 def finalize(packages: list[Package], os_info: OSInfo | None, installed_first: bool = True) -> list[Package]:
-    """OS purls get namespace and distro; duplicates (same purl at the same path) collapse."""
+    """OS purls get namespace (the vendor, containment.distros: pkg:rpm/redhat/...) and distro;
+    duplicates (same purl at the same path) collapse."""
     packages = prefer_installed(packages) if installed_first else prefer_declared(packages)
     out: dict[tuple[str, str], Package] = {}
     for p in packages:
@@ -480,9 +481,11 @@ def _with_distro(p: Package, os_info: OSInfo) -> Package:
         u = PackageURL.from_string(p.purl)
     except ValueError:
         return p
+    from containment.distros import purl_namespace
+
     q = dict(u.qualifiers or {})  # type: ignore[arg-type]
     q["distro"] = os_info.distro
-    return replace(p, purl=purl(u.type, u.name, u.version, os_info.id, q, u.subpath))
+    return replace(p, purl=purl(u.type, u.name, u.version, purl_namespace(os_info), q, u.subpath))
 
 
 def open_target(
