@@ -46,7 +46,7 @@ LANGUAGES: tuple[Ecosystem, ...] = (
     Ecosystem("pub", "Pub", "pub", "lower", "Dart"),
     Ecosystem("swift", "SwiftURL", "semver", "as-is", "Swift"),
     Ecosystem("conan", "ConanCenter", "semver", "lower", "C/C++ (Conan)"),
-    Ecosystem("cran", "CRAN", "semver", "as-is", "R"),
+    Ecosystem("cran", "CRAN", "cran", "as-is", "R"),
     Ecosystem(
         "cocoapods",
         "",
@@ -111,7 +111,7 @@ def scheme_of(ecosystem: str) -> str | None:
 
 
 # OSV ecosystems no cataloger emits, or named by a row without `osv` (the advisories may still exist).
-_OTHER_SCHEMES = {"bitnami": "semver", "semver": "semver", "cocoapods": "semver"}
+_OTHER_SCHEMES = {"bitnami": "semver", "semver": "semver", "cocoapods": "semver", "bioconductor": "cran"}
 
 
 def name_rule(ecosystem: str) -> str:

@@ -26,6 +26,7 @@ INSTALLED_MODULES: tuple[str, ...] = (
     "golang",
     "rust",
     "java",
+    "r_package",
 )
 DECLARED_MODULES: tuple[str, ...] = (
     "npm_lock",

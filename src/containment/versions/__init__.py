@@ -7,7 +7,7 @@ version object (versions of one scheme compare with ``<``, ``==`` ...); both rai
 
 Schemes (each module's docstring states its reference and any documented deviation):
 ``dpkg``, ``rpm``, ``apk``, ``pep440``, ``npm``, ``go``, ``maven``, ``rubygems``, ``nuget``,
-``composer``, ``pub`` and ``semver`` (strict SemVer 2.0).
+``composer``, ``pub``, ``cran`` (R package_version) and ``semver`` (strict SemVer 2.0).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from containment.ecosystems import scheme_of
 
-from . import apk, composer, dpkg, golang, maven, npm, nuget, pep440, pub, rpm, rubygems, semver
+from . import apk, composer, cran, dpkg, golang, maven, npm, nuget, pep440, pub, rpm, rubygems, semver
 from ._base import BaseVersion, InvalidVersion
 
 
@@ -41,6 +41,7 @@ SCHEMES: dict[str, Scheme] = {
         Scheme("nuget", nuget.parse, "NuGet.Versioning"),
         Scheme("composer", composer.parse, "composer/semver"),
         Scheme("pub", pub.parse, "Dart pub_semver"),
+        Scheme("cran", cran.parse, "R package_version (CRAN, Bioconductor)"),
         Scheme("semver", semver.parse, "SemVer 2.0.0 strict"),
     )
 }

@@ -221,6 +221,16 @@ VECTORS: list[tuple[str, str, str, int]] = [
     ("semver", "1.0.0+a", "1.0.0+b", 0),
     ("semver", "2.0.0", "10.0.0", -1),
     ("semver", "1.0.0-0", "1.0.0--", -1),
+    # cran: R package_version (base R version.R: integers split on . or -, trailing zeros ignored)
+    ("cran", "1.0-12", "1.0-2", 1),
+    ("cran", "1.2-3", "1.2.3", 0),
+    ("cran", "1.0", "1.0.0", 0),
+    ("cran", "1.0", "1.0.1", -1),
+    ("cran", "0.9.22", "1.0", -1),
+    ("cran", "1.2.2-2", "1.2.2", 1),
+    ("cran", "2.18.0.1", "2.19.0", -1),
+    ("cran", "1.5.0.9000", "1.5.1", -1),
+    ("cran", "01.10", "1.9", 1),
 ]
 
 
@@ -278,6 +288,11 @@ INVALID: list[tuple[str, str]] = [
     ("semver", "1.0.0-01"),
     ("semver", "v1.0.0"),
     ("semver", "1.0"),
+    ("cran", ""),
+    ("cran", "1.0a"),
+    ("cran", "1..0"),
+    ("cran", "v1.0"),
+    ("cran", "1.0-"),
 ]
 
 
