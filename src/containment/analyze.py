@@ -320,7 +320,7 @@ class Analyzer:
             target=ref,
             kind="filesystem",
             os=os_info,
-            packages=tuple(finalize(packages, os_info)),
+            packages=tuple(finalize(packages, os_info, self.prefer_installed)),
             warnings=tuple(warnings),
         )
 
@@ -421,7 +421,8 @@ def prefer_installed(packages: list[Package]) -> list[Package]:
     A lockfile or manifest package is dropped when the same package is installed anywhere, or
     when the lockfile's own directory holds installed packages of that ecosystem (then what the
     lock declares but the tree lacks was not installed: an uninstalled package, omitted dev
-    dependencies). Lockfiles with no installed tree beside them still count.
+    dependencies). Lockfiles with no installed tree beside them still count. A project's own
+    manifest (a package.json beside its lockfile, marked `root`) is not an installed tree.
     """
     declared = declared_names()
     installed = [p for p in packages if p.cataloger not in declared]
@@ -430,7 +431,8 @@ def prefer_installed(packages: list[Package]) -> list[Package]:
     have = {(p.type, p.purl.split("?", 1)[0]) for p in installed}
     paths_by_type: dict[str, list[str]] = {}
     for p in installed:
-        paths_by_type.setdefault(p.type, []).append(p.path)
+        if not p.extra.get("root"):
+            paths_by_type.setdefault(p.type, []).append(p.path)
     covered: dict[tuple[str, str], bool] = {}
     out = list(installed)
     for p in packages:
