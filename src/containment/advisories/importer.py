@@ -68,7 +68,7 @@ def zip_members(path: str, origin: str) -> list[Item]:
         with zipfile.ZipFile(path) as z:
             infos = z.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
-        raise FeedError(f"{path}: damaged or truncated zip file ({e})") from None
+        raise FeedError(f"{path}: damaged or truncated zip file ({e}); download it again") from None
     return [
         (path, i.filename, origin, i.file_size)
         for i in infos
@@ -160,7 +160,7 @@ def _read(item: Item) -> bytes:
         zlib.error,
         LZMAError,
     ) as e:
-        raise FeedError(f"{path}: damaged zip file (member {member}: {e})") from None
+        raise FeedError(f"{path}: damaged zip file (member {member}: {e}); download it again") from None
 
 
 def where_of(item: Item) -> str:
@@ -456,6 +456,9 @@ def build_new(
     rows it keeps from the old file there)."""
     st = stats or ImportStats()
     t0 = time.perf_counter()
+    if (target.exists() or target.is_symlink()) and not target.is_file():
+        # renaming over a device or FIFO (--db /dev/null) would replace it with the database
+        raise FeedError(f"{target}: not a regular file; give --db the path of a database file")
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     os.close(fd)

@@ -105,10 +105,10 @@ def demo(
         print(f"built {ref} from this machine's package databases (3 layers; the top one removes packages)\n")
         inv = scan_target(ref, Analyzer())
         sys.stdout.write(to_table(inv))
-        import json
+        from containment.cli.common import dump_json, write_output
 
         sbom = base / "sbom.cdx.json"
-        sbom.write_text(json.dumps(to_cyclonedx(inv), indent=2))
+        write_output(dump_json(to_cyclonedx(inv)), str(sbom))
         print(f"\n{len(inv.packages)} packages; CycloneDX 1.6 SBOM written to {sbom}")
         import shutil
 

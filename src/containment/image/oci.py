@@ -146,6 +146,6 @@ class OCILayout(Image):
         except OSError as e:
             raise ImageError(
                 f"{self.ref}: layer {layer.index} blob {layer.digest} cannot be read ({e.strerror}); "
-                "the image layout is incomplete"
+                "the image layout is incomplete: re-export the image"
             ) from None
         return os.fdopen(fd, "rb", buffering=1 << 20)

@@ -233,7 +233,9 @@ def parse_vex(data: bytes | str, source: str = "<vex>") -> VexDocument:
     try:
         doc = json.loads(data)
     except (ValueError, RecursionError) as e:
-        raise PolicyError(f"{source}: not a JSON VEX document ({str(e)[:120]})") from None
+        raise PolicyError(
+            f"{source}: not a JSON VEX document ({str(e)[:120]}); give an OpenVEX or CycloneDX VEX JSON file"
+        ) from None
     if not isinstance(doc, dict):
         raise PolicyError(f"{source}: a VEX document is a JSON object (OpenVEX or CycloneDX)")
     ctx = doc.get("@context")
