@@ -36,6 +36,7 @@ from typing import Any
 from containment.advisories import names
 from containment.advisories.codec import advisory_from_doc, affected_from_doc, loads_json
 from containment.advisories.types import Advisory, Affected
+from containment.escape import escape
 from containment.model import FeedError
 
 SCHEMA_VERSION = 1
@@ -143,8 +144,11 @@ class AdvisoryStore:
         self.close()
 
     def _q(self, sql: str, args: Iterable[Any] = ()) -> list[Any]:
+        # sqlite binds UTF-8 only: a name holding an undecodable byte from an image (a lone
+        # surrogate, containment.escape) is asked for in its escaped form, which no record has
+        args = tuple(escape(a) if isinstance(a, str) else a for a in args)
         try:
-            return self._conn.execute(sql, tuple(args)).fetchall()
+            return self._conn.execute(sql, args).fetchall()
         except sqlite3.Error as e:
             raise FeedError(f"{self.path}: damaged advisory database ({e}); {FIX}") from None
 
