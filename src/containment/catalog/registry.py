@@ -27,6 +27,7 @@ INSTALLED_MODULES: tuple[str, ...] = (
     "rust",
     "java",
     "r_package",
+    "luarocks",
 )
 DECLARED_MODULES: tuple[str, ...] = (
     "npm_lock",
