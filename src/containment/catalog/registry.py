@@ -22,6 +22,7 @@ INSTALLED_MODULES: tuple[str, ...] = (
     "node",
     "ruby",
     "php",
+    "pear",
     "dotnet",
     "golang",
     "rust",
