@@ -29,6 +29,7 @@ INSTALLED_MODULES: tuple[str, ...] = (
     "java",
     "r_package",
     "luarocks",
+    "conan_installed",
 )
 DECLARED_MODULES: tuple[str, ...] = (
     "npm_lock",
