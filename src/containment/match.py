@@ -70,8 +70,14 @@ def query_for(p: Package, os_info: OSInfo | None) -> Query | None:
             return None
         name = p.source_name or p.name
         version = p.source_version or p.version
-        also = ((p.name, p.version),) if p.name != name and distros.uses_binary_names(os_info) else ()
-        return Query(ecos, name, version, union=True, also=also)
+        if p.name == name or not distros.uses_binary_names(os_info):
+            return Query(ecos, name, version, union=True)
+        if p.type == "rpm" and _vr(version) != _vr(p.version):
+            # a subpackage with its own version (perl-Carp 1.50-460.el9 from perl 5.32.1-480.el9):
+            # its epoch is not the source's, whose epoch the header does not record, so only the
+            # binary's own EVR can be compared exactly
+            return Query(ecos, p.name, p.version, union=True)
+        return Query(ecos, name, version, union=True, also=((p.name, p.version),))
     eco = osv_ecosystem(p.type)
     if not eco:  # no OSV ecosystem for this type (containment.ecosystems says why)
         return None
@@ -85,6 +91,12 @@ def query_for(p: Package, os_info: OSInfo | None) -> Query | None:
     elif p.type == "composer":
         version = version.removeprefix("v") if re.match(r"^v\d", version) else version
     return Query((eco,), name, version)
+
+
+def _vr(evr: str) -> str:
+    """An rpm EVR without its epoch ("1:3.0.7-25.el9_3" -> "3.0.7-25.el9_3")."""
+    head, sep, rest = evr.partition(":")
+    return rest if sep and head.isdigit() else evr
 
 
 @lru_cache(maxsize=65536)
