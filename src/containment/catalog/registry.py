@@ -30,6 +30,7 @@ INSTALLED_MODULES: tuple[str, ...] = (
     "r_package",
     "luarocks",
     "conan_installed",
+    "homebrew",
 )
 DECLARED_MODULES: tuple[str, ...] = (
     "npm_lock",
