@@ -37,8 +37,9 @@ Release spellings (checked against published records; see tests/e2e/test_distro_
   ``openSUSE:Leap Micro 5.5``, ``openSUSE:Tumbleweed``
 
 Not here, because OSV publishes no advisories for them: Fedora, Oracle Linux, Amazon Linux,
-CentOS Stream as such (CentOS Linux 7/8 rebuild RHEL with RHEL's package versions, so an image
-whose ID_LIKE names ``rhel`` is matched against Red Hat's records).
+CentOS Stream (CentOS Linux 7/8 rebuild RHEL with RHEL's package versions, so an image whose
+ID_LIKE names ``rhel`` is matched against Red Hat's records, unless it is a Stream release or a
+distribution that builds its own packages).
 
 Imports nothing of the project but the model.
 """
@@ -253,13 +254,22 @@ _RATERS: dict[str, str] = {
 }
 
 
+# IDs whose ID_LIKE names a table row but that build their own packages (Amazon Linux 2 says
+# "centos rhel fedora"), so the row's records do not describe them
+_OWN_BUILDS = frozenset({"amzn", "ol", "fedora"})
+
+
 def find(os_info: OSInfo | None) -> Distro | None:
-    """The table row for an OS: by ID, else by the first ID_LIKE value a row serves."""
+    """The table row for an OS: by ID, else by the first ID_LIKE value a row serves (a rebuild
+    that ships the upstream's package versions: CentOS Linux 7/8 for Red Hat; not CentOS Stream,
+    which runs ahead of RHEL, nor distributions that build their own packages)."""
     if os_info is None:
         return None
     d = _BY_ID.get(os_info.id.lower())
     if d is not None:
         return d
+    if os_info.id.lower() in _OWN_BUILDS or "stream" in os_info.name.lower():
+        return None
     for like in os_info.id_like:
         d = _BY_LIKE.get(like.lower())
         if d is not None:

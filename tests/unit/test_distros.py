@@ -223,7 +223,21 @@ CASES = [
         "rpm",
         ("Azure Linux:2",),
     ),
-    # OSV publishes no advisories for these
+    # OSV publishes no advisories for these (nor are they RHEL rebuilds, whatever ID_LIKE says)
+    (
+        "centos-stream-9",
+        'NAME="CentOS Stream"\nVERSION="9"\nID="centos"\nID_LIKE="rhel fedora"\nVERSION_ID="9"\n'
+        'PRETTY_NAME="CentOS Stream 9"\nCPE_NAME="cpe:/o:centos:centos:9"\n',
+        "rpm",
+        (),
+    ),
+    (
+        "amazon-linux-2",
+        'NAME="Amazon Linux"\nVERSION="2"\nID="amzn"\nID_LIKE="centos rhel fedora"\nVERSION_ID="2"\n'
+        'PRETTY_NAME="Amazon Linux 2"\nCPE_NAME="cpe:2.3:o:amazon:amazon_linux:2"\n',
+        "rpm",
+        (),
+    ),
     (
         "fedora-40",
         'NAME="Fedora Linux"\nVERSION="40 (Container Image)"\nID=fedora\nVERSION_ID=40\n',
