@@ -30,7 +30,8 @@ class Ecosystem:
     scheme: str  # version scheme (containment.versions.SCHEMES)
     names: str  # "pep503" | "lower" | "as-is"
     label: str  # how reports group installed packages ("Python", "Node.js")
-    note: str = ""  # why no OSV ecosystem, when osv == ""
+    note: str = ""  # why no OSV ecosystem, when osv == "" (or why its feed is special)
+    feed: bool = True  # osv.dev publishes `<osv>/all.zip` for it (what `db update` downloads)
 
 
 LANGUAGES: tuple[Ecosystem, ...] = (
@@ -44,8 +45,17 @@ LANGUAGES: tuple[Ecosystem, ...] = (
     Ecosystem("cargo", "crates.io", "semver", "lower", "Rust"),
     Ecosystem("hex", "Hex", "semver", "lower", "Elixir"),
     Ecosystem("pub", "Pub", "pub", "lower", "Dart"),
-    Ecosystem("swift", "SwiftURL", "semver", "as-is", "Swift"),
-    Ecosystem("conan", "ConanCenter", "semver", "lower", "C/C++ (Conan)"),
+    Ecosystem("swift", "SwiftURL", "semver-coerced", "as-is", "Swift"),
+    Ecosystem(
+        "conan",
+        "ConanCenter",
+        "conan",
+        "lower",
+        "C/C++ (Conan)",
+        note="OSV defines ConanCenter but publishes no feed for it (no ConanCenter/all.zip); its "
+        "advisories come from `db import` of OSV records another source writes",
+        feed=False,
+    ),
     Ecosystem("cran", "CRAN", "cran", "as-is", "R"),
     Ecosystem(
         "cocoapods",

@@ -35,20 +35,14 @@ from typing import Any
 from containment.advisories import importer
 from containment.advisories.names import ecosystem_base
 from containment.advisories.store import SCHEMA_VERSION, AdvisoryStore, default_path
+from containment.ecosystems import LANGUAGES
 from containment.model import FeedError
 
 DEFAULT_SOURCE = "https://osv-vulnerabilities.storage.googleapis.com"
+# Every language ecosystem a cataloger emits that osv.dev publishes (containment.ecosystems; a
+# hand-kept list here had lost SwiftURL and CRAN), then the distributions' feeds.
 DEFAULT_ECOSYSTEMS = (
-    "PyPI",
-    "npm",
-    "Go",
-    "Maven",
-    "RubyGems",
-    "crates.io",
-    "NuGet",
-    "Packagist",
-    "Hex",
-    "Pub",
+    *(e.osv for e in LANGUAGES if e.osv and e.feed),
     "Debian",
     "Alpine",
     "Ubuntu",

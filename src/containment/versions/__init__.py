@@ -7,7 +7,8 @@ version object (versions of one scheme compare with ``<``, ``==`` ...); both rai
 
 Schemes (each module's docstring states its reference and any documented deviation):
 ``dpkg``, ``rpm``, ``apk``, ``pep440``, ``npm``, ``go``, ``maven``, ``rubygems``, ``nuget``,
-``composer``, ``pub``, ``cran`` (R package_version) and ``semver`` (strict SemVer 2.0).
+``composer``, ``pub``, ``cran`` (R package_version), ``conan`` (Conan 2's Version model),
+``semver`` (strict SemVer 2.0) and ``semver-coerced`` (SemVer after osv.dev's coercion).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import NamedTuple
 
 from containment.ecosystems import scheme_of
 
-from . import apk, composer, cran, dpkg, golang, maven, npm, nuget, pep440, pub, rpm, rubygems, semver
+from . import apk, composer, conan, cran, dpkg, golang, maven, npm, nuget, pep440, pub, rpm, rubygems, semver
 from ._base import BaseVersion, InvalidVersion
 
 
@@ -43,8 +44,11 @@ SCHEMES: dict[str, Scheme] = {
         Scheme("pub", pub.parse, "Dart pub_semver"),
         Scheme("cran", cran.parse, "R package_version (CRAN, Bioconductor)"),
         Scheme("semver", semver.parse, "SemVer 2.0.0 strict"),
+        Scheme("semver-coerced", semver.parse_coerced, "SemVer 2.0.0 after osv.dev's coercion"),
+        Scheme("conan", conan.parse, "Conan 2 Version model"),
     )
 }
+
 
 def scheme_for(ecosystem: str) -> str:
     """The scheme for an OSV ecosystem ("Debian:12" -> "dpkg"); KeyError when unknown."""

@@ -231,6 +231,32 @@ VECTORS: list[tuple[str, str, str, int]] = [
     ("cran", "2.18.0.1", "2.19.0", -1),
     ("cran", "1.5.0.9000", "1.5.1", -1),
     ("cran", "01.10", "1.9", 1),
+    # conan: Conan 2 conans/model/version.py (items int when all digits, pre after "-", build after "+")
+    ("conan", "1.2.12", "1.2.13", -1),
+    ("conan", "1.2", "1.2.0", 0),  # trailing zero items do not count
+    ("conan", "1.1.1", "1.1.1s", -1),
+    ("conan", "1.1.1s", "1.1.1t", -1),
+    ("conan", "1.1.1t", "1.1.2", -1),
+    ("conan", "1.1.1t", "1.1.10", -1),  # deviation: Conan's text comparison says 1.1.10 < 1.1.1t
+    ("conan", "1.1.1w", "3.0.8", -1),
+    ("conan", "1.0.2zg", "1.0.2zh", -1),
+    ("conan", "1.84.0-rc.1", "1.84.0", -1),  # a pre-release before its release
+    ("conan", "1.84.0-rc.1", "1.84.0-rc.2", -1),
+    ("conan", "1.84.0-rc.2", "1.84.0-rc.10", -1),
+    ("conan", "1.84.0-rc.1", "1.83.0", 1),
+    ("conan", "1.0+1", "1.0", 1),  # a build after the plain version
+    ("conan", "1.0+1", "1.0+2", -1),
+    ("conan", "cci.20230101", "cci.20230201", -1),
+    ("conan", "2023.01", "cci.20230101", -1),  # text items after numbers
+    ("conan", "system", "1.0", 1),
+    # semver-coerced: osv.dev semver_index.coerce, then SemVer 2.0
+    ("semver-coerced", "1.20", "1.20.0", 0),
+    ("semver-coerced", "1.19.2", "1.20", -1),
+    ("semver-coerced", "v2.1", "2.1.0", 0),
+    ("semver-coerced", "1.02.003", "1.2.3", 0),
+    ("semver-coerced", "1.0.0-rc.01", "1.0.0-rc.1", 0),
+    ("semver-coerced", "1.0.0-rc.1", "1.0.0", -1),
+    ("semver-coerced", "2", "1.9.9", 1),
 ]
 
 
@@ -293,6 +319,14 @@ INVALID: list[tuple[str, str]] = [
     ("cran", "1..0"),
     ("cran", "v1.0"),
     ("cran", "1.0-"),
+    ("conan", ""),
+    ("conan", "[>1.0 <2.0]"),  # a version range, not a version
+    ("conan", "1.0 beta"),
+    ("conan", "-1.0"),
+    ("semver-coerced", ""),
+    ("semver-coerced", "1.0.0.0"),
+    ("semver-coerced", "one"),
+    ("semver-coerced", "1.0.0_beta"),
 ]
 
 
@@ -356,8 +390,8 @@ def test_go_toolchain_order() -> None:
         ("crates.io", "semver"),
         ("Hex", "semver"),
         ("Pub", "pub"),
-        ("SwiftURL", "semver"),
-        ("ConanCenter", "semver"),
+        ("SwiftURL", "semver-coerced"),
+        ("ConanCenter", "conan"),
         ("CocoaPods", "semver"),
         ("Bitnami", "semver"),
         ("SEMVER", "semver"),
