@@ -18,6 +18,7 @@ INSTALLED_MODULES: tuple[str, ...] = (
     "rpm_manifest",
     "alpm",
     "portage",
+    "nix",
     "python",
     "node",
     "ruby",
