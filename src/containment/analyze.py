@@ -487,7 +487,9 @@ def _with_distro(p: Package, os_info: OSInfo) -> Package:
 
     q = dict(u.qualifiers or {})  # type: ignore[arg-type]
     q["distro"] = os_info.distro
-    return replace(p, purl=purl(u.type, u.name, u.version, purl_namespace(os_info), q, u.subpath))
+    # a namespace the cataloger set is the type's own (Gentoo's category: pkg:ebuild/dev-libs/openssl)
+    namespace = u.namespace or purl_namespace(os_info)
+    return replace(p, purl=purl(u.type, u.name, u.version, namespace, q, u.subpath))
 
 
 def open_target(

@@ -65,6 +65,57 @@ LANGUAGES: tuple[Ecosystem, ...] = (
         "CocoaPods",
         note="OSV defines no CocoaPods ecosystem; GHSA publishes no CocoaPods advisories",
     ),
+    Ecosystem(
+        "pear",
+        "",
+        "composer",
+        "as-is",
+        "PHP (PECL/PEAR)",
+        note="OSV defines no PECL/PEAR ecosystem; PHP advisories are published for Packagist only",
+    ),
+    Ecosystem(
+        "luarocks",
+        "",
+        "semver",
+        "lower",
+        "Lua",
+        note="OSV defines no LuaRocks ecosystem; no database publishes one",
+    ),
+    Ecosystem(
+        "brew",
+        "",
+        "semver",
+        "as-is",
+        "Homebrew",
+        note="OSV defines no Homebrew ecosystem: formulae repackage upstream projects, whose advisories "
+        "are per upstream project, not per formula",
+    ),
+    Ecosystem(
+        "nix",
+        "",
+        "semver",
+        "as-is",
+        "Nix",
+        note="OSV defines no Nix ecosystem; nixpkgs tracks vulnerabilities in its issue tracker only",
+    ),
+    # OS package types without an OSV ecosystem (in OS_TYPES: grouped and purl-qualified as OS packages)
+    Ecosystem(
+        "alpm",
+        "",
+        "rpm",  # libalpm's vercmp is rpmvercmp over [epoch:]version-pkgrel
+        "lower",
+        "Arch Linux",
+        note="OSV defines no Arch Linux ecosystem; Arch's advisories (ASA) are published only on "
+        "security.archlinux.org",
+    ),
+    Ecosystem(
+        "ebuild",
+        "",
+        "semver",
+        "as-is",
+        "Gentoo",
+        note="OSV defines no Gentoo ecosystem; Gentoo's GLSAs are not published as OSV",
+    ),
 )
 
 # OSV ecosystem base name (lowercase, before ":release") -> version scheme, for distributions.
@@ -95,7 +146,7 @@ OS_FEEDS: dict[str, str] = {
 
 BY_TYPE: dict[str, Ecosystem] = {e.purl_type: e for e in LANGUAGES}
 BY_OSV: dict[str, Ecosystem] = {e.osv.lower(): e for e in LANGUAGES if e.osv}
-OS_TYPES = frozenset({"deb", "apk", "rpm"})
+OS_TYPES = frozenset({"deb", "apk", "rpm", "alpm", "ebuild"})
 
 
 def osv_ecosystem(purl_type: str) -> str:

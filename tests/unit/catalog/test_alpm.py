@@ -251,3 +251,15 @@ def test_fuzz_mutated(data):
         else:
             raw.insert(pos, byte)
     _check(bytes(raw))
+
+
+def test_inventory_gives_arch_namespace_and_distro():
+    from containment.analyze import finalize
+    from containment.model import OSInfo
+
+    pkgs = finalize(run_cataloger(CAT, tree()), OSInfo(id="arch", version_id="", name="Arch Linux"))
+    assert [p.purl for p in pkgs] == [
+        "pkg:alpm/arch/gcc-libs@14.1.1%2Br58%2Bgfc9fb69ad62-1?arch=x86_64&distro=arch&upstream=gcc",
+        "pkg:alpm/arch/pacman@6.0.1-5?arch=x86_64&distro=arch",
+        "pkg:alpm/arch/zlib@1:1.3.1-2?arch=x86_64&distro=arch",
+    ]

@@ -191,3 +191,12 @@ def test_fuzz_mutated(data):
         raw[pos] = data.draw(st.integers(0, 255))
     files[key] = bytes(raw)
     _check(files)
+
+
+def test_inventory_keeps_the_category_and_adds_distro():
+    from containment.analyze import finalize
+    from containment.model import OSInfo
+
+    pkgs = finalize(run_cataloger(CAT, stage3()), OSInfo(id="gentoo", version_id="2.15", name="Gentoo"))
+    assert "pkg:ebuild/sys-libs/glibc@2.39-r6?distro=gentoo-2.15&slot=2.2" in [p.purl for p in pkgs]
+    assert all(p.purl.startswith(f"pkg:ebuild/{p.extra['category']}/") for p in pkgs)
