@@ -11,6 +11,7 @@ Where the advisories come from (all read 2026 from the publishers' repositories)
 - github/advisory-database (GHSA, OSV format): npm, PyPI, Maven, RubyGems, Packagist, NuGet,
   crates.io, Pub, SwiftURL;
 - golang/vulndb (GO ids, the corpus copy in ../shared/corpus/advisories/osv-go): Go;
+- RConsortium/r-advisory-database (RSEC ids, as quoted in the OSV schema's documentation): CRAN;
 - Hex: GHSA-pcxq-fjp3-r752 / EEF-CVE-2025-48044 (ash), ranges as in the EEF CNA record
   (github.com/erlef-cna/website _data/cves/CVE-2025-48044.json) and the GHSA summary;
 - ConanCenter: OSV publishes no ConanCenter feed (google/osv-scanner#884: "there's actually no
@@ -137,6 +138,14 @@ ADVISORIES: list[dict] = [
             _aff("SwiftURL", "github.com/apple/swift-nio-http2", {"introduced": "1.0.0"}, {"fixed": "1.20"})
         ],
     },
+    {  # readxl: libxls xls_getWorkSheet DoS
+        "id": "RSEC-2023-2",
+        "modified": "2023-10-20T00:00:00Z",
+        "aliases": [],
+        "affected": [
+            {**_aff("CRAN", "readxl", {"introduced": "1.4.1"}, {"fixed": "1.4.2"}), "versions": ["1.4.1"]}
+        ],
+    },
     {  # zlib inflateGetHeader heap overflow (NVD range; see the module docstring)
         "id": "CVE-2022-37434",
         "modified": "2023-07-19T00:00:00Z",
@@ -202,6 +211,7 @@ SWIFT = Expect(
     ("1.20",),
     "SwiftURL",
 )
+CRAN = Expect("RSEC-2023-2", "RSEC-2023-2", "readxl", "1.4.1", "1.4.2", ("1.4.2",), "CRAN")
 CONAN_ZLIB = Expect(
     "CVE-2022-37434", "CVE-2022-37434", "zlib", "1.2.12", "1.2.13", ("1.2.13",), "ConanCenter"
 )
@@ -869,7 +879,22 @@ def cargo_auditable(v: list[str], slot: str) -> Files:
     return {f"{slot}/usr/local/bin/app": _rust_cache[v[0]]}
 
 
-# -- Hex, Pub, SwiftURL, ConanCenter, CocoaPods
+# -- Hex, Pub, SwiftURL, ConanCenter, CRAN, CocoaPods
+
+
+def r_description(v: list[str], slot: str) -> Files:
+    desc = (
+        "Package: readxl\n"
+        "Title: Read Excel Files\n"
+        f"Version: {v[0]}\n"
+        "License: MIT + file LICENSE\n"
+        "Encoding: UTF-8\n"
+        "NeedsCompilation: yes\n"
+        "Repository: CRAN\n"
+        "Date/Publication: 2022-08-17 10:32:02 UTC\n"
+        "Built: R 4.3.1; x86_64-pc-linux-gnu; 2023-08-01 10:00:00 UTC; unix\n"
+    )
+    return {f"{slot}/usr/local/lib/R/site-library/readxl/DESCRIPTION": desc.encode()}
 
 
 def mix_lock(v: list[str], slot: str) -> Files:
@@ -1052,6 +1077,7 @@ FORMS: list[Form] = [
     Form("pub/pubspec-lock", "lockfile", pubspec_lock, (PUB,)),
     Form("swift/package-resolved-v1", "lockfile", package_resolved_v1, (SWIFT,)),
     Form("swift/package-resolved-v2", "lockfile", package_resolved_v2, (SWIFT,)),
+    Form("cran/description", "installed", r_description, (CRAN,)),
     Form("conan/conan-lock-v1", "lockfile", conan_lock_v1, (CONAN_ZLIB, CONAN_OPENSSL)),
     Form("conan/conan-lock-v2", "lockfile", conan_lock_v2, (CONAN_ZLIB, CONAN_OPENSSL)),
 ]
@@ -1185,5 +1211,5 @@ def test_every_language_ecosystem_has_an_advisory_here() -> None:
     from containment.ecosystems import LANGUAGES
 
     covered = {e.ecosystem for f in FORMS for e in f.expects}
-    emitted = {e.osv for e in LANGUAGES if e.osv and e.purl_type != "cran"}  # cran: catalogers in progress
+    emitted = {e.osv for e in LANGUAGES if e.osv}
     assert emitted <= covered, emitted - covered
