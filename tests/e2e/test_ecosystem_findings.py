@@ -373,6 +373,24 @@ def pnpm_lock(v: list[str], slot: str) -> Files:
     return {f"{slot}/pnpm-lock.yaml": lock.encode(), f"{slot}/package.json": _package_json()}
 
 
+def pnpm_lock_v9(v: list[str], slot: str) -> Files:
+    lock = (
+        "lockfileVersion: '9.0'\n\n"
+        "settings:\n  autoInstallPeers: true\n  excludeLinksFromLockfile: false\n\n"
+        "importers:\n\n"
+        "  .:\n"
+        "    dependencies:\n"
+        "      jquery:\n        specifier: ^3.0.0\n"
+        f"        version: {v[0]}\n\n"
+        "packages:\n\n"
+        f"  jquery@{v[0]}:\n"
+        f"    resolution: {{integrity: {_sri('jquery', v[0])}}}\n\n"
+        "snapshots:\n\n"
+        f"  jquery@{v[0]}: {{}}\n"
+    )
+    return {f"{slot}/pnpm-lock.yaml": lock.encode(), f"{slot}/package.json": _package_json()}
+
+
 def bun_lock(v: list[str], slot: str) -> Files:
     lock = (
         "{\n"
@@ -1038,7 +1056,8 @@ FORMS: list[Form] = [
     Form("npm/package-lock-v3", "lockfile", npm_lock_v3, (NPM,)),
     Form("npm/yarn-v1", "lockfile", yarn_v1, (NPM,)),
     Form("npm/yarn-berry", "lockfile", yarn_berry, (NPM,)),
-    Form("npm/pnpm-lock", "lockfile", pnpm_lock, (NPM,)),
+    Form("npm/pnpm-lock-v6", "lockfile", pnpm_lock, (NPM,)),
+    Form("npm/pnpm-lock-v9", "lockfile", pnpm_lock_v9, (NPM,)),
     Form("npm/bun-lock", "lockfile", bun_lock, (NPM,)),
     # PyPI
     Form("pypi/dist-info", "installed", py_dist_info, (PYPI,)),
