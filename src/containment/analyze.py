@@ -93,6 +93,7 @@ class CatalogVisitor:
         self.collected: dict[str, bytes] = {}
         self.claims: dict[str, list[Cataloger]] = {}
         self._last: tuple[str, list[Cataloger], bool] = ("", [], False)
+        self._from_paths: set[tuple[str, str, str]] = set()  # (cataloger, path, purl) of paths_only ones
 
     # -- walk.Visitor
     def entry(self, e: Entry) -> None:
@@ -117,6 +118,9 @@ class CatalogVisitor:
         cats = []
         for c in self.catalogers:
             if c.wants(path, mode, size):
+                if c.paths_only:
+                    self._parse_path(c, path)
+                    continue
                 if size > c.max_size:
                     self.facts.warnings.append(
                         f"{self.name}: /{path} skipped by {c.name}: {size} bytes is over its {c.max_size} limit"
@@ -151,6 +155,18 @@ class CatalogVisitor:
                 self._parse(c, path, self.collected[path], tree)
         self.collected.clear()
         return self.facts
+
+    def _parse_path(self, c: Cataloger, path: str) -> None:
+        """A paths_only cataloger: nothing is read; each package is kept once per tree."""
+        n = len(self.facts.packages)
+        self._parse(c, path, b"", FileTree())
+        new = self.facts.packages[n:]
+        del self.facts.packages[n:]
+        for p in new:
+            key = (c.name, p.path, p.purl)
+            if key not in self._from_paths:
+                self._from_paths.add(key)
+                self.facts.packages.append(p)
 
     def _parse(self, c: Cataloger, path: str, data: bytes, tree: FileTree) -> None:
         try:

@@ -13,6 +13,10 @@ Two delivery modes:
 - immediate (`immediate = True`): `parse` is called as the file streams by and its bytes are
   dropped right after; the tree is empty. For large files read for a small fact (binaries,
   archives), so memory stays bounded by one file.
+- paths only (`paths_only = True`): the file is never read; `parse` is called with its path,
+  empty bytes and an empty tree, for catalogers whose facts are in the path itself (Nix store
+  paths: `nix/store/<hash>-<name>-<version>/...`). Identical packages (same path and purl)
+  that several files of one tree yield are kept once.
 
 A cataloger raises `CatalogError` only for input it cannot read at all; the walk turns that
 into a warning naming the file and goes on. Anything it can partly read, it partly reads.
@@ -66,6 +70,7 @@ class Cataloger(ABC):
     version: int = 1  # bump when output changes: it is part of the layer cache key
     max_size: int = 64 * MiB  # bigger wanted files are skipped with a warning
     immediate: bool = False
+    paths_only: bool = False  # parse gets the path alone: the walk reads no bytes for it
 
     @abstractmethod
     def wants(self, path: str, mode: int, size: int) -> bool:
@@ -102,6 +107,13 @@ def purl(
 
 def run_cataloger(cataloger: Cataloger, files: Mapping[str, bytes], mode: int = 0o100644) -> list[Package]:
     """Feed a cataloger a small in-memory tree the way the walk does (for tests and `scan fs`)."""
+    if cataloger.paths_only:
+        seen: dict[tuple[str, str], Package] = {}
+        for p in sorted(files):
+            if cataloger.wants(p, mode, len(files[p])):
+                for pkg in cataloger.parse(p, b"", FileTree()):
+                    seen.setdefault((pkg.path, pkg.purl), pkg)
+        return list(seen.values())
     wanted = {
         p: d for p, d in files.items() if cataloger.wants(p, mode, len(d)) and len(d) <= cataloger.max_size
     }

@@ -1,4 +1,4 @@
-"""Nix packages: the store paths registered in the Nix database.
+"""Nix packages: store paths, from the Nix database and from the store itself.
 
 Nix installs every package output as a store path, `/nix/store/<hash>-<name>-<version>[-<output>]`
 (`h0cnbmfcn93xm5dg2x27ixhag1cwndga-glibc-2.34-210-bin`), and registers each valid path in its
@@ -16,9 +16,14 @@ Name and version come from the store path name as Nix itself splits derivation n
 - paths without a version (`<hash>-source`, `-hook`, `-etc-os-release`) and derivations
   (`.drv`) are not packages.
 
+Images built by `dockerTools.buildImage`/`buildLayeredImage` carry no database, only the store
+directories: a second cataloger reads the store paths from the file paths under `nix/store/`
+(paths only: no file in the store is read). Each package's `path` is its store path
+(`nix/store/<hash>-<name>-<version>`), from either source, so one found by both is one package,
+and a layer that deletes the store path deletes the package.
+
 purl (as syft writes the proposed `nix` type): `pkg:nix/<name>@<version>?output=<output>&
-outputhash=<hash>`. Images built by `dockerTools.buildLayeredImage` carry no database (only the
-store directories): not read. OSV publishes no Nix advisories: inventoried, not matched.
+outputhash=<hash>`. OSV publishes no Nix advisories: inventoried, not matched.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from containment.catalog.base import Cataloger, FileTree, MiB, purl
 from containment.model import CatalogError, Package
 
 DB_PATHS = frozenset({"nix/var/nix/db/db.sqlite"})
+STORE = "nix/store/"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _SQLITE_MAX_STEPS = 20_000_000
 _HASH = re.compile(r"[0-9a-df-np-sv-z]{32}")  # Nix base-32 alphabet (no e, o, u, t)
@@ -133,7 +139,7 @@ class NixDBCataloger(Cataloger):
                     )
                 except ValueError:
                     continue
-                extra: dict[str, object] = {"store_path": store_path[:1024]}
+                extra: dict[str, object] = {"db": path}
                 if output:
                     extra["output"] = output
                 if deriver:
@@ -146,7 +152,7 @@ class NixDBCataloger(Cataloger):
                         version=version,
                         type="nix",
                         purl=package_url,
-                        path=path,
+                        path=store_path.lstrip("/"),
                         cataloger=self.name,
                         extra=extra,
                     )
@@ -157,4 +163,37 @@ class NixDBCataloger(Cataloger):
         return out
 
 
-CATALOGERS: list[Cataloger] = [NixDBCataloger()]
+class NixStoreCataloger(Cataloger):
+    """Store paths seen in the file tree (`nix/store/<hash>-<name>-<version>/...`); reads nothing."""
+
+    name = "nix-store"
+    version = 1
+    paths_only = True
+
+    def wants(self, path: str, mode: int, size: int) -> bool:
+        return path.startswith(STORE) and len(path) > len(STORE) + 33
+
+    def parse(self, path: str, data: bytes, tree: FileTree) -> Iterable[Package]:
+        store_path = "/".join(path.split("/", 3)[:3])
+        parsed = parse_store_path(store_path)
+        if parsed is None:
+            return []
+        name, version, output, digest = parsed
+        try:
+            package_url = purl("nix", name, version, qualifiers={"output": output, "outputhash": digest})
+        except ValueError:
+            return []
+        return [
+            Package(
+                name=name,
+                version=version,
+                type="nix",
+                purl=package_url,
+                path=store_path,
+                cataloger=self.name,
+                extra={"output": output} if output else {},
+            )
+        ]
+
+
+CATALOGERS: list[Cataloger] = [NixDBCataloger(), NixStoreCataloger()]

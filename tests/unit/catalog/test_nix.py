@@ -12,7 +12,7 @@ from containment.catalog.base import FileTree, run_cataloger
 from containment.catalog.nix import CATALOGERS, NixDBCataloger, parse_store_path
 from containment.model import CatalogError
 
-CAT = CATALOGERS[0]
+CAT, STORE = CATALOGERS
 DB = "nix/var/nix/db/db.sqlite"
 
 # Nix's schema 10 (src/libstore/schema.sql)
@@ -119,9 +119,14 @@ def test_database():
     glibc, glibc_bin = pkgs[0], pkgs[1]
     assert glibc.purl == "pkg:nix/glibc@2.37-8?outputhash=02mqs1by2vab9yzw0qc4j7463w78p3ps"
     assert glibc_bin.purl == "pkg:nix/glibc@2.37-8?output=bin&outputhash=h0cnbmfcn93xm5dg2x27ixhag1cwndga"
-    assert (glibc.type, glibc.cataloger, glibc.path) == ("nix", "nix-db", DB)
+    # the store path is where the package is (a layer deleting it deletes the package)
+    assert (glibc.type, glibc.cataloger, glibc.path) == (
+        "nix",
+        "nix-db",
+        "nix/store/02mqs1by2vab9yzw0qc4j7463w78p3ps-glibc-2.37-8",
+    )
     assert glibc.extra == {
-        "store_path": "/nix/store/02mqs1by2vab9yzw0qc4j7463w78p3ps-glibc-2.37-8",
+        "db": DB,
         "deriver": "5av396z8xa13jg89g9jws145c0k26k2x-glibc-2.37-8.drv",
         "nar_size": 29893472,
     }
@@ -201,3 +206,86 @@ def test_fuzz_database(edits):
     except CatalogError:
         return
     assert all(p.type == "nix" and p.name and p.version for p in out)
+
+
+# --------------------------------------------------------------------------- the store itself
+
+# a dockerTools.buildLayeredImage closure: store directories, no database (as syft's fixture-1)
+STORE_FILES = {
+    "nix/store/h0cnbmfcn93xm5dg2x27ixhag1cwndga-glibc-2.34-210-bin/lib/glibc.so": b"\x7fELF",
+    "nix/store/h0cnbmfcn93xm5dg2x27ixhag1cwndga-glibc-2.34-210-bin/share/man/glibc.1": b".TH",
+    "nix/store/5av396z8xa13jg89g9jws145c0k26k2x-glibc-2.34-210.drv": b"Derive([])",
+    "nix/store/nwf2y0nc48ybim56308cr5ccvwkabcqc-openssl-1.1.1q/lib/libssl.so.1.1": b"\x7fELF",
+    "nix/store/nwf2y0nc48ybim56308cr5ccvwkabcqc-openssl-1.1.1q/etc/ssl/openssl.cnf": b"#",
+    "nix/store/5q7vxm9lc4b9hifc3br4sr8dy7f2h0qa-source/README": b"",
+    "nix/store/.links/0b2c9dmlkc5rh3k5862krd3wfb3pqhy0": b"x",
+    "nix/var/nix/profiles/default/manifest.json": b"{}",
+}
+
+
+def test_store_paths():
+    pkgs = run_cataloger(STORE, STORE_FILES)
+    assert [(p.name, p.version, p.purl, p.path) for p in pkgs] == [
+        (
+            "glibc",
+            "2.34-210",
+            "pkg:nix/glibc@2.34-210?output=bin&outputhash=h0cnbmfcn93xm5dg2x27ixhag1cwndga",
+            "nix/store/h0cnbmfcn93xm5dg2x27ixhag1cwndga-glibc-2.34-210-bin",
+        ),
+        (
+            "openssl",
+            "1.1.1q",
+            "pkg:nix/openssl@1.1.1q?outputhash=nwf2y0nc48ybim56308cr5ccvwkabcqc",
+            "nix/store/nwf2y0nc48ybim56308cr5ccvwkabcqc-openssl-1.1.1q",
+        ),
+    ]
+    assert pkgs[0].cataloger == "nix-store" and pkgs[0].extra == {"output": "bin"}
+    assert STORE.paths_only and not STORE.wants("nix/storex/a", 0o100644, 1)
+
+
+def _image_inventory(make_oci, layers):
+    from containment.analyze import Analyzer, scan_target
+    from containment.cache import LayerCache
+    from containment.image.build import TarEntry, layer_tar
+
+    tars = [layer_tar([TarEntry(k, v) for k, v in sorted(files.items())]) for files in layers]
+    return scan_target(
+        f"oci:{make_oci(tars)}", Analyzer(catalogers=list(CATALOGERS), cache=LayerCache(enabled=False))
+    )
+
+
+def test_store_and_database_in_an_image_are_one_package_each(make_oci):
+    db_paths = [
+        ("/nix/store/h0cnbmfcn93xm5dg2x27ixhag1cwndga-glibc-2.34-210-bin", "", 2983456),
+        ("/nix/store/nwf2y0nc48ybim56308cr5ccvwkabcqc-openssl-1.1.1q", "", 5529624),
+    ]
+    inv = _image_inventory(make_oci, [{**STORE_FILES, DB: nix_db(db_paths)}])
+    assert sorted((p.name, p.version, p.path) for p in inv.packages) == [
+        ("glibc", "2.34-210", "nix/store/h0cnbmfcn93xm5dg2x27ixhag1cwndga-glibc-2.34-210-bin"),
+        ("openssl", "1.1.1q", "nix/store/nwf2y0nc48ybim56308cr5ccvwkabcqc-openssl-1.1.1q"),
+    ]
+
+
+def test_garbage_collected_store_path_is_gone(make_oci):
+    gone = {"nix/store/.wh.nwf2y0nc48ybim56308cr5ccvwkabcqc-openssl-1.1.1q": b""}
+    inv = _image_inventory(make_oci, [STORE_FILES, gone])
+    assert [(p.name, p.layer == inv.layers[0].diff_id) for p in inv.packages] == [("glibc", True)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="abcdfg0123-._/xyzunstableoutbin", max_size=60))
+def test_fuzz_store_file_paths(rest):
+    path = "nix/store/h0cnbmfcn93xm5dg2x27ixhag1cwndga-" + rest
+    if STORE.wants(path, 0o100644, 1):
+        for p in STORE.parse(path, b"", FileTree()):
+            assert p.path == "/".join(path.split("/")[:3]) and p.name and p.version
+
+
+def test_the_walk_reads_no_store_file_and_keeps_each_package_once():
+    from containment.analyze import CatalogVisitor
+
+    v = CatalogVisitor([STORE], "layer")
+    assert not any(v.wants(p, 0o100644, len(d)) for p, d in STORE_FILES.items())  # nothing is read
+    facts = v.finish()
+    assert facts.wanted == [] and facts.warnings == []
+    assert sorted(p.name for p in facts.packages) == ["glibc", "openssl"]
