@@ -93,7 +93,7 @@ def purl(
 
     Undecodable bytes in the parts (lone surrogates, containment.escape) are written as the
     `%XX` text every report shows, then percent-encoded like any text: the purl decodes to
-    exactly the name the SBOM carries."""
+    the name the SBOM carries (up to the type's own case rule, e.g. npm's lower case)."""
     q = {k: escape(v) for k, v in (qualifiers or {}).items() if v}
     return PackageURL(
         type=type_,
