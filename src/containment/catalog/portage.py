@@ -14,8 +14,9 @@ Name and version: PF split where the version starts (PMS 3.2: `\\d+(\\.\\d+)*[a-
 when present, else from the directory names.
 
 purl (the proposed `ebuild` type): `pkg:ebuild/<category>/<PN>@<PVR>`, qualifier `slot` when not
-"0"; the inventory adds `distro=`. LICENSE is a Gentoo license expression (`GPL-2+ || ( MIT
-BSD )`, USE-conditional groups `ssl? ( openssl )`): kept whole. OSV publishes no Gentoo
+"0"; the inventory adds `distro=`. LICENSE is a Gentoo license expression: a plain list (all
+apply) becomes one license each; one with `|| ( MIT BSD )` choices or USE-conditional groups
+(`ssl? ( openssl )`) is kept whole. OSV publishes no Gentoo
 advisories (GLSAs are not in OSV): inventoried, not matched.
 """
 
@@ -58,7 +59,7 @@ def _one_line(data: bytes | None) -> str:
 
 class PortageCataloger(Cataloger):
     name = "portage-vdb"
-    version = 1
+    version = 2
     max_size = 4 * MiB
 
     def wants(self, path: str, mode: int, size: int) -> bool:
@@ -110,6 +111,9 @@ class PortageCataloger(Cataloger):
         if size.isascii() and size.isdigit() and len(size) <= 18:
             extra["installed_size"] = int(size)
         lic = value("LICENSE")[:1024]
+        # a plain list means all of them apply (PMS 7.3.1); with `||` groups or USE-conditional
+        # groups (`ssl? ( openssl )`) the expression is kept whole
+        licenses = (lic,) if "(" in lic or "|" in lic else tuple(dict.fromkeys(lic.split()))[:64]
         try:
             package_url = purl(
                 "ebuild", name, version, namespace=category, qualifiers={"slot": slot if slot != "0" else ""}
@@ -124,7 +128,7 @@ class PortageCataloger(Cataloger):
                 purl=package_url,
                 path=path,
                 cataloger=self.name,
-                licenses=(lic,) if lic else (),
+                licenses=licenses if lic else (),
                 extra=extra,
             )
         ]

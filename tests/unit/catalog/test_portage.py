@@ -55,7 +55,7 @@ def stage3() -> dict[str, bytes]:
             CATEGORY="dev-libs\n",
             PF="openssl-3.0.13\n",
             SLOT="0/3\n",
-            LICENSE="Apache-2.0\n",
+            LICENSE="openssl || ( Apache-2.0 MIT )\n",
             SIZE="9873410\n",
             repository="gentoo\n",
         )
@@ -90,7 +90,7 @@ def test_vdb():
         "portage-vdb",
         f"{VDB}/sys-libs/glibc-2.39-r6/PF",
     )
-    assert glibc.licenses == ("LGPL-2.1+ BSD HPND ISC inner-net rc PCRE",)
+    assert glibc.licenses == ("LGPL-2.1+", "BSD", "HPND", "ISC", "inner-net", "rc", "PCRE")
     assert glibc.extra == {
         "category": "sys-libs",
         "slot": "2.2",
@@ -99,9 +99,10 @@ def test_vdb():
         "installed_size": 47791813,
     }
     assert by["openssl"].extra["slot"] == "0/3"
+    assert by["openssl"].licenses == ("openssl || ( Apache-2.0 MIT )",)
     sk = by["skopeo"]
     assert sk.path == f"{VDB}/app-containers/skopeo-1.5.1/LICENSE"
-    assert sk.licenses == ("Apache-2.0 BSD BSD-2 CC-BY-SA-4.0 ISC MIT",)
+    assert sk.licenses == ("Apache-2.0", "BSD", "BSD-2", "CC-BY-SA-4.0", "ISC", "MIT")
     assert sk.extra == {"category": "app-containers", "installed_size": 27937835}
 
 
