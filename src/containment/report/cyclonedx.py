@@ -4,6 +4,7 @@ official 1.6 schema in the tests; components carry bom-ref, purl, type and the l
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -26,28 +27,34 @@ def bom_refs(packages: tuple[Package, ...] | list[Package]) -> dict[int, str]:
     refs: dict[int, str] = {}
     used: set[str] = set()
     for i, p in enumerate(packages):
-        ref = escape(p.purl)
+        ref = _ref_base(p)
         n = 0
         while ref in used:
             h = hashlib.sha256(
                 raw_bytes(f"{p.purl}|{p.path}|{p.layer}|{i}" + (f"|{n}" if n else ""))
             ).hexdigest()[:16]
-            ref = f"{escape(p.purl)}{'&' if '?' in p.purl else '?'}package-id={h}"
+            ref = f"{_ref_base(p)}{'&' if '?' in p.purl else '?'}package-id={h}"
             n += 1
         used.add(ref)
         refs[i] = ref
     return refs
 
 
+def _ref_base(p: Package) -> str:
+    """A package's bom-ref before disambiguation: its purl as written (never empty)."""
+    return escape(p.purl) or "containment:package"
+
+
 def _licenses(p: Package) -> list[dict[str, Any]]:
-    if not p.licenses:
+    licenses = [lic for lic in p.licenses if lic.strip()]
+    if not licenses:
         return []
-    if len(p.licenses) == 1:
-        expr = spdx_expression(p.licenses[0])
+    if len(licenses) == 1:
+        expr = spdx_expression(licenses[0])
         if expr:
             return [{"expression": expr}]
     out = []
-    for lic in p.licenses:
+    for lic in licenses:
         lid = spdx_id(lic)
         out.append({"license": {"id": lid} if lid else {"name": lic[:1000]}})
     return out
@@ -198,6 +205,20 @@ def _data_source(f: Finding) -> dict[str, str]:
     return _id_source(f.id)
 
 
+def _advisory_url(ref: str) -> str | None:
+    """A reference as an http(s) URL CycloneDX accepts (an IRI reference), or None: characters
+    a URL may not hold are percent-encoded (raw bytes as %XX, like every other format)."""
+    from urllib.parse import quote, urlsplit
+
+    text = re.sub(r"%(?![0-9A-Fa-f]{2})", "%25", ref.strip())  # a lone % is no escape
+    url = quote(raw_bytes(text), safe=":/?#@!$&'()*+,;=%-._~")
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    return url if parts.scheme in ("http", "https") and parts.hostname else None
+
+
 def _cvss_severity(score: float) -> str:
     if score >= 9.0:
         return "critical"
@@ -279,7 +300,7 @@ def vulnerability(f: Finding, component_ref: str, bom_ref: str) -> dict[str, Any
         vd["recommendation"] = f"Upgrade {f.package.name} to {f.fixed_versions[0]}"
     elif f.status == "wont_fix":
         vd["recommendation"] = f"The distribution will not fix {f.id} in {f.package.name}"
-    advisories = [{"url": r} for r in dict.fromkeys(f.references) if "://" in r]
+    advisories = [{"url": u} for u in dict.fromkeys(filter(None, map(_advisory_url, f.references)))]
     if advisories:
         vd["advisories"] = advisories
     pub, upd = _timestamp(f.published), _timestamp(f.modified)
@@ -322,14 +343,14 @@ def to_cyclonedx_vulns(report: ScanReport) -> dict[str, Any]:
     findings = _vulns.sorted_findings(report.findings)
     for f in findings:
         if f.package not in by_pkg:
-            ref = escape(f.package.purl)
+            ref = _ref_base(f.package)
             n = 0
             while ref in used:
                 n += 1
                 h = hashlib.sha256(
                     raw_bytes(f"{f.package.purl}|{f.package.path}|{f.package.layer}|x{n}")
                 ).hexdigest()
-                ref = f"{escape(f.package.purl)}{'&' if '?' in f.package.purl else '?'}package-id={h[:16]}"
+                ref = f"{_ref_base(f.package)}{'&' if '?' in f.package.purl else '?'}package-id={h[:16]}"
             used.add(ref)
             by_pkg[f.package] = ref
             extra.append(component(f.package, ref))

@@ -9,11 +9,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from containment import __version__
-from containment.escape import raw_bytes
+from containment.escape import escape, raw_bytes
 from containment.model import Inventory, Package
 from containment.report.licenses import license_ref, spdx_expression, spdx_id
 
 _ID_SAFE = re.compile(r"[^A-Za-z0-9.-]+")
+# what SPDX 2.3 (and spdx-tools) accept as a purl locator; anything else is left out
+_PURL = re.compile(r"^pkg:.+(\/.+)?\/.+(@.+)?(\?.+)?(#.+)?$")
 
 
 def _spdx_id(prefix: str, text: str) -> str:
@@ -22,19 +24,24 @@ def _spdx_id(prefix: str, text: str) -> str:
 
 
 def _declared(p: Package, refs: dict[str, str]) -> str:
-    if not p.licenses:
+    """The declared license expression; texts that are no SPDX id become LicenseRef-s whose
+    text goes to `refs` (two texts that sanitize alike get distinct refs)."""
+    licenses = [lic for lic in p.licenses if lic.strip()]
+    if not licenses:
         return "NOASSERTION"
     parts = []
-    for lic in p.licenses:
+    for lic in licenses:
         expr = spdx_expression(lic)
         if expr:
-            parts.append(f"({expr})" if len(p.licenses) > 1 else expr)
+            parts.append(f"({expr})" if len(licenses) > 1 else expr)
             continue
         lid = spdx_id(lic)
         if lid:
             parts.append(lid)
         else:
             ref = license_ref(lic)
+            if refs.get(ref, lic) != lic:
+                ref = f"{ref}-{hashlib.sha256(raw_bytes(lic)).hexdigest()[:8]}"
             refs.setdefault(ref, lic)
             parts.append(ref)
     return " AND ".join(dict.fromkeys(parts))
@@ -99,10 +106,12 @@ def to_spdx(inv: Inventory) -> dict[str, Any]:
             "copyrightText": "NOASSERTION",
             "sourceInfo": where,
             "primaryPackagePurpose": "LIBRARY",
-            "externalRefs": [
-                {"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl", "referenceLocator": p.purl}
-            ],
         }
+        locator = escape(p.purl)
+        if _PURL.match(locator) and not any(c.isspace() for c in locator):
+            pkg["externalRefs"] = [
+                {"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl", "referenceLocator": locator}
+            ]
         if p.source_name and p.source_name != p.name:
             pkg["comment"] = f"source package {p.source_name} {p.source_version}".strip()
         packages.append(pkg)
