@@ -123,11 +123,15 @@ def _read(item: Item) -> bytes:
     if member is None:
         try:
             if os.path.getsize(path) > MAX_FILE:
-                raise FeedError(f"{path}: larger than {MAX_FILE >> 20} MiB; refusing it")
+                raise FeedError(
+                    f"{path}: larger than {MAX_FILE >> 20} MiB; refusing it (is it the right file?)"
+                )
             with open(path, "rb") as f:
                 return f.read()
         except OSError as e:
-            raise FeedError(f"{path}: cannot read ({e.strerror or e})") from None
+            raise FeedError(
+                f"{path}: cannot read ({e.strerror or e}); check the path and its permissions"
+            ) from None
     try:
         st = os.stat(path)
         zkey = (path, st.st_ino, st.st_mtime_ns, st.st_size)  # a replaced file is another zip
@@ -488,7 +492,9 @@ def build_new(
         os.replace(tmp, target)
         ok = True
     except sqlite3.Error as e:
-        raise FeedError(f"{target}: cannot write the advisory database ({e})") from None
+        raise FeedError(
+            f"{target}: cannot write the advisory database ({e}); check free space and permissions"
+        ) from None
     finally:
         if not ok:
             with contextlib.suppress(sqlite3.Error):
@@ -509,7 +515,9 @@ def update_existing(
     try:
         conn = sqlite3.connect(target, isolation_level=None, timeout=60)
     except sqlite3.Error as e:
-        raise FeedError(f"{target}: cannot open the advisory database ({e})") from None
+        raise FeedError(
+            f"{target}: cannot open the advisory database ({e}); check the path and permissions"
+        ) from None
     try:
         check_schema(conn, target)
         conn.execute("PRAGMA synchronous = NORMAL")
@@ -525,7 +533,8 @@ def update_existing(
             raise
     except sqlite3.Error as e:
         raise FeedError(
-            f"{target}: cannot write the advisory database ({e}); it was left as it was"
+            f"{target}: cannot write the advisory database ({e}); check free space and permissions; it was "
+            "left as it was"
         ) from None
     finally:
         conn.close()

@@ -104,8 +104,12 @@ def fetch(
         p = local / eco / "all.zip"
         if not p.is_file():
             if not local.is_dir():
-                raise FeedError(f"{local}: no such mirror directory; {KEPT}")
-            raise FeedError(f"{p}: not found (no ecosystem {eco!r} in the mirror); {KEPT}")
+                raise FeedError(
+                    f"{local}: no such mirror directory; give --source a mirror directory or URL; {KEPT}"
+                )
+            raise FeedError(
+                f"{p}: not found (no ecosystem {eco!r} in the mirror); pick ecosystems it has with -e; {KEPT}"
+            )
         return Fetched(eco, p, str(p))
     import httpx
 
@@ -126,14 +130,20 @@ def fetch(
         cdir.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=cdir, prefix=".all.zip.", suffix=".part")
     except OSError as e:
-        raise FeedError(f"{cdir}: cannot write downloads ({e.strerror or e}); {KEPT}") from None
+        raise FeedError(
+            f"{cdir}: cannot write downloads ({e.strerror or e}); check the cache dir's space and permissions; {KEPT}"
+        ) from None
     keep = False
     try:
         with os.fdopen(fd, "wb") as out, client.stream("GET", url, headers=headers) as r:
             if r.status_code == 304 and headers:
                 return Fetched(eco, cached, url, cached=True)
             if r.status_code != 200:
-                hint = f" (no ecosystem {eco!r} on the mirror?)" if r.status_code == 404 else ""
+                hint = (
+                    f"; no ecosystem {eco!r} on the mirror? pick others with -e"
+                    if r.status_code == 404
+                    else "; retry later"
+                )
                 raise FeedError(f"{url}: HTTP {r.status_code}{hint}; {KEPT}")
             total = int(r.headers.get("content-length") or 0) or None
             done = 0
@@ -143,7 +153,7 @@ def fetch(
                 if progress:
                     progress(eco, done, total)
             if total is not None and done != total:
-                raise FeedError(f"{url}: download cut short ({done} of {total} bytes); {KEPT}")
+                raise FeedError(f"{url}: download cut short ({done} of {total} bytes); retry; {KEPT}")
         new_meta = {
             "url": url,
             "etag": r.headers.get("etag", ""),
@@ -162,9 +172,13 @@ def fetch(
 
         return Fetched(eco, Path(tmp), url, commit=commit, cleanup=cleanup)
     except httpx.HTTPError as e:
-        raise FeedError(f"{url}: cannot download ({type(e).__name__}: {e or 'no detail'}); {KEPT}") from None
+        raise FeedError(
+            f"{url}: cannot download ({type(e).__name__}: {e or 'no detail'}); check the network or retry; {KEPT}"
+        ) from None
     except OSError as e:
-        raise FeedError(f"{url}: cannot save the download ({e.strerror or e}); {KEPT}") from None
+        raise FeedError(
+            f"{url}: cannot save the download ({e.strerror or e}); check the cache dir's space and permissions; {KEPT}"
+        ) from None
     finally:
         if not keep:
             with contextlib.suppress(OSError):
