@@ -343,3 +343,17 @@ def test_directory_and_block_device_are_refused(tmp_path, capsys, monkeypatch):
         write_output("x", str(disk))
     assert "block device" in capsys.readouterr().err
     assert disk.read_text() == "partition table"
+
+
+def test_warnings_naming_hostile_paths_stay_one_safe_line(tmp_path):
+    evil_dir = f"app/node_modules/x\x1b[2J\n{BAD}"
+    layer = layer_tar([TarEntry(f"{evil_dir}/package.json", b"{not json")])
+    write_oci(str(tmp_path / "img"), ImageSpec(layers=[base_layer(), layer]))
+    r = cli("inventory", f"oci:{tmp_path}/img", "-f", "json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    err = r.stderr.decode("utf-8")
+    warnings = [line for line in err.splitlines() if "package.json" in line]
+    assert len(warnings) == 1, err
+    assert warnings[0].startswith("containment: warning: ")
+    assert "x%1B[2J %FF%FE/package.json" in warnings[0]
+    assert "\x1b" not in err

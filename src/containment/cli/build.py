@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from containment.cli.common import dump_json, fail, progress_printer, user_errors, write_output
+from containment.cli.common import dump_json, fail, progress_printer, user_errors, warn, write_output
 
 TARGET_HELP = (
     "oci:DIR[:TAG] | docker-archive:FILE[:TAG] | dir:PATH | [REGISTRY/]REPO[:TAG|@DIGEST] (registry)"
@@ -52,7 +52,7 @@ def _inventory(
         import sys
 
         for w in inv.warnings[:20]:
-            print(f"containment: warning: {w}", file=sys.stderr)
+            warn(w)
         if len(inv.warnings) > 20:
             print(f"containment: warning: ... and {len(inv.warnings) - 20} more", file=sys.stderr)
     return inv

@@ -57,6 +57,11 @@ def user_errors(subject: str = "") -> Iterator[None]:
         fail(f"{who}internal error ({type(e).__name__}: {e}); rerun with CONTAINMENT_DEBUG=1 and report it")
 
 
+def warn(message: str) -> None:
+    """A warning on stderr: one line, names from images escaped (no control characters)."""
+    print(f"containment: warning: {one_line(message)}", file=sys.stderr)
+
+
 def _quiet_broken_pipe() -> NoReturn:
     """The reader went away (`... | head`): stop quietly, as a tool killed by SIGPIPE would."""
     try:  # the interpreter flushes stdout at exit; give it somewhere harmless to flush to

@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from containment.cli.common import dump_json, user_errors
+from containment.cli.common import dump_json, user_errors, warn
 
 app = typer.Typer(
     rich_markup_mode=None, help="Build, update and inspect the local advisory database.", no_args_is_help=True
@@ -22,7 +22,7 @@ MAX_SHOWN_WARNINGS = 50
 
 def _warn_all(warnings: list[str], dropped: int = 0) -> None:
     for w in warnings[:MAX_SHOWN_WARNINGS]:
-        print(f"containment: warning: {w}", file=sys.stderr)
+        warn(w)
     more = max(0, len(warnings) - MAX_SHOWN_WARNINGS) + dropped
     if more:
         print(

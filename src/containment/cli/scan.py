@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from containment.cli.build import Insecure, NoCache, Output, PlainHttp, Platform, Quiet, Target, _inventory
-from containment.cli.common import EXIT_FINDINGS, fail, progress_printer, user_errors, write_output
+from containment.cli.common import EXIT_FINDINGS, fail, progress_printer, user_errors, warn, write_output
 from containment.model import SEVERITIES, Finding, Inventory, ScanReport
 
 app = typer.Typer(help="Find known vulnerabilities in an image or a source tree.", no_args_is_help=True)
@@ -107,7 +107,7 @@ def _run(
     )
     if not quiet:
         for note in warnings[:20]:
-            print(f"containment: warning: {note}", file=sys.stderr)
+            warn(note)
     write_output(_render(report, fmt, color=not output and sys.stdout.isatty()), output)
     if exit_code and report.active:
         raise typer.Exit(exit_code)
