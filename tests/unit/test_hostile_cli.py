@@ -498,3 +498,35 @@ def test_hostile_input_is_one_line_naming_it_exit_2(case, tmp_path):
         import stat
 
         assert stat.S_ISFIFO(os.lstat(tmp_path / "db.fifo").st_mode)  # not replaced by a database
+
+
+@pytest.mark.parametrize(
+    ("exc", "says"),
+    [
+        (RecursionError(), "input nests too deeply"),
+        (MemoryError(), "out of memory"),
+        (KeyError("x"), "internal error (KeyError"),
+    ],
+)
+def test_failures_that_cannot_name_their_input_are_given_the_target(exc, says, capsys, monkeypatch):
+    import typer
+
+    from containment.cli.common import user_errors
+
+    monkeypatch.delenv("CONTAINMENT_DEBUG", raising=False)
+    with pytest.raises(typer.Exit) as e, user_errors("oci:./img"):
+        raise exc
+    assert e.value.exit_code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"containment: error: oci:./img: {says}") and err.count("\n") == 1
+
+
+def test_error_lines_are_escaped_and_one_line(capsys):
+    import typer
+
+    from containment.cli.common import user_errors
+    from containment.model import ImageError
+
+    with pytest.raises(typer.Exit), user_errors("t"):
+        raise ImageError("oci:/x\n\x1b[2Jy\udcff: second line\nthird")
+    assert capsys.readouterr().err == "containment: error: oci:/x %1B[2Jy%FF: second line third\n"

@@ -375,3 +375,40 @@ def test_a_layer_of_endless_symlinks_is_refused(make_oci, monkeypatch):
     root = make_oci([layer_tar(links)])
     with pytest.raises(ImageError, match="more than 100 symlinks"):
         scan_target(f"oci:{root}", analyzer())
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_docker_25_archive_with_an_oci_layout_inside(tmp_path, gz):
+    """`docker save` from Docker 25+ names config and layers blobs/sha256/<hex>; it was refused
+    as 'config missing from the archive; it is corrupt'."""
+    import gzip
+
+    from tests.unit.test_hostile_cli import docker25
+
+    p = tmp_path / "img.tar"
+    digest = docker25(p)
+    if gz:
+        p.write_bytes(gzip.compress(p.read_bytes()))
+    inv = scan_target(f"docker-archive:{p}", analyzer(cache=LayerCache(enabled=False)))
+    assert names(inv) == {("libc6", "2.36-9"), ("bash", "5.2.15-2+b2")}
+    assert inv.layers[0].digest == digest  # the member's name is its digest, checked as it is read
+
+
+def test_docker_25_archive_blob_that_is_not_its_name(tmp_path):
+    import io
+    import tarfile
+
+    from tests.unit.test_hostile_cli import docker25
+
+    p = tmp_path / "img.tar"
+    digest = docker25(p)
+    with tarfile.open(p) as tf:
+        members = [(m, tf.extractfile(m).read() if m.isreg() else b"") for m in tf]  # type: ignore[union-attr]
+    with tarfile.open(p, "w") as tf:
+        for m, data in members:
+            if m.name == f"blobs/sha256/{digest[7:]}":
+                i = data.find(b"bash")
+                data = data[:i] + b"BASH" + data[i + 4 :]  # same size, other bytes
+            tf.addfile(m, io.BytesIO(data))
+    with pytest.raises(ImageError, match=f"blob digest .* does not match the manifest's {digest}"):
+        scan_target(f"docker-archive:{p}", analyzer(cache=LayerCache(enabled=False)))
