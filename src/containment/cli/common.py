@@ -124,14 +124,17 @@ def write_output(text: str, output: str | None) -> None:
 
 
 def _write_stdout(data: bytes) -> None:
+    """Through the descriptor: a BufferedWriter may report a short write after EPIPE instead of
+    raising, and the report would end cut off with exit code 0."""
     try:
         sys.stdout.flush()
-        out = getattr(sys.stdout, "buffer", None)
-        if out is None:  # replaced by a text-only stream (tests, embedding)
+        try:
+            fd = sys.stdout.fileno()
+        except (AttributeError, OSError, ValueError):  # a text-only stream (tests, embedding)
             sys.stdout.write(data.decode("utf-8"))
-        else:
-            out.write(data)
-        sys.stdout.flush()
+            sys.stdout.flush()
+            return
+        _write_all(fd, data)
     except BrokenPipeError:
         _quiet_broken_pipe()
 
