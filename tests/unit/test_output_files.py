@@ -358,3 +358,26 @@ def test_warnings_naming_hostile_paths_stay_one_safe_line(tmp_path):
     assert warnings[0].startswith("containment: warning: ")
     assert "x%1B[2J %FF%FE/package.json" in warnings[0]
     assert "\x1b" not in err
+
+
+def test_non_blocking_stdout_gets_the_whole_report(tmp_path):
+    """A stdout inherited in O_NONBLOCK mode (some CI runners, node parents): EAGAIN is waited out."""
+    import fcntl
+
+    many = [(f"pkg{i:05d}", f"1.{i}-1") for i in range(2000)]
+    write_oci(str(tmp_path / "big"), ImageSpec(layers=[base_layer(*many)]))
+    r, w = os.pipe()
+    fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)
+    p = subprocess.Popen(
+        [sys.executable, "-m", "containment", "sbom", f"oci:{tmp_path}/big", "-f", "json"],
+        stdout=w,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
+    os.close(w)
+    chunks = []
+    while chunk := os.read(r, 1 << 16):
+        chunks.append(chunk)
+    os.close(r)
+    assert p.wait(timeout=120) == 0, p.stderr.read() if p.stderr else ""
+    assert len(json.loads(b"".join(chunks))["packages"]) == 2000

@@ -142,7 +142,13 @@ def _write_stdout(data: bytes) -> None:
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
-        n = os.write(fd, view)
+        try:
+            n = os.write(fd, view)
+        except BlockingIOError:  # a descriptor inherited in non-blocking mode: wait until writable
+            import select
+
+            select.select([], [fd], [])
+            continue
         view = view[n:]
 
 
