@@ -16,6 +16,7 @@ _RANK = {s: i for i, s in enumerate(SEVERITIES)}
 # lockfile or binary per path, and that path is the group.
 _INSTALLED_CATALOGERS = frozenset({"java-archive", "ruby-installed-gemspec"})
 
+
 def severity(f: Finding) -> str:
     s = (f.severity or "").upper()
     return s if s in _RANK else "UNKNOWN"
