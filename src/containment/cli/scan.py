@@ -14,7 +14,11 @@ from containment.cli.build import Insecure, NoCache, Output, PlainHttp, Platform
 from containment.cli.common import EXIT_FINDINGS, fail, progress_printer, user_errors, warn, write_output
 from containment.model import SEVERITIES, Finding, Inventory, ScanReport
 
-app = typer.Typer(help="Find known vulnerabilities in an image or a source tree.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=None,
+    help="Find known vulnerabilities in an image or a source tree.",
+    no_args_is_help=True,
+)
 
 DEFAULT_IGNOREFILES = (".containmentignore", ".trivyignore.yaml", ".trivyignore")
 
@@ -102,9 +106,7 @@ def _run(
         findings = list(applied)
         warnings.extend(notes)
     findings = _filter(findings, wanted, ignore_unfixed)
-    report = ScanReport(
-        inv, tuple(findings), db=db_summary, warnings=tuple([*inv.warnings, *warnings])
-    )
+    report = ScanReport(inv, tuple(findings), db=db_summary, warnings=tuple([*inv.warnings, *warnings]))
     if not quiet:
         for note in warnings[:20]:
             warn(note)
