@@ -28,8 +28,6 @@ import posixpath
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 
-from packageurl import PackageURL
-
 from containment.escape import escape
 from containment.model import Package
 
@@ -94,6 +92,8 @@ def purl(
     Undecodable bytes in the parts (lone surrogates, containment.escape) are written as the
     `%XX` text every report shows, then percent-encoded like any text: the purl decodes to
     the name the SBOM carries (up to the type's own case rule, e.g. npm's lower case)."""
+    from packageurl import PackageURL  # only catalogers need it; a warm scan imports none of them
+
     q = {k: escape(v) for k, v in (qualifiers or {}).items() if v}
     return PackageURL(
         type=type_,
