@@ -182,6 +182,11 @@ class FeedError(ContainmentError):
     """An advisory feed, database or mirror that cannot be used."""
 
 
+class DownloadError(FeedError):
+    """The advisory download failed (network unreachable, timeout, an HTTP error, a download cut
+    short or damaged): not the user's input, so the CLI exits 3, not 2 (retrying may help)."""
+
+
 class PolicyError(ContainmentError):
     """An ignore file, VEX document or policy that cannot be read."""
 

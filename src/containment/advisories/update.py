@@ -8,10 +8,15 @@ Ecosystems: ``--ecosystem`` > the ecosystems already in the database (by base na
 ``Alpine:v3.11`` from the secdb means "Alpine") > DEFAULT_ECOSYSTEMS.
 
 The new file is built next to the target (temp file) and renamed over it only when every
-download and the import succeeded; any failure is one FeedError ending "the existing database
-was kept". What the new file keeps from the old one: everything except the OSV records of the
-ecosystems being updated (so hand-imported Alpine secdb / Debian tracker data and other
-ecosystems survive; records removed upstream disappear).
+download and the import succeeded; any failure is one FeedError ending with what became of the
+database: "the existing database was kept", or "no advisory database was created" when there
+was none. A failure of the transfer itself (network unreachable, timeout, an HTTP error other
+than 404, a download cut short or damaged) is a DownloadError (CLI exit code 3), and its message
+names ``--source DIR|URL`` for an offline mirror; a 404 (no such ecosystem on the mirror) or a
+missing mirror directory is the user's input (FeedError, exit 2). What the new file keeps from
+the old one: everything except the OSV records of the ecosystems being updated (so
+hand-imported Alpine secdb / Debian tracker data and other ecosystems survive; records removed
+upstream disappear).
 
 Downloads are cached in ``<cache dir>/db/downloads/<ecosystem>/all.zip`` with their ETag /
 Last-Modified; a 304 answer reuses the cached zip. The cache entry is committed only after
@@ -36,7 +41,7 @@ from containment.advisories import importer
 from containment.advisories.names import ecosystem_base
 from containment.advisories.store import SCHEMA_VERSION, AdvisoryStore, default_path
 from containment.ecosystems import LANGUAGES
-from containment.model import FeedError
+from containment.model import DownloadError, FeedError
 
 DEFAULT_SOURCE = "https://osv-vulnerabilities.storage.googleapis.com"
 # Every language ecosystem a cataloger emits that osv.dev publishes (containment.ecosystems; a
@@ -48,6 +53,8 @@ DEFAULT_ECOSYSTEMS = (
     "Ubuntu",
 )
 KEPT = "the existing database was kept"
+NONE_CREATED = "no advisory database was created"
+OFFLINE = "offline? give --source DIR|URL a mirror with <ecosystem>/all.zip (or set CONTAINMENT_DB_SOURCE)"
 
 DownloadProgress = Callable[[str, int, int | None], None]  # ecosystem, bytes done, total
 
@@ -105,10 +112,11 @@ def fetch(
         if not p.is_file():
             if not local.is_dir():
                 raise FeedError(
-                    f"{local}: no such mirror directory; give --source a mirror directory or URL; {KEPT}"
+                    f"{local}: no such mirror directory; give --source DIR|URL a mirror directory or URL"
                 )
             raise FeedError(
-                f"{p}: not found (no ecosystem {eco!r} in the mirror); pick ecosystems it has with -e; {KEPT}"
+                f"{p}: not found (no ecosystem {eco!r} in the mirror); pick ecosystems it has with -e, "
+                "or another mirror with --source DIR|URL"
             )
         return Fetched(eco, p, str(p))
     import httpx
@@ -131,20 +139,20 @@ def fetch(
         fd, tmp = tempfile.mkstemp(dir=cdir, prefix=".all.zip.", suffix=".part")
     except OSError as e:
         raise FeedError(
-            f"{cdir}: cannot write downloads ({e.strerror or e}); check the cache dir's space and permissions; {KEPT}"
+            f"{cdir}: cannot write downloads ({e.strerror or e}); check the cache dir's space and permissions"
         ) from None
     keep = False
     try:
         with os.fdopen(fd, "wb") as out, client.stream("GET", url, headers=headers) as r:
             if r.status_code == 304 and headers:
                 return Fetched(eco, cached, url, cached=True)
-            if r.status_code != 200:
-                hint = (
-                    f"; no ecosystem {eco!r} on the mirror? pick others with -e"
-                    if r.status_code == 404
-                    else "; retry later"
+            if r.status_code == 404:
+                raise FeedError(
+                    f"{url}: HTTP 404; no ecosystem {eco!r} on the mirror? pick others with -e, "
+                    "or another mirror with --source DIR|URL"
                 )
-                raise FeedError(f"{url}: HTTP {r.status_code}{hint}; {KEPT}")
+            if r.status_code != 200:
+                raise DownloadError(f"{url}: HTTP {r.status_code}; retry later; {OFFLINE}")
             total = int(r.headers.get("content-length") or 0) or None
             done = 0
             for chunk in r.iter_bytes(1 << 20):
@@ -153,7 +161,7 @@ def fetch(
                 if progress:
                     progress(eco, done, total)
             if total is not None and done != total:
-                raise FeedError(f"{url}: download cut short ({done} of {total} bytes); retry; {KEPT}")
+                raise DownloadError(f"{url}: download cut short ({done} of {total} bytes); retry; {OFFLINE}")
         new_meta = {
             "url": url,
             "etag": r.headers.get("etag", ""),
@@ -172,12 +180,12 @@ def fetch(
 
         return Fetched(eco, Path(tmp), url, commit=commit, cleanup=cleanup)
     except httpx.HTTPError as e:
-        raise FeedError(
-            f"{url}: cannot download ({type(e).__name__}: {e or 'no detail'}); check the network or retry; {KEPT}"
+        raise DownloadError(
+            f"{url}: cannot download ({type(e).__name__}: {e or 'no detail'}); check the network or retry; {OFFLINE}"
         ) from None
     except OSError as e:
         raise FeedError(
-            f"{url}: cannot save the download ({e.strerror or e}); check the cache dir's space and permissions; {KEPT}"
+            f"{url}: cannot save the download ({e.strerror or e}); check the cache dir's space and permissions"
         ) from None
     finally:
         if not keep:
@@ -253,6 +261,7 @@ def update(
     notes: list[str] = []
     ok = False
     warn_ = warn or notes.append
+    outcome = KEPT if target.is_file() else NONE_CREATED
     try:
         with httpx.Client(
             timeout=httpx.Timeout(60.0, connect=15.0),
@@ -263,13 +272,29 @@ def update(
                 fetched.append(fetch(base, eco, client, download_progress))
         items: list[importer.Item] = []
         for f in fetched:
-            items.extend(importer.zip_members(str(f.path), f.location))
+            try:
+                items.extend(importer.zip_members(str(f.path), f.location))
+            except FeedError:
+                if f.location == str(f.path):  # a mirror directory's zip: the input is bad
+                    raise
+                if f.cached:  # a damaged cache entry: forget it, so the next run downloads again
+                    with contextlib.suppress(OSError):
+                        (f.path.parent / "meta.json").unlink()
+                raise DownloadError(
+                    f"{f.location}: damaged or truncated zip download; retry; {OFFLINE}"
+                ) from None
         prepare = _carry_over(target, set(ecos), warn_) if target.is_file() else None
         stats = importer.build_new(target, items, workers=workers, progress=import_progress, prepare=prepare)
         ok = True
     except FeedError as e:
         msg = str(e)
-        raise FeedError(msg if KEPT in msg else f"{msg}; {KEPT}") from None
+        kind = type(e)
+        for f in fetched:  # a member of a downloaded zip that cannot be read: the transfer's fault
+            if f.location != str(f.path) and str(f.path) in msg:
+                msg, kind = f"{msg.replace(str(f.path), f.location)}; {OFFLINE}", DownloadError
+        if KEPT not in msg and NONE_CREATED not in msg:
+            msg = f"{msg}; {outcome}"
+        raise kind(msg) from None
     finally:
         for f in fetched:
             if ok and f.commit:

@@ -17,16 +17,17 @@ from typing import Any, NoReturn
 import typer
 
 from containment.escape import one_line, to_utf8
-from containment.model import ContainmentError
+from containment.model import ContainmentError, DownloadError
 
 EXIT_FINDINGS = 1
 EXIT_BAD_INPUT = 2
+EXIT_DOWNLOAD = 3  # the advisory download failed (network, HTTP error, cut short): retrying may help
 EXIT_BROKEN_PIPE = 141  # what a shell reports for a tool ended by SIGPIPE
 
 
-def fail(message: str) -> NoReturn:
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     print(f"containment: error: {one_line(message)}", file=sys.stderr)
-    raise typer.Exit(EXIT_BAD_INPUT)
+    raise typer.Exit(code)
 
 
 @contextmanager
@@ -38,6 +39,8 @@ def user_errors(subject: str = "") -> Iterator[None]:
     who = f"{subject}: " if subject else ""
     try:
         yield
+    except DownloadError as e:
+        fail(str(e) or f"{who}advisory download failed", EXIT_DOWNLOAD)
     except ContainmentError as e:
         fail(str(e) or f"{who}{type(e).__name__}")
     except KeyboardInterrupt:

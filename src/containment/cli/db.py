@@ -98,7 +98,9 @@ def update(
     source: str | None = typer.Option(
         None,
         "--source",
-        help="OSV mirror: base URL or directory with <ecosystem>/all.zip ($CONTAINMENT_DB_SOURCE).",
+        metavar="DIR|URL",
+        help="Mirror to read instead of osv.dev (offline use): a base URL or directory with "
+        "<ecosystem>/all.zip ($CONTAINMENT_DB_SOURCE).",
     ),
     ecosystem: list[str] | None = typer.Option(
         None, "--ecosystem", "-e", help="Ecosystem to download (repeatable; default: those in the database)."
@@ -107,7 +109,13 @@ def update(
     json_out: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, no warnings."),
 ) -> None:
-    """Download OSV advisories and rebuild the database (swapped in only when all went well)."""
+    """Download OSV advisories and rebuild the database (swapped in only when all went well).
+
+    Exit codes: 0 done; 2 bad input (an ecosystem the mirror does not have, a missing mirror
+    directory); 3 the advisory download failed (network unreachable, timeout, HTTP error, a
+    download cut short or damaged; retrying may help). On any failure the database is left as
+    it was. Offline, point --source DIR|URL at a mirror.
+    """
     from containment.advisories.update import update as run_update
 
     with user_errors(), _progress(quiet) as bar:

@@ -224,6 +224,7 @@ class Mirror:
         self.root = root
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.truncate: set[str] = set()  # paths served with a short body
+        self.status: dict[str, int] = {}  # paths answered with this HTTP status (500, 503, ...)
         mirror = self
 
         class H(http.server.BaseHTTPRequestHandler):
@@ -232,6 +233,11 @@ class Mirror:
 
             def do_GET(self) -> None:  # noqa: N802
                 mirror.requests.append((self.path, dict(self.headers)))
+                if self.path in mirror.status:
+                    self.send_response(mirror.status[self.path])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 p = mirror.root / self.path.lstrip("/").replace("%3A", ":")
                 if not p.is_file():
                     self.send_response(404)
