@@ -11,7 +11,7 @@ import posixpath
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from containment.cache import LayerCache
 from containment.catalog import osrelease
@@ -30,12 +30,13 @@ from containment.model import (
     OSInfo,
     Package,
 )
+from containment.progress import Progress, as_progress
 
 FACTS_VERSION = 1
 MAX_PROOFS = 32  # blob identities remembered per cached layer
 MAX_LINK_ENTRIES = 500_000  # symlinks / whiteouts one layer may record (real layers: a few thousand)
 MAX_LINK_HOPS = 40
-Progress = Callable[[str], None]
+PROGRESS_BATCH = 1024  # walked entries counted before progress hears of them (a call per entry costs)
 
 
 def analyzer_key(catalogers: Iterable[Cataloger]) -> str:
@@ -86,9 +87,15 @@ class LayerFacts:
 class CatalogVisitor:
     """Receives the walk's entries; routes wanted files to the catalogers that asked."""
 
-    def __init__(self, catalogers: list[Cataloger], name: str) -> None:
+    def __init__(
+        self, catalogers: list[Cataloger], name: str, progress: Progress | None = None, sizes: bool = False
+    ) -> None:
         self.catalogers = catalogers
         self.name = name
+        self.progress = progress or Progress()
+        self._sizes = sizes  # count the sizes of files walked as bytes read (directories)
+        self._seen = 0
+        self._seen_bytes = 0
         self.facts = LayerFacts(diff_id="")
         self.collected: dict[str, bytes] = {}
         self.claims: dict[str, list[Cataloger]] = {}
@@ -97,6 +104,11 @@ class CatalogVisitor:
 
     # -- walk.Visitor
     def entry(self, e: Entry) -> None:
+        self._seen += 1
+        if self._sizes:
+            self._seen_bytes += e.size
+        if self._seen >= PROGRESS_BATCH:
+            self._report()
         if e.kind == "symlink":
             self.facts.symlinks[e.path] = e.link
             self._count("symlinks", len(self.facts.symlinks))
@@ -147,8 +159,13 @@ class CatalogVisitor:
                 self.collected[path] = data
                 self.claims.setdefault(path, []).append(c)
 
+    def _report(self) -> None:
+        self.progress.advance(files=self._seen, read=self._seen_bytes)
+        self._seen = self._seen_bytes = 0
+
     # -- after the walk
     def finish(self) -> LayerFacts:
+        self._report()
         tree = FileTree(self.collected)
         for path, cats in self.claims.items():
             for c in cats:
@@ -170,7 +187,10 @@ class CatalogVisitor:
 
     def _parse(self, c: Cataloger, path: str, data: bytes, tree: FileTree) -> None:
         try:
+            n = len(self.facts.packages)
             self.facts.packages.extend(c.parse(path, data, tree))
+            if self.progress.shown:
+                self.progress.advance(packages=len(self.facts.packages) - n)
         except CatalogError as e:
             self.facts.warnings.append(f"{self.name}: /{path}: {e}")
         except RecursionError:
@@ -179,6 +199,20 @@ class CatalogVisitor:
             self.facts.warnings.append(
                 f"{self.name}: /{path}: {c.name} failed ({type(e).__name__}: {e}); skipped"
             )
+
+
+class _Counted:
+    """A blob whose reads are counted as progress (only when progress is shown)."""
+
+    def __init__(self, raw: BinaryIO, progress: Progress) -> None:
+        self._raw = raw
+        self._progress = progress
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size)
+        if data:
+            self._progress.advance(read=len(data))
+        return data
 
 
 class _TargetVisitor:
@@ -205,7 +239,7 @@ class Analyzer:
         cache: LayerCache | None = None,
         limits: Limits | None = None,
         workers: int | None = None,
-        progress: Progress | None = None,
+        progress: Progress | Callable[[str], None] | None = None,
         prefer_installed: bool = True,
     ) -> None:
         self.prefer_installed = prefer_installed
@@ -219,7 +253,7 @@ class Analyzer:
             self.cache.key = self.key
         self.limits = limits or Limits()
         self.workers = workers or cpu_quota()
-        self.progress = progress or (lambda msg: None)
+        self.progress = as_progress(progress)
 
     @property
     def catalogers(self) -> list[Cataloger]:
@@ -230,8 +264,9 @@ class Analyzer:
     # ------------------------------------------------------------------ one layer
     def _walk_layer(self, image: Image, layer: LayerInfo, blob: BinaryIO) -> LayerFacts:
         name = f"{image.ref} layer {layer.index} ({layer.digest or layer.diff_id})"
-        v = CatalogVisitor(self.catalogers, name)
-        stats = walk_tar(blob, v, name, self.limits, media_type=layer.media_type, size=layer.size)
+        v = CatalogVisitor(self.catalogers, name, self.progress)
+        src = cast(BinaryIO, _Counted(blob, self.progress)) if self.progress.shown else blob
+        stats = walk_tar(src, v, name, self.limits, media_type=layer.media_type, size=layer.size)
         verify_layer(layer, stats.digest, stats.diff_id, image.ref)
         if stats.pending_links:
             self._resolve_links(image, layer, v, stats.pending_links, name)
@@ -279,10 +314,28 @@ class Analyzer:
                 todo.append(layer)
                 if cached is not None:
                     earlier[layer.diff_id] = cached
-        if todo:
-            self.progress(
-                f"analyzing {len(todo)} of {len(image.layers)} layers ({len(image.layers) - len(todo)} cached)"
-            )
+        if not todo:
+            return [facts[layer.diff_id] for layer in image.layers]
+        sizes = [layer.size for layer in todo]
+        self.progress.start(
+            image.ref,
+            layers=len(todo),
+            total_bytes=sum(sizes) if all(sizes) else 0,
+            cached=len(seen) - len(todo),
+        )
+        try:
+            self._analyze(image, todo, facts, earlier)
+        finally:
+            self.progress.stop()
+        return [facts[layer.diff_id] for layer in image.layers]
+
+    def _analyze(
+        self,
+        image: Image,
+        todo: list[LayerInfo],
+        facts: dict[str, LayerFacts],
+        earlier: dict[str, dict[str, Any]],
+    ) -> None:
 
         def store(layer: LayerInfo, f: LayerFacts) -> None:
             facts[layer.diff_id] = f
@@ -293,6 +346,7 @@ class Analyzer:
                 proofs += [x for x in old.get("verified", ()) if x not in proofs]
             doc["verified"] = proofs[:MAX_PROOFS]
             self.cache.put(layer.diff_id, doc)
+            self.progress.advance(layers=1)
 
         def one(layer: LayerInfo) -> None:
             with image.open_layer(layer) as blob:
@@ -305,10 +359,9 @@ class Analyzer:
             with ThreadPoolExecutor(max_workers=min(self.workers, len(todo))) as pool:
                 for fut in [pool.submit(one, layer) for layer in order]:
                     fut.result()
-        elif todo:
+        else:
             for layer, blob in image.iter_layers(todo):
                 store(layer, self._walk_layer(image, layer, blob))
-        return [facts[layer.diff_id] for layer in image.layers]
 
     # ------------------------------------------------------------------ whole images
     def inventory(self, image: Image) -> Inventory:
@@ -327,9 +380,13 @@ class Analyzer:
         )
 
     def inventory_dir(self, root: str, ref: str) -> Inventory:
-        v = CatalogVisitor(self.catalogers, ref)
-        stats = walk_dir(root, v, ref, self.limits)
-        facts = v.finish()
+        v = CatalogVisitor(self.catalogers, ref, self.progress, sizes=True)
+        self.progress.start(ref)
+        try:
+            stats = walk_dir(root, v, ref, self.limits)
+            facts = v.finish()
+        finally:
+            self.progress.stop()
         facts.warnings.extend(stats.warnings)
         os_info, packages, warnings = squash([facts], [""])
         return Inventory(

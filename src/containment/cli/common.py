@@ -10,7 +10,7 @@ import stat
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any, NoReturn
 
@@ -18,6 +18,7 @@ import typer
 
 from containment.escape import one_line, to_utf8
 from containment.model import ContainmentError, DownloadError
+from containment.progress import Progress
 
 EXIT_FINDINGS = 1
 EXIT_BAD_INPUT = 2
@@ -76,14 +77,24 @@ def _quiet_broken_pipe() -> NoReturn:
     raise typer.Exit(EXIT_BROKEN_PIPE)
 
 
-def progress_printer(quiet: bool) -> Callable[[str], None]:
-    if quiet or not sys.stderr.isatty():
-        return lambda msg: None
+def progress_printer(quiet: bool = False, *, enabled: bool = True) -> Progress:
+    """Progress of long work (layers and directories read) for the pipeline to report to.
 
-    def show(msg: str) -> None:
-        print(f"containment: {msg}", file=sys.stderr)
+    Drawn on stderr only when `enabled` (the one switch: pass False for --no-progress), not
+    `quiet`, and stderr is a terminal; otherwise a Progress that shows nothing and costs
+    nothing. Never writes to stdout. rich.progress is imported only when drawing."""
+    if not enabled or quiet or not _is_tty(sys.stderr):
+        return Progress()
+    from containment.cli.progress import TerminalProgress
 
-    return show
+    return TerminalProgress(sys.stderr)
+
+
+def _is_tty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):  # closed or replaced (tests, embedding)
+        return False
 
 
 # Paths that name a file descriptor of this process: written through that descriptor.
