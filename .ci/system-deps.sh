@@ -28,6 +28,8 @@ python3-apt     py apt_pkg
 python3-rpm     py rpm
 golang-go       cmd go
 time            file /usr/bin/time
+podman          cmd podman
+runc            cmd runc
 '
 
 present() {
