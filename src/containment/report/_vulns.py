@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -53,6 +54,54 @@ def short_layer(diff_id: str) -> str:
     return diff_id.split(":", 1)[-1][:12] if diff_id else ""
 
 
+# How builders record a Dockerfile line in the image history's created_by:
+#   classic: `/bin/sh -c #(nop)  CMD ["bash"]`, `/bin/sh -c apt-get ...`, `|2 A=1 B=2 /bin/sh -c ...`
+#   BuildKit: `RUN /bin/sh -c apt-get ... # buildkit`, `COPY . /app # buildkit`
+_SHELL = re.compile(r"^(?:RUN\s+)?(?:\|\d+(?:\s+\S+=\S*)*\s+)?/bin/(?:ba|da)?sh\s+-c\s+")
+_NOP = re.compile(r"^#\(nop\)\s*")
+_CONTENT_HASH = re.compile(r"\b(file|dir|multi):([0-9a-f]{8})[0-9a-f]{56}\b")
+# leading steps of a RUN line that tell nothing about what the layer holds
+_NOISE = re.compile(
+    r"^(?:set\s+[-+]\S+|(?:apt-get|apt|apk|dnf|yum|microdnf|zypper)(?:\s+-\S+)*\s+(?:update|makecache|refresh)"
+    r"(?:\s+-\S+)*|mkdir\s+(?:-p\s+)?\S+|cd\s+\S+|export\s+\S+|true)\s*(?:&&|;)\s*"
+)
+
+
+def instruction(created_by: str, limit: int = 32) -> str:
+    """A layer's history entry as the Dockerfile line that made it, cut to `limit` characters:
+    `RUN /bin/sh -c apt-get update && apt-get install -y curl # buildkit` -> `RUN apt-get install -y curl`."""
+    text = " ".join(created_by.split())
+    if text.endswith("# buildkit"):
+        text = text[: -len("# buildkit")].rstrip()
+    m = _SHELL.match(text)
+    if m:
+        body = text[m.end() :]
+        nop = _NOP.match(body)
+        text = body[nop.end() :] if nop else "RUN " + body
+    text = _CONTENT_HASH.sub(r"\1:\2", text)  # ADD file:4b03b5f5 in /
+    if text.startswith("RUN "):
+        body = text[4:]
+        while (n := _NOISE.match(body)) and n.end() < len(body):
+            body = body[n.end() :]
+        text = "RUN " + body
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def layer_label(diff_id: str, inv: Inventory, limit: int = 28) -> str:
+    """The layer a package came from, as users know it: the instruction that created it."""
+    for layer in inv.layers:
+        if layer.diff_id == diff_id:
+            return instruction(layer.created_by, limit) or f"layer {layer.index}"
+    return short_layer(diff_id)
+
+
+def display_path(p: Package, inv: Inventory) -> str:
+    """Where a package was found: absolute inside an image, relative to a scanned directory."""
+    if not p.path:
+        return ""
+    return p.path if inv.kind == "filesystem" else "/" + p.path
+
+
 def is_installed(p: Package) -> bool:
     return p.cataloger.endswith("-installed") or p.cataloger in _INSTALLED_CATALOGERS
 
@@ -68,7 +117,7 @@ def group_of(p: Package, inv: Inventory) -> tuple[int, str, str]:
         return (0, inv.target, distro)
     if is_installed(p):
         return (1, label(p.type), p.type)
-    return (2, "/" + p.path if p.path else p.ecosystem, p.type)
+    return (2, display_path(p, inv) or p.ecosystem, p.type)
 
 
 def vuln_url(vid: str) -> str:

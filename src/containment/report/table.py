@@ -8,6 +8,7 @@ table with the reason they were silenced."""
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from containment.escape import escape
@@ -43,12 +44,13 @@ def to_table(report: ScanReport, width: int = 160, color: bool = False) -> str:
         emoji=False,
         soft_wrap=False,
     )
-    osname = f"{inv.os.name or inv.os.id} ({inv.os.distro})" if inv.os else "no OS detected"
-    con.print(_t(f"{inv.target}  {osname}", style="bold"))
+    # a directory has no OS to speak of unless it is a root filesystem; an image without one is news
+    osname = f"{inv.os.name or inv.os.id} ({inv.os.distro})" if inv.os else ""
+    if not osname and inv.kind != "filesystem":
+        osname = "no OS detected"
+    con.print(_t(f"{inv.target}  {osname}".rstrip(), style="bold"))
     if inv.image_digest:
         con.print(_t(f"digest {inv.image_digest}"))
-    all_active = list(report.active)
-    con.print(_t(v.summary_line(all_active) + _suppressed_note(len(report.suppressed))))
     if report.db.get("updated_at"):
         con.print(_t(f"advisory database updated {report.db['updated_at']}"))
 
@@ -63,37 +65,59 @@ def to_table(report: ScanReport, width: int = 160, color: bool = False) -> str:
         s = v.severity(f)
         return _t(s, style=_SEVERITY_STYLE[s] if color else "")
 
+    def lines(texts: Iterable[str]) -> Text:  # one escaped line each, duplicates once
+        from rich.text import Text
+
+        return Text("\n").join(_t(x) for x in dict.fromkeys(texts))
+
+    def layers(fs: list[Finding]) -> Text:
+        return lines(v.layer_label(f.layer, inv) for f in fs)
+
+    def paths(fs: list[Finding]) -> Text:
+        return lines(v.display_path(f.package, inv) for f in fs)
+
     for key in sorted(groups):
-        _, target, type_ = key
-        active, suppressed = groups[key]
+        order, target, type_ = key
+        # one row per vulnerability of a package name and version, however many copies hold it
+        active_rows = _merged(groups[key][0])
+        suppressed = [same[0] for same in _merged(groups[key][1])]
         con.print()
         con.print(_t(f"{target} ({type_})", style="bold"))
         con.print(_t("=" * min(width, len(escape(f"{target} ({type_})", control=True)))))
-        con.print(_t(v.summary_line(active) + _suppressed_note(len(suppressed))))
-        if active:
+        con.print(_t(v.summary_line([same[0] for same in active_rows]) + _suppressed_note(len(suppressed))))
+        if active_rows:
+            # installed packages of one ecosystem come from many files: say which (a lockfile's
+            # or binary's group is named after its file already; the OS has one database)
+            with_path = order == 1
+            with_layer = bool(inv.layers)
             table = Table(show_lines=False, expand=False, header_style="bold" if color else "")
-            for name, kw in (
-                ("Library", {"overflow": "fold"}),
-                ("Vulnerability", {"no_wrap": True}),
-                ("Severity", {"no_wrap": True}),
-                ("Status", {"no_wrap": True}),
-                ("Installed", {"overflow": "fold"}),
-                ("Fixed", {"overflow": "fold"}),
-                ("Layer", {"no_wrap": True}),
-                ("Title", {"overflow": "fold", "ratio": 1}),
+            for name, kw, shown in (
+                ("Library", {"overflow": "fold"}, True),
+                ("Vulnerability", {"no_wrap": True}, True),
+                ("Severity", {"no_wrap": True}, True),
+                ("Status", {"no_wrap": True}, True),
+                ("Installed", {"overflow": "fold"}, True),
+                ("Fixed", {"overflow": "fold"}, True),
+                ("Path", {"overflow": "fold", "ratio": 1}, with_path),
+                ("Layer", {"no_wrap": True}, with_layer),
+                ("Title", {"overflow": "fold", "ratio": 1}, True),
             ):
-                table.add_column(name, **kw)
-            for f in v.sorted_findings(active):
-                table.add_row(
+                if shown:
+                    table.add_column(name, **kw)
+            for same in active_rows:
+                f = same[0]
+                cells = [
                     _t(f.package.name),
                     _t(f.id),
                     sev(f),
                     _t(f.status),
                     _t(f.installed_version),
                     _t(v.fixed(f)),
-                    _t(v.short_layer(f.layer)),
+                    *([paths(same)] if with_path else []),
+                    *([layers(same)] if with_layer else []),
                     _t(v.title(f)),
-                )
+                ]
+                table.add_row(*cells)
             con.print(table)
         if suppressed:
             table = Table(
@@ -114,6 +138,25 @@ def to_table(report: ScanReport, width: int = 160, color: bool = False) -> str:
                 )
             con.print(table)
     return "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"
+
+
+def _merged(findings: list[Finding]) -> list[list[Finding]]:
+    """Findings in report order, those differing only in where the package was found (a
+    dist-info and an egg-info of one release, two copies of a jar) together, first one leading."""
+    rows: dict[tuple[str, ...], list[Finding]] = {}
+    for f in v.sorted_findings(findings):
+        key = (
+            f.package.type,
+            f.package.name,
+            f.installed_version,
+            f.id,
+            f.status,
+            v.fixed(f),
+            v.severity(f),
+            v.suppression_text(f),
+        )
+        rows.setdefault(key, []).append(f)
+    return list(rows.values())
 
 
 def _t(text: str, style: str = "") -> Text:
