@@ -40,6 +40,13 @@ EXPLAINED: list[tuple[str, str, str]] = [
     ),
     (
         "missing",
+        r"^golang:stdlib@\d+\.\d+$",
+        "syft strips 'go' from the toolchain tag (go1.19 -> 1.19); Go's rule (x/vuln, govulncheck, the Go "
+        "vulnerability database) makes go1.19 release 1.19.0, which is what we write",
+    ),
+    ("extra", r"^golang:stdlib@\d+\.\d+\.0$", "same toolchain, version as Go spells it; see above"),
+    (
+        "missing",
         r"^golang:github.com/opencontainers/runc@v1\.1\.5\+ds1$",
         "the binary records (devel) and no -ldflags; syft takes the first NUL-delimited semver-looking string in "
         "the file, a guess that can pick up any embedded version; we report what the build info says",
