@@ -30,9 +30,10 @@ from containment.model import (
     OSInfo,
     Package,
 )
+from containment.notes import Note, condense
 from containment.progress import Progress, as_progress
 
-FACTS_VERSION = 1
+FACTS_VERSION = 2  # 2: warnings many files share a cause of are notes (containment.notes)
 MAX_PROOFS = 32  # blob identities remembered per cached layer
 MAX_LINK_ENTRIES = 500_000  # symlinks / whiteouts one layer may record (real layers: a few thousand)
 MAX_LINK_HOPS = 40
@@ -56,6 +57,7 @@ class LayerFacts:
     symlinks: dict[str, str] = field(default_factory=dict)
     os_files: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)  # warnings said once per cause after squashing
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -68,6 +70,7 @@ class LayerFacts:
             "symlinks": self.symlinks,
             "os_files": self.os_files,
             "warnings": self.warnings,
+            "notes": [n.to_json() for n in self.notes],
         }
 
     @classmethod
@@ -81,6 +84,7 @@ class LayerFacts:
             symlinks=dict(d.get("symlinks", {})),
             os_files=dict(d.get("os_files", {})),
             warnings=list(d.get("warnings", [])),
+            notes=[Note.from_json(n) for n in d.get("notes", [])],
         )
 
 
@@ -134,8 +138,8 @@ class CatalogVisitor:
                     self._parse_path(c, path)
                     continue
                 if size > c.max_size:
-                    self.facts.warnings.append(
-                        f"{self.name}: /{path} skipped by {c.name}: {size} bytes is over its {c.max_size} limit"
+                    self._note(
+                        f"skipped by {c.name}: over its {c.max_size}-byte limit", f"/{path} ({size} bytes)"
                     )
                     continue
                 cats.append(c)
@@ -192,13 +196,16 @@ class CatalogVisitor:
             if self.progress.shown:
                 self.progress.advance(packages=len(self.facts.packages) - n)
         except CatalogError as e:
-            self.facts.warnings.append(f"{self.name}: /{path}: {e}")
+            # catalogers name the file first ("usr/x.jar: not a zip"): the cause is what follows
+            text = str(e)
+            self._note(text[len(path) + 2 :] if text.startswith(f"{path}: ") else text, f"/{path}")
         except RecursionError:
-            self.facts.warnings.append(f"{self.name}: /{path}: nested too deeply for {c.name}; skipped")
+            self._note(f"nested too deeply for {c.name}; skipped", f"/{path}")
         except Exception as e:  # a cataloger bug must not lose the whole scan
-            self.facts.warnings.append(
-                f"{self.name}: /{path}: {c.name} failed ({type(e).__name__}: {e}); skipped"
-            )
+            self._note(f"{c.name} failed ({type(e).__name__}: {e}); skipped", f"/{path}")
+
+    def _note(self, cause: str, subject: str) -> None:
+        self.facts.notes.append(Note(cause, subject, self.name))
 
 
 class _Counted:
@@ -273,6 +280,7 @@ class Analyzer:
         facts = v.finish()
         facts.diff_id = layer.diff_id or stats.diff_id
         facts.warnings.extend(stats.warnings)
+        facts.notes.extend(stats.notes)
         return facts
 
     def _resolve_links(
@@ -388,6 +396,7 @@ class Analyzer:
         finally:
             self.progress.stop()
         facts.warnings.extend(stats.warnings)
+        facts.notes.extend(stats.notes)
         os_info, packages, warnings = squash([facts], [""])
         return Inventory(
             target=ref,
@@ -423,6 +432,7 @@ def squash(layers: list[LayerFacts], diff_ids: list[str]) -> tuple[OSInfo | None
     os_live: dict[str, str] = {}
     links: dict[str, str] = {}
     warnings: list[str] = []
+    notes: list[Note] = []
     for i, f in enumerate(layers):
         gone = set(f.whiteouts)  # the path and everything under it
         gone.update(p for p in f.symlinks if p not in links)  # a symlink replaces a directory below
@@ -448,6 +458,8 @@ def squash(layers: list[LayerFacts], diff_ids: list[str]) -> tuple[OSInfo | None
         os_live.update(f.os_files)
         links.update(f.symlinks)
         warnings.extend(f.warnings)
+        notes.extend(f.notes)
+    warnings.extend(condense(notes))  # once per cause, not once per file
     os_files = {}
     for p in osrelease.OS_FILES:
         real = resolve(p, links)

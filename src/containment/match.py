@@ -20,6 +20,7 @@ from containment import distros
 from containment.advisories.types import Advisory, Affected, Range
 from containment.ecosystems import osv_ecosystem
 from containment.model import CVSS, SEVERITIES, Finding, Inventory, OSInfo, Package
+from containment.notes import Note, condense
 from containment.versions import InvalidVersion, parse, scheme_for
 
 SEVERITY_ORDER = {s: i for i, s in enumerate(SEVERITIES)}
@@ -341,7 +342,7 @@ def _primary(ids: Iterable[str]) -> str:
 
 def match(inventory: Inventory, store: Store, include_dev: bool = False) -> tuple[list[Finding], list[str]]:
     """Every known vulnerability that applies to the inventory's packages, and notes."""
-    warnings: list[str] = []
+    notes: list[Note] = []  # said once per cause (twenty `(devel)` Go modules: one warning)
     hits: list[_Hit] = []
     lookups: dict[tuple[str, str], list[Affected]] = {}
     patterns: dict[str, list[str]] = {}
@@ -371,17 +372,19 @@ def match(inventory: Inventory, store: Store, include_dev: bool = False) -> tupl
                     try:
                         hit, fixed = evaluate(a, version, scheme)
                     except InvalidVersion:
-                        msg = (
-                            f"{p.name} {version} ({p.purl.split('?')[0]} at /{p.path}): unknown version for "
-                            f"the {scheme} scheme; not matched"
+                        notes.append(
+                            Note(
+                                f"unknown version for the {scheme} scheme; not matched",
+                                f"{p.name} {version} at {p.path if inventory.kind == 'filesystem' else '/' + p.path}",
+                                noun="packages",
+                            )
                         )
-                        if msg not in warnings:
-                            warnings.append(msg)
                         break
                     if hit:
                         hits.append(_Hit(p, q, eco, a, fixed, version))
             if found and not q.union:
                 break  # the first ecosystem with records is the package's
+    warnings = condense(notes)
     ids = {h.entry.advisory_id for h in hits}
     advisories = store.advisories(ids) if ids else {}
     return _merge(hits, advisories), warnings

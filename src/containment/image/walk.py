@@ -19,6 +19,7 @@ from typing import BinaryIO, Protocol, cast
 
 from containment.image.tarstream import TarFormatError, TarStream
 from containment.model import ImageError
+from containment.notes import Note
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -65,6 +66,7 @@ class WalkStats:
     digest: str = ""
     read_bytes: int = 0
     warnings: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)  # warnings that many entries may share a cause of
     pending_links: dict[str, str] = field(default_factory=dict)  # wanted hardlink -> unread target
 
 
@@ -275,7 +277,9 @@ def _walk_members(stream: BinaryIO, visitor: Visitor, name: str, limits: Limits,
             )
         path = normalize(m.name)
         if m.name.startswith("/") or ".." in m.name.split("/"):
-            stats.warnings.append(f"{name}: member {m.name!r} escapes the root; read as /{path}")
+            stats.notes.append(
+                Note("escapes the root; read inside it", f"member {m.name!r} as /{path}", name, "members")
+            )
         if not path:
             continue
         slash = path.rfind("/")
@@ -362,7 +366,7 @@ def _scandir(root: str, limits: Limits, stats: WalkStats, name: str) -> Iterator
         try:
             it = os.scandir(os.path.join(root, rel) if rel else root)
         except OSError as e:
-            stats.warnings.append(f"{name}: cannot list /{rel}: {e.strerror}")
+            stats.notes.append(Note(f"cannot list: {e.strerror}", f"/{rel}", name, "directories"))
             continue
         with it:
             for de in it:
