@@ -578,9 +578,14 @@ def _with_distro(p: Package, os_info: OSInfo) -> Package:
 
 
 def open_target(
-    ref: str, platform: str | None = None, plain_http: bool = False, tls_verify: bool = True
+    ref: str,
+    platform: str | None = None,
+    plain_http: bool = False,
+    tls_verify: bool = True,
+    cache: LayerCache | None = None,
 ) -> Image | str:
-    """An Image for an image reference, or the root path (str) for `dir:` targets."""
+    """An Image for an image reference, or the root path (str) for `dir:` targets. `cache`: where
+    a local engine's image configs are kept (image/engine.py); None or disabled: nowhere."""
     from containment.image.source import Platform
 
     plat = Platform.parse(platform)
@@ -606,7 +611,16 @@ def open_target(
         from containment.image.docker_archive import DockerArchive
 
         return DockerArchive(path, tag, ref)
-    from containment.image.registry import RegistryImage
+    import re
+
+    from containment.image import engine
+
+    cache_root = cache.root.parent if cache is not None and cache.enabled else None
+    local = re.match(r"^(podman|docker|docker-daemon):(?!//)(?!\d+/)(.*)$", ref)  # not docker://, docker:5000/
+    if local:
+        kind = "docker" if local.group(1) == "docker-daemon" else local.group(1)
+        return engine.open_engine(kind, local.group(2), ref, plat if platform else None, cache_root)
+    from containment.image.registry import ManifestUnknown, RegistryImage, RegistryUnreachable, parse_reference
 
     if ref.startswith(("docker://", "registry:")):
         return RegistryImage(
@@ -622,13 +636,21 @@ def open_target(
     if ":" in ref.split("/")[0] and ref.split(":", 1)[0] in (
         "oci-archive",
         "containers-storage",
-        "docker-daemon",
-        "podman",
     ):
         raise ImageError(
-            f"{ref}: transport {ref.split(':', 1)[0]!r} is not supported; use oci:, docker-archive:, dir: or a registry reference"
+            f"{ref}: transport {ref.split(':', 1)[0]!r} is not supported; use podman:, docker:, oci:, docker-archive:, dir: or a registry reference"
         )
-    return RegistryImage(ref, plat, plain_http, tls_verify)
+    # a bare reference: a local engine's image first (as Trivy does), then the registry
+    parse_reference(ref)
+    found, tried = engine.find_local(ref, ref, plat if platform else None, cache_root)
+    if found is not None:
+        return found
+    try:
+        return RegistryImage(ref, plat, plain_http, tls_verify)
+    except (RegistryUnreachable, ManifestUnknown) as e:
+        raise ImageError(
+            f"{e}; the image is not in a local engine either ({tried}): pull it, or use oci:DIR or docker-archive:FILE"
+        ) from None
 
 
 def scan_target(
@@ -638,7 +660,7 @@ def scan_target(
     plain_http: bool = False,
     tls_verify: bool = True,
 ) -> Inventory:
-    target = open_target(ref, platform, plain_http, tls_verify)
+    target = open_target(ref, platform, plain_http, tls_verify, cache=analyzer.cache)
     if isinstance(target, str):
         return analyzer.inventory_dir(target, ref)
     with target:

@@ -100,9 +100,9 @@ def info(root: Path | None = None) -> CacheInfo:
 def clean(root: Path | None = None) -> CacheInfo:
     base = root or cache_dir()
     before = info(base)
-    lroot = base / "layers"
-    if lroot.exists():
-        if lroot.is_symlink() or not lroot.is_dir():
-            raise ContainmentError(f"{lroot}: not a cache directory; remove it by hand")
-        shutil.rmtree(lroot)
+    for lroot in (base / "layers", base / "engine-images"):  # engine-images: image/engine.py
+        if lroot.exists():
+            if lroot.is_symlink() or not lroot.is_dir():
+                raise ContainmentError(f"{lroot}: not a cache directory; remove it by hand")
+            shutil.rmtree(lroot)
     return before

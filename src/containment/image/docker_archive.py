@@ -125,6 +125,12 @@ class DockerArchive(Image):
                 "output (re-export it if it is one)"
             ) from None
         self._small = small
+        self._load(tag)
+
+    def _load(self, tag: str | None) -> None:
+        """manifest.json, the config and the layer members, from the members indexed and the
+        small files kept (image/engine.py calls it too, on an engine's `docker save` stream)."""
+        ref, small = self.ref, self._small
         if "manifest.json" not in small:
             if "index.json" in small and "oci-layout" in self._index:
                 raise ImageError(f"{ref}: this is an OCI layout in a tar; extract it and use oci:DIR")

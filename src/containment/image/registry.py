@@ -46,6 +46,47 @@ REPO_RE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:
 TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
 
+class RegistryUnreachable(ImageError):
+    """No connection to the registry at all (offline, DNS, refused): not a TLS or HTTP problem."""
+
+
+class ManifestUnknown(ImageError):
+    """The registry has no such repository or tag."""
+
+
+def connect_failure(e: BaseException, tls: bool) -> tuple[str, str]:
+    """(why, hint) for a failed connection, from the error under httpx's: --plain-http is
+    suggested only when a TLS handshake failed, --insecure only for an untrusted certificate."""
+    import socket
+    import ssl
+
+    import httpx
+
+    if isinstance(e, httpx.ConnectTimeout):
+        return "timed out connecting", ""
+    x: BaseException | None = e
+    for _ in range(8):
+        if x is None:
+            break
+        if isinstance(x, ssl.SSLCertVerificationError):
+            return (
+                f"TLS certificate not trusted: {x.verify_message or x}",
+                " (a test registry? add --insecure)",
+            )
+        if isinstance(x, ssl.SSLError):
+            return (
+                f"TLS handshake failed: {getattr(x, 'reason', None) or x}",
+                " (is it plain HTTP? add --plain-http)" if tls else "",
+            )
+        if isinstance(x, socket.gaierror):
+            return f"cannot resolve the name: {x.strerror or x}; offline?", ""
+        if isinstance(x, OSError) and x.errno:
+            return os.strerror(x.errno).lower(), ""
+        x = x.__cause__ or x.__context__
+    hint = " (is it plain HTTP? add --plain-http)" if tls else ""
+    return str(e) or type(e).__name__, hint
+
+
 @dataclass(frozen=True)
 class Reference:
     registry: str  # host[:port], docker.io normalized
@@ -242,10 +283,11 @@ class RegistryClient:
             try:
                 req = self.http.build_request(method, url, headers=self._headers(headers))
                 resp = self.http.send(req, stream=stream)
-            except httpx.ConnectError as e:
-                hint = " (is it plain HTTP? add --plain-http)" if self.base.startswith("https") else ""
-                raise ImageError(
-                    f"{where}: cannot connect to {self.base} ({e}){hint}; check the registry address"
+            except (httpx.ConnectError, httpx.ConnectTimeout) as e:
+                why, hint = connect_failure(e, self.base.startswith("https"))
+                err = ImageError if hint else RegistryUnreachable
+                raise err(
+                    f"{where}: cannot connect to {self.base} ({why}){hint}; check the registry address"
                 ) from None
             except httpx.HTTPError as e:
                 raise ImageError(
@@ -269,7 +311,7 @@ class RegistryClient:
         resp = self._request("GET", f"manifests/{reference}", {"Accept": ACCEPT})
         where = f"{self.ref.registry}/{self.ref.repository}:{reference}"
         if resp.status_code == 404:
-            raise ImageError(f"{where}: manifest not found; check the repository and tag")
+            raise ManifestUnknown(f"{where}: manifest not found; check the repository and tag")
         if resp.status_code != 200:
             raise ImageError(
                 f"{where}: registry answered {resp.status_code} for the manifest; retry or check the reference"
