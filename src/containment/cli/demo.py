@@ -91,36 +91,87 @@ def demo(
     workdir: str = typer.Option(
         "", "--workdir", help="where to build the demo image (default: the cache dir)"
     ),
+    db: str | None = typer.Option(
+        None, "--db", help="advisory database (default: $CONTAINMENT_DB or the cache dir); used when present"
+    ),
 ) -> None:
-    """Build a small image from this machine's own files, inventory it, and write its SBOM."""
+    """Build a small image from this machine's own files, inventory it, write its SBOM, summarize."""
     from containment.analyze import Analyzer, scan_target
     from containment.cache import cache_dir
+    from containment.cli.common import dump_json, progress_printer, write_output
+    from containment.escape import one_line
     from containment.report.cyclonedx import to_cyclonedx
-    from containment.report.inventory import to_table
+    from containment.report.summary import to_summary
 
     with user_errors():
         base = Path(workdir) if workdir else cache_dir() / "demo"
         img = base / "image"
         ref = build_demo_image(img)
-        print(f"built {ref} from this machine's package databases (3 layers; the top one removes packages)\n")
-        inv = scan_target(ref, Analyzer())
-        sys.stdout.write(to_table(inv))
-        from containment.cli.common import dump_json, write_output
-
+        print(
+            one_line(f"built {ref} from this machine's package databases")
+            + "\n  3 layers: the OS package database, this Python's distributions, and a top layer that"
+            "\n  removes a package the way `apt-get remove` / `pip uninstall` in a Dockerfile would\n"
+        )
+        inv = scan_target(ref, Analyzer(progress=progress_printer()))
+        findings, db_note, notes = _findings(inv, db)
+        _warn_some([*inv.warnings, *notes])
         sbom = base / "sbom.cdx.json"
         write_output(dump_json(to_cyclonedx(inv)), str(sbom))
-        print(f"\n{len(inv.packages)} packages; CycloneDX 1.6 SBOM written to {sbom}")
-        import shutil
+        sys.stdout.write(to_summary(inv, findings, db_note))
+        print()
+        print(one_line(f"CycloneDX 1.6 SBOM: {sbom}"))
+        print(_next_steps(ref, findings is not None))
 
-        exe = "containment" if shutil.which("containment") == os.path.abspath(sys.argv[0]) else sys.argv[0]
-        if exe.endswith("__main__.py"):
-            exe = "python -m containment"
-        print(
-            "\nnext:\n"
-            f"  {exe} inventory {ref} --format json     # the same, as JSON\n"
-            f"  {exe} sbom {ref} --format spdx          # SPDX 2.3\n"
-            f"  {exe} sbom docker-archive:./img.tar     # a `docker save` archive\n"
-            f"  {exe} sbom 127.0.0.1:5000/team/app:1.4 --plain-http   # straight from a registry\n"
-            f"  {exe} db import ../shared/corpus/advisories && {exe} scan image {ref}   # vulnerabilities\n"
-            f"  {exe} cache info                        # the layer cache (rescans read no known layer)"
-        )
+
+def _findings(inv, db: str | None):  # type: ignore[no-untyped-def]
+    """The inventory's findings and a note naming the database, or (None, what to do) without one."""
+    from containment.advisories.store import AdvisoryStore, default_path
+    from containment.escape import one_line
+    from containment.match import match
+    from containment.model import FeedError
+
+    path = default_path(db)
+    if not path.is_file():
+        return None, f"no advisory database at {one_line(str(path))} yet (next: db update)", []
+    try:
+        with AdvisoryStore.open(str(path)) as store:
+            findings, notes = match(inv, store)
+            updated = store.summary().get("updated_at") or "unknown"
+    except FeedError as e:
+        return None, one_line(str(e)), []
+    return findings, one_line(f"{path}, updated {updated}"), notes
+
+
+def _warn_some(warnings: list[str], limit: int = 5) -> None:
+    from containment.cli.common import warn
+
+    for w in warnings[:limit]:
+        warn(w)
+    if len(warnings) > limit:
+        warn(f"... and {len(warnings) - limit} more (containment inventory shows them all)")
+
+
+def _next_steps(ref: str, have_db: bool) -> str:
+    import shlex
+    import shutil
+
+    exe = "containment" if shutil.which("containment") == os.path.abspath(sys.argv[0]) else sys.argv[0]
+    if exe.endswith("__main__.py"):
+        exe = "python -m containment"
+    r = shlex.quote(ref)
+    steps = [
+        (f"{exe} inventory {r}", "every package, layer by layer"),
+        (f"{exe} inventory {r} --format json", "the same, as JSON"),
+        (f"{exe} sbom {r} --format spdx", "an SPDX 2.3 SBOM"),
+    ]
+    if have_db:
+        steps.append((f"{exe} scan image {r}", "each vulnerability: fixed version, layer"))
+    else:
+        steps.append((f"{exe} db update", "download the advisory database (OSV)"))
+        steps.append((f"{exe} scan image {r}", "then: each vulnerability, fixed version, layer"))
+    steps += [
+        (f"{exe} scan fs .", "a source tree: lockfiles and installed packages"),
+        (f"{exe} sbom docker-archive:./img.tar", "a `docker save` archive (or oci:DIR, a registry ref)"),
+    ]
+    w = max(len(c) for c, _ in steps)
+    return "\nnext:\n" + "\n".join(f"  {c.ljust(w)}  # {why}" for c, why in steps)
