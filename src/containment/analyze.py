@@ -18,6 +18,7 @@ from containment.catalog import osrelease
 from containment.catalog.base import Cataloger, FileTree, purl
 from containment.catalog.registry import all_catalogers, declared_names, source_key
 from containment.cpu import cpu_quota
+from containment.image.skip import SkipRules
 from containment.image.source import Image, verify_layer
 from containment.image.walk import Entry, Limits, walk_dir, walk_tar
 from containment.model import (
@@ -248,13 +249,17 @@ class Analyzer:
         workers: int | None = None,
         progress: Progress | Callable[[str], None] | None = None,
         prefer_installed: bool = True,
+        skip: SkipRules | None = None,
     ) -> None:
         self.prefer_installed = prefer_installed
         self._catalogers = catalogers
+        self.skip = skip or None  # --skip-dirs / --skip-files: never read, so cached apart
         if catalogers is not None:
             self.key = analyzer_key(catalogers)
         else:  # the default set: keyed by its source, loaded only when a layer must be read
             self.key = hashlib.sha256(f"facts{FACTS_VERSION};{source_key()}".encode()).hexdigest()[:16]
+        if self.skip is not None:
+            self.key = hashlib.sha256(f"{self.key};skip={self.skip.key()}".encode()).hexdigest()[:16]
         self.cache = cache if cache is not None else LayerCache(analyzer_key=self.key)
         if not self.cache.key:
             self.cache.key = self.key
@@ -273,7 +278,9 @@ class Analyzer:
         name = f"{image.ref} layer {layer.index} ({layer.digest or layer.diff_id})"
         v = CatalogVisitor(self.catalogers, name, self.progress)
         src = cast(BinaryIO, _Counted(blob, self.progress)) if self.progress.shown else blob
-        stats = walk_tar(src, v, name, self.limits, media_type=layer.media_type, size=layer.size)
+        stats = walk_tar(
+            src, v, name, self.limits, media_type=layer.media_type, size=layer.size, skip=self.skip
+        )
         verify_layer(layer, stats.digest, stats.diff_id, image.ref)
         if stats.pending_links:
             self._resolve_links(image, layer, v, stats.pending_links, name)
@@ -365,8 +372,14 @@ class Analyzer:
             # biggest first so the long pole starts at once
             order = sorted(todo, key=lambda x: -x.size)
             with ThreadPoolExecutor(max_workers=min(self.workers, len(todo))) as pool:
-                for fut in [pool.submit(one, layer) for layer in order]:
-                    fut.result()
+                futures = [pool.submit(one, layer) for layer in order]
+                try:
+                    for fut in futures:
+                        fut.result()
+                except BaseException:  # a failure, --timeout, Ctrl-C: start no other layer
+                    for fut in futures:
+                        fut.cancel()
+                    raise
         else:
             for layer, blob in image.iter_layers(todo):
                 store(layer, self._walk_layer(image, layer, blob))
@@ -391,7 +404,7 @@ class Analyzer:
         v = CatalogVisitor(self.catalogers, ref, self.progress, sizes=True)
         self.progress.start(ref)
         try:
-            stats = walk_dir(root, v, ref, self.limits)
+            stats = walk_dir(root, v, ref, self.limits, skip=self.skip)
             facts = v.finish()
         finally:
             self.progress.stop()

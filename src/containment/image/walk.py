@@ -15,11 +15,14 @@ import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
-from typing import BinaryIO, Protocol, cast
+from typing import TYPE_CHECKING, BinaryIO, Protocol, cast
 
 from containment.image.tarstream import TarFormatError, TarStream
 from containment.model import ImageError
 from containment.notes import Note
+
+if TYPE_CHECKING:
+    from containment.image.skip import SkipRules
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -197,6 +200,7 @@ def walk_tar(
     *,
     media_type: str = "",
     size: int | None = None,
+    skip: SkipRules | None = None,
 ) -> WalkStats:
     """Stream one layer blob (gzip, zstd or plain tar) through `visitor`.
 
@@ -204,7 +208,8 @@ def walk_tar(
     check them against the manifest and config. Raises ImageError naming `name` for a corrupt,
     truncated or oversized layer, for a blob that is not the compression its `media_type`
     declares (an empty blob is no gzip stream), and for one whose length is not the `size` its
-    descriptor declares (checked as it streams: a longer blob is cut off at once).
+    descriptor declares (checked as it streams: a longer blob is cut off at once). Files that
+    `skip` skips (--skip-dirs, --skip-files) are never offered to the visitor.
     """
     stats = WalkStats()
 
@@ -240,7 +245,7 @@ def walk_tar(
 
     tar_stream = _HashingReader(stream, check)
     try:
-        _walk_members(tar_stream, visitor, name, limits, stats)  # type: ignore[arg-type]
+        _walk_members(tar_stream, visitor, name, limits, stats, skip)  # type: ignore[arg-type]
         tar_stream.drain()
         raw.drain()
     except ImageError:
@@ -267,7 +272,9 @@ def walk_tar(
     return stats
 
 
-def _walk_members(stream: BinaryIO, visitor: Visitor, name: str, limits: Limits, stats: WalkStats) -> None:
+def _walk_members(
+    stream: BinaryIO, visitor: Visitor, name: str, limits: Limits, stats: WalkStats, skip: SkipRules | None
+) -> None:
     tar = TarStream(stream)
     for m in tar:
         stats.members += 1
@@ -294,7 +301,7 @@ def _walk_members(stream: BinaryIO, visitor: Visitor, name: str, limits: Limits,
         if m.isreg():
             mode = stat.S_IFREG | m.mode
             visitor.entry(Entry(path, "file", mode, m.size))
-            if visitor.wants(path, mode, m.size):
+            if (skip is None or not skip.skips(path)) and visitor.wants(path, mode, m.size):
                 stats.read_bytes += m.size
                 if stats.read_bytes > limits.max_read_bytes:
                     raise ImageError(
@@ -310,7 +317,7 @@ def _walk_members(stream: BinaryIO, visitor: Visitor, name: str, limits: Limits,
             target = normalize(m.linkname)
             mode = stat.S_IFREG | m.mode
             visitor.entry(Entry(path, "hardlink", mode, 0, target))
-            if target != path and visitor.wants(path, mode, 0):
+            if target != path and (skip is None or not skip.skips(path)) and visitor.wants(path, mode, 0):
                 stats.pending_links[path] = target  # the caller copies or re-reads the target
         else:
             visitor.entry(Entry(path, "other", m.mode))
@@ -319,8 +326,11 @@ def _walk_members(stream: BinaryIO, visitor: Visitor, name: str, limits: Limits,
 # ----------------------------------------------------------------------------- directories
 
 
-def walk_dir(root: str, visitor: Visitor, name: str, limits: Limits = Limits()) -> WalkStats:
-    """Walk a rootfs directory without following links; wanted files are read with O_NOFOLLOW."""
+def walk_dir(
+    root: str, visitor: Visitor, name: str, limits: Limits = Limits(), skip: SkipRules | None = None
+) -> WalkStats:
+    """Walk a rootfs directory without following links; wanted files are read with O_NOFOLLOW.
+    Directories `skip` skips are not entered, files it skips are not offered to the visitor."""
     stats = WalkStats()
     if not os.path.isdir(root):
         raise ImageError(f"{name}: not a directory; give dir:PATH to a root filesystem")
@@ -329,7 +339,7 @@ def walk_dir(root: str, visitor: Visitor, name: str, limits: Limits = Limits()) 
     except OSError as e:
         raise ImageError(f"{name}: cannot open {root} ({e.strerror}); check its permissions") from None
     try:
-        for rel, st in _scandir(root, limits, stats, name):
+        for rel, st in _scandir(root, limits, stats, name, skip):
             stats.members += 1
             if stats.members > limits.max_members:
                 raise ImageError(
@@ -346,7 +356,7 @@ def walk_dir(root: str, visitor: Visitor, name: str, limits: Limits = Limits()) 
                 visitor.entry(Entry(rel, "symlink", mode, 0, link))
             elif stat.S_ISREG(mode):
                 visitor.entry(Entry(rel, "file", mode, st.st_size))
-                if visitor.wants(rel, mode, st.st_size):
+                if (skip is None or not skip.skips(rel)) and visitor.wants(rel, mode, st.st_size):
                     data = _read_nofollow(rootfd, rel, st.st_size)
                     if data is not None:
                         stats.read_bytes += len(data)
@@ -358,7 +368,9 @@ def walk_dir(root: str, visitor: Visitor, name: str, limits: Limits = Limits()) 
     return stats
 
 
-def _scandir(root: str, limits: Limits, stats: WalkStats, name: str) -> Iterator[tuple[str, os.stat_result]]:
+def _scandir(
+    root: str, limits: Limits, stats: WalkStats, name: str, skip: SkipRules | None = None
+) -> Iterator[tuple[str, os.stat_result]]:
     stack = [""]
     root_dev = os.lstat(root).st_dev
     while stack:
@@ -375,6 +387,8 @@ def _scandir(root: str, limits: Limits, stats: WalkStats, name: str) -> Iterator
                     st = de.stat(follow_symlinks=False)
                 except OSError:
                     continue
+                if stat.S_ISDIR(st.st_mode) and skip is not None and skip.skips_dir(r):
+                    continue  # neither listed nor entered
                 yield r, st
                 if stat.S_ISDIR(st.st_mode) and st.st_dev == root_dev:
                     stack.append(r)
