@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from containment import distros
-from containment.advisories.types import Advisory, Affected, Range
+from containment.advisories.types import Advisory, Affected, CveScore, Range
 from containment.ecosystems import osv_ecosystem
 from containment.model import CVSS, SEVERITIES, Finding, Inventory, OSInfo, Package
 from containment.notes import Note, condense
@@ -44,6 +44,8 @@ class Store(Protocol):
     def ecosystems_like(self, pattern: str) -> list[str]: ...
 
     def advisories(self, ids: Iterable[str]) -> dict[str, Advisory]: ...
+
+    def cve_cvss(self, cves: Iterable[str]) -> dict[str, list[CveScore]]: ...
 
 
 @dataclass(frozen=True)
@@ -210,6 +212,12 @@ class _Sortable:
 
 
 def cvss_of(advisory: Advisory) -> list[CVSS]:
+    """The CVSS an advisory gives. Not osv.dev's CVE records' (an OSV record of a CVE id that
+    names no package, source "osv"): a distribution feed's advisory of the same id is merged with
+    it by the store, and its score is the CVE's, not the advisory's: the fallback names it
+    (osv-cve, `cve_rating`)."""
+    if advisory.source == "osv" and advisory.id.startswith("CVE-"):
+        return []
     out = []
     for kind, vector in advisory.severity:
         c = parse_cvss(kind, vector, advisory.source)
@@ -241,7 +249,11 @@ def parse_cvss(kind: str, vector: str, source: str = "") -> CVSS | None:
     return None
 
 
-def rating(score: float) -> str:
+def rating(score: float, version: str = "3.1") -> str:
+    """The qualitative rating of a CVSS base score: v3.x and v4.0 share one scale; v2 has no
+    CRITICAL (NVD: 7.0-10.0 is HIGH)."""
+    if version.startswith("2"):
+        return "HIGH" if score >= 7.0 else "MEDIUM" if score >= 4.0 else "LOW"
     if score >= 9.0:
         return "CRITICAL"
     if score >= 7.0:
@@ -253,10 +265,45 @@ def rating(score: float) -> str:
     return "NEGLIGIBLE"
 
 
-def severity_of(os_package: bool, entries: list[Affected], cvss: list[CVSS]) -> tuple[str, str]:
+# the CVE-record CVSS the fallback prefers: NVD's feed before osv.dev's CVE records; a modern
+# version (3.1, 3.0, 4.0: the order NVD's pages lead with) before 2.0; NVD's own (Primary) before a
+# CNA's (Secondary)
+_CVE_SOURCE_RANK = {"nvd": 0, "osv-cve": 1}
+_CVE_VERSION_RANK = {"3.1": 0, "3.0": 1, "4.0": 2, "2.0": 3}
+_CVE_TYPE_RANK = {"Primary": 0, "": 1, "Secondary": 2}
+
+
+def _cve_score_key(s: CveScore) -> tuple[int, int, int, int, str]:
+    return (
+        _CVE_SOURCE_RANK.get(s.source, 9),
+        1 if s.version.startswith("2") else 0,
+        _CVE_TYPE_RANK.get(s.type, 3),
+        _CVE_VERSION_RANK.get(s.version, 9),
+        s.vector,
+    )
+
+
+def cve_rating(cve_ids: Iterable[str], scores: dict[str, list[CveScore]]) -> CVSS | None:
+    """The CVSS a CVE's own record gives (NVD's feed, osv.dev's CVE record), for findings nobody
+    else rated: of the first id (the primary one first) that has any, the best by the ranks
+    above; its `source` (nvd, osv-cve) becomes the finding's severity_source."""
+    for cve in cve_ids:
+        for s in sorted(scores.get(cve, ()), key=_cve_score_key):
+            kind = "CVSS_V2" if s.version.startswith("2") else ""
+            c = parse_cvss(kind, s.vector, s.source)
+            if c is not None:
+                return c
+    return None
+
+
+def severity_of(
+    os_package: bool, entries: list[Affected], cvss: list[CVSS], fallback: CVSS | None = None
+) -> tuple[str, str]:
     """(severity, where it came from): the distro's own rating for its packages (named as
     containment.distros names the distribution: debian, ubuntu, redhat, suse, openeuler, ...),
-    then the database's (GHSA), then CVSS v4, v3, v2; UNKNOWN when nobody rated it."""
+    then the database's (GHSA), then the advisory's CVSS v4, v3, v2, then `fallback` (the CVE's
+    CVSS from NVD or osv.dev's CVE record, `cve_rating`; source nvd / osv-cve), then the urgency
+    of the upload that fixed it (a changelog's); UNKNOWN when nobody rated it."""
     vendor = [a.severity for a in entries if a.severity]
     if os_package:
         for src, value in vendor:
@@ -272,7 +319,9 @@ def severity_of(os_package: bool, entries: list[Affected], cvss: list[CVSS]) -> 
         best = [c for c in cvss if c.version == version]
         if best:
             c = max(best, key=lambda x: x.score)
-            return rating(c.score), f"cvss_v{version[0]}"
+            return rating(c.score, version), f"cvss_v{version[0]}"
+    if fallback is not None:
+        return rating(fallback.score, fallback.version), fallback.source
     for src, value in vendor:  # last resort: the urgency of the upload that fixed it
         sev = _VENDOR.get(str(value).lower())
         if sev:
@@ -387,10 +436,16 @@ def match(inventory: Inventory, store: Store, include_dev: bool = False) -> tupl
     warnings = condense(notes)
     ids = {h.entry.advisory_id for h in hits}
     advisories = store.advisories(ids) if ids else {}
-    return _merge(hits, advisories), warnings
+    # one batched lookup of every CVE id the hits know, for the severity fallback
+    cves = {i for i in ids if i.startswith("CVE-")}
+    cves.update(al for a in advisories.values() for al in a.aliases if al.startswith("CVE-"))
+    scores = store.cve_cvss(cves) if cves else {}
+    return _merge(hits, advisories, scores), warnings
 
 
-def _merge(hits: list[_Hit], advisories: dict[str, Advisory]) -> list[Finding]:
+def _merge(
+    hits: list[_Hit], advisories: dict[str, Advisory], scores: dict[str, list[CveScore]] | None = None
+) -> list[Finding]:
     by_pkg: dict[int, list[_Hit]] = {}
     pkgs: dict[int, Package] = {}
     for h in hits:
@@ -401,7 +456,7 @@ def _merge(hits: list[_Hit], advisories: dict[str, Advisory]) -> list[Finding]:
         p = pkgs[k]
         clusters = _clusters(group, advisories)
         for members in clusters.values():
-            findings.append(_finding(p, members, advisories))
+            findings.append(_finding(p, members, advisories, scores or {}))
     findings.sort(key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.package.name, f.id))
     return findings
 
@@ -429,7 +484,9 @@ def _clusters(group: list[_Hit], advisories: dict[str, Advisory]) -> dict[str, l
     return clusters
 
 
-def _finding(p: Package, members: list[_Hit], advisories: dict[str, Advisory]) -> Finding:
+def _finding(
+    p: Package, members: list[_Hit], advisories: dict[str, Advisory], scores: dict[str, list[CveScore]]
+) -> Finding:
     adv_ids = sorted({h.entry.advisory_id for h in members})
     advs = [advisories[i] for i in adv_ids if i in advisories]
     all_ids = set(adv_ids)
@@ -440,7 +497,11 @@ def _finding(p: Package, members: list[_Hit], advisories: dict[str, Advisory]) -
     cvss: list[CVSS] = []
     for a in advs:
         cvss.extend(cvss_of(a))
-    severity, sev_src = severity_of(p.type in ("deb", "apk", "rpm"), entries, cvss)
+    cve_ids = sorted((i for i in all_ids if i.startswith("CVE-")), key=lambda i: (i != primary, i))
+    fallback = cve_rating(cve_ids, scores) if scores else None
+    severity, sev_src = severity_of(p.type in ("deb", "apk", "rpm"), entries, cvss, fallback)
+    if fallback is not None and sev_src == fallback.source:
+        cvss.append(fallback)  # the score that rated it travels with the finding (source nvd / osv-cve)
     h0 = members[0]
     scheme = scheme_for(h0.ecosystem)
     fixed = sorted({f for h in members for f in h.fixed}, key=lambda v: _safe_key(scheme, v))

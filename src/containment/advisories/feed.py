@@ -3,7 +3,8 @@
 A unit is the piece of a feed that is replaced as a whole on re-import:
 - an OSV record (feed "osv", key = record id);
 - an Alpine secdb file (feed "alpine-secdb", key = "Alpine:v3.11/main");
-- a Debian Security Tracker file (feed "debian-tracker", key = "debian-tracker").
+- a Debian Security Tracker file (feed "debian-tracker", key = "debian-tracker");
+- an NVD CVE (feed "nvd", key = CVE id): no advisory and no affected rows, only CVSS rows.
 Its digest lets a re-import of unchanged data write nothing.
 """
 
@@ -16,6 +17,10 @@ from dataclasses import dataclass, field
 AdvisoryRow = tuple[str, str, str, int, bytes]
 # (advisory_id, ecosystem, package lookup key, withdrawn, doc)
 AffectedRow = tuple[str, str, str, int, bytes]
+# (cve, source, rater, type, version, vector): see advisories.types.CveScore
+CvssRow = tuple[str, str, str, str, str, str]
+# (cve, source, rater, type, version, vector): see advisories.types.CveScore
+CvssRow = tuple[str, str, str, str, str, str]
 
 MAX_WARNINGS = 1000
 
@@ -30,6 +35,8 @@ class Unit:
     records: int  # input records this unit holds (OSV record / (package, CVE) pairs)
     origin: str = ""  # the path or URL the user named
     digest: bytes = b""
+    cvss: list[CvssRow] = field(default_factory=list)
+    cvss: list[CvssRow] = field(default_factory=list)
 
     def seal(self) -> Unit:
         h = hashlib.blake2b(digest_size=16)
@@ -40,6 +47,9 @@ class Unit:
             h.update(r[1].encode())
             h.update(b"\0")
             h.update(r[4])
+        for c in self.cvss:
+            h.update("\0".join(c).encode())
+            h.update(b"\1")
         self.digest = h.digest()
         return self
 

@@ -1,4 +1,5 @@
-"""`db import`: OSV (JSON/YAML, files, directories, zips), Alpine secdb, Debian tracker JSON.
+"""`db import`: OSV (JSON/YAML, files, directories, zips), Alpine secdb, Debian tracker JSON,
+NVD CVE JSON 2.0 (``nvdcve-2.0-*.json``, ``.json.gz``, ``.json.zip``; CVSS vectors only).
 
 The format of each file is told by its content. Parsing runs in a process pool (one worker
 per usable CPU plus one, `containment.cpu.cpu_quota()`); the parent writes rows as results arrive, in
@@ -11,12 +12,14 @@ digest is unchanged writes nothing; a changed one replaces its rows. Records rem
 feed are not removed by an import (`db update` rebuilds from the feeds).
 
 Records, as counted here: OSV records + Alpine (package, id) pairs per secdb file + Debian
-(package, CVE) pairs.
+(package, CVE) pairs + NVD CVEs (the counts `db status` prints are defined in store.py).
 """
 
 from __future__ import annotations
 
 import contextlib
+import gzip
+import io
 import os
 import sqlite3
 import tempfile
@@ -30,13 +33,22 @@ from lzma import LZMAError
 from pathlib import Path
 from typing import Any
 
-from containment.advisories import alpine, debian, osv
+from containment.advisories import alpine, debian, nvd, osv
 from containment.advisories.codec import DocumentError, load_document
 from containment.advisories.feed import Sink, Unit
-from containment.advisories.store import INDEXES, SCHEMA, SCHEMA_VERSION, TABLES, check_schema
+from containment.advisories.store import (
+    CVSS_TABLE,
+    INDEXES,
+    SCHEMA,
+    SCHEMA_VERSION,
+    TABLES,
+    check_schema,
+    counts,
+)
 from containment.model import FeedError
 
 DOC_SUFFIXES = (".json", ".yaml", ".yml")
+GZ_SUFFIXES = (".json.gz",)  # NVD's feed files; read decompressed
 MAX_FILE = 1 << 30  # a single feed file (the Debian tracker JSON is ~100 MB)
 MAX_MEMBER = 256 << 20  # one zip member (OSV members are a few kB)
 CHUNK = 128  # at most this many files per worker task
@@ -99,7 +111,7 @@ def collect(paths: Iterable[str | os.PathLike[str]]) -> list[Item]:
                     low = fn.lower()
                     if low.endswith(".zip"):
                         items.extend(zip_members(full, origin))
-                    elif low.endswith(DOC_SUFFIXES):
+                    elif low.endswith(DOC_SUFFIXES + GZ_SUFFIXES):
                         items.append((full, None, origin, _size(full)))
         elif os.path.isfile(path):
             if _is_zip(path):
@@ -120,6 +132,15 @@ _zips: dict[tuple[str, int, int, int], zipfile.ZipFile] = {}  # open zips, per p
 
 def _read(item: Item) -> bytes:
     path, member = item[0], item[1]
+    if member is None and path.lower().endswith(".gz"):
+        try:
+            with gzip.open(path, "rb") as g:
+                data = g.read(MAX_FILE + 1)
+        except (OSError, EOFError, zlib.error) as e:
+            raise FeedError(f"{path}: damaged or truncated gzip file ({e}); download it again") from None
+        if len(data) > MAX_FILE:
+            raise FeedError(f"{path}: larger than {MAX_FILE >> 20} MiB decompressed; refusing it")
+        return data
     if member is None:
         try:
             if os.path.getsize(path) > MAX_FILE:
@@ -175,6 +196,8 @@ def where_of(item: Item) -> str:
 def parse_document(doc: Any, where: str, sink: Sink, origin: str = "") -> list[Unit]:
     """Units from one parsed document, whatever feed it is."""
     try:
+        if nvd.is_nvd(doc):  # before OSV: an NVD CVE object may carry an `affected` key
+            return nvd.parse(doc, where, sink, origin)
         if osv.is_osv(doc):
             return osv.parse(doc, where, sink, origin)
         if alpine.is_secdb(doc):
@@ -184,7 +207,7 @@ def parse_document(doc: Any, where: str, sink: Sink, origin: str = "") -> list[U
     except (TypeError, ValueError, KeyError, AttributeError, RecursionError) as e:
         sink.skip(where, "(file)", f"malformed ({type(e).__name__}: {e})")
         return []
-    sink.skip(where, "(file)", "not an OSV record, Alpine secdb or Debian tracker document")
+    sink.skip(where, "(file)", "not an OSV record, Alpine secdb, Debian tracker or NVD CVE JSON document")
     return []
 
 
@@ -200,10 +223,33 @@ def parse_bytes(data: bytes, where: str, sink: Sink, origin: str = "") -> list[U
     return parse_document(doc, where, sink, origin)
 
 
+@contextlib.contextmanager
+def _open_text(item: Item) -> Iterator[io.TextIOWrapper]:
+    """A text stream over one document, decompressed (a .gz file, a zip member)."""
+    path, member = item[0], item[1]
+    with contextlib.ExitStack() as stack:
+        try:
+            if member is not None:
+                raw: Any = stack.enter_context(stack.enter_context(zipfile.ZipFile(path)).open(member))
+            elif path.lower().endswith(".gz"):
+                raw = stack.enter_context(gzip.open(path, "rb"))
+            else:
+                raw = stack.enter_context(open(path, "rb"))
+        except (zipfile.BadZipFile, OSError, KeyError, ValueError) as e:
+            raise FeedError(
+                f"{where_of(item)}: cannot read ({e}); check the file or download it again"
+            ) from None
+        yield stack.enter_context(io.TextIOWrapper(raw, encoding="utf-8"))
+
+
 def _parse_chunk(chunk: list[Item]) -> tuple[list[Unit], list[str], int, int]:
     sink = Sink()
     units: list[Unit] = []
     for item in chunk:
+        if nvd.is_feed_name(item[1] or item[0]):  # hundreds of MB of JSON: parsed as a stream
+            with _open_text(item) as text:
+                units.extend(nvd.parse_stream(text, where_of(item), sink, item[2]))
+            continue
         units.extend(parse_bytes(_read(item), where_of(item), sink, item[2]))
     return units, sink.warnings, sink.dropped, sink.skipped
 
@@ -272,6 +318,7 @@ class ImportStats:
     ecosystems: dict[str, list[int]] = field(default_factory=dict)  # eco -> [advisories, affected]
     feeds: dict[str, int] = field(default_factory=dict)  # feed -> records
     path: str = ""
+    database: dict[str, Any] = field(default_factory=dict)  # what the file holds after it: store.counts
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -291,6 +338,7 @@ class ImportStats:
             },
             "warnings": self.warnings,
             "warnings_dropped": self.warnings_dropped,
+            "database": self.database,
         }
 
 
@@ -307,6 +355,7 @@ class Writer:
         self.adv: list[tuple[Any, ...]] = []
         self.aff: list[tuple[Any, ...]] = []
         self.units: list[tuple[Any, ...]] = []
+        self.cvss: list[tuple[Any, ...]] = []
         self.dels: list[tuple[str, str]] = []
         self.gc: set[tuple[str, str]] = set()
         self.sources: dict[str, set[str]] = {}
@@ -353,6 +402,7 @@ class Writer:
         self.adv.extend(u.advisories)
         f, key = u.feed, u.key
         self.aff.extend((f, key, *r) for r in u.affected)
+        self.cvss.extend((f, key, *r) for r in u.cvss)
         self.units.append((f, key, u.source, u.digest, u.records))
 
     def flush(self) -> None:
@@ -367,6 +417,7 @@ class Writer:
                         )
                     )
             c.executemany("DELETE FROM affected WHERE feed = ? AND unit = ?", self.dels)
+            c.executemany("DELETE FROM cvss WHERE feed = ? AND unit = ?", self.dels)
             self.dels = []
         if self.adv:
             c.executemany(
@@ -382,6 +433,13 @@ class Writer:
                 self.aff,
             )
             self.aff = []
+        if self.cvss:
+            c.executemany(
+                "INSERT INTO cvss (feed, unit, cve, source, rater, type, version, vector) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                self.cvss,
+            )
+            self.cvss = []
         if self.units:
             c.executemany(
                 "INSERT OR REPLACE INTO units (feed, unit, source, digest, records) VALUES (?, ?, ?, ?, ?)",
@@ -408,10 +466,11 @@ class Writer:
                 "ON CONFLICT(name) DO UPDATE SET location = excluded.location, imported_at = excluded.imported_at",
                 (name, loc, stamp),
             )
-        counts = dict(c.execute("SELECT source, COUNT(*) FROM advisories GROUP BY source").fetchall())
+        # a source's records: the feed entries its units hold (store.py defines the counts)
+        records = dict(c.execute("SELECT source, SUM(records) FROM units GROUP BY source").fetchall())
         for (name,) in c.execute("SELECT name FROM sources").fetchall():
-            if counts.get(name):
-                c.execute("UPDATE sources SET records = ? WHERE name = ?", (counts[name], name))
+            if records.get(name):
+                c.execute("UPDATE sources SET records = ? WHERE name = ?", (records[name], name))
             else:
                 c.execute("DELETE FROM sources WHERE name = ?", (name,))
         c.execute("DELETE FROM ecosystems")
@@ -482,6 +541,7 @@ def build_new(
         w = Writer(conn, st, empty=empty)
         _pump(w, items, workers, progress)
         w.finish(new=True)
+        st.database = counts(lambda sql: conn.execute(sql).fetchall())
         for stmt in INDEXES.strip().split(";"):  # idempotent: a prepared file already has them
             if stmt.strip():
                 conn.execute(stmt)
@@ -523,9 +583,13 @@ def update_existing(
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("BEGIN IMMEDIATE")
         try:
+            for stmt in CVSS_TABLE.split(";"):  # a file from before the cvss table gets it now
+                if stmt.strip():
+                    conn.execute(stmt)
             w = Writer(conn, st, empty=False)
             _pump(w, items, workers, progress)
             w.finish(new=False)
+            st.database = counts(lambda sql: conn.execute(sql).fetchall())
             conn.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(sqlite3.Error):

@@ -12,6 +12,11 @@
   A distribution's rating is named as ``containment.distros`` names its vendor (redhat, rocky, ...).
 - Affected.extra keeps ``source``, ``purl``, ``ecosystem_specific`` and ``database_specific``
   (e.g. Go's affected symbols).
+- osv.dev's CVE records (id ``CVE-...``, converted from NVD and the CVE list; their ``affected``
+  entries carry GIT ranges and no ``package``): stored as advisories with no affected entries,
+  and their CVSS ``severity[]`` also as CVSS rows of source ``osv-cve`` (the severity fallback
+  by CVE id, ``match.severity_of``). An affected entry without ``package`` is skipped, not the
+  record (the schema allows it).
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from containment.advisories.codec import dumps
 from containment.advisories.feed import Malformed, Sink, Unit
 
 FEED = "osv"
+CVE_SOURCE = "osv-cve"  # CVSS rows from osv.dev's CVE records
+_CVSS_VERSION = {"CVSS_V2": "2.0", "CVSS_V4": "4.0"}
 # Red Hat errata (and the AlmaLinux / Rocky Linux rebuilds) open the summary with their rating
 _ERRATA_RATING = re.compile(r"^(Critical|Important|Moderate|Low): ")
 EVENT_KINDS = frozenset({"introduced", "fixed", "last_affected", "limit"})
@@ -155,8 +162,10 @@ def parse_record(rec: Any) -> Unit:
         if not isinstance(a, dict):
             raise Malformed(f"affected[{i}]", "not an object")
         pkg = a.get("package")
+        if pkg is None:
+            continue  # a CVE record's GIT-only entry: nothing to match by package
         if not isinstance(pkg, dict):
-            raise Malformed(f"affected[{i}].package", "missing or not an object")
+            raise Malformed(f"affected[{i}].package", "not an object")
         eco = pkg.get("ecosystem")
         name = pkg.get("name")
         if not isinstance(eco, str) or not eco.strip():
@@ -259,4 +268,14 @@ def parse_record(rec: Any) -> Unit:
     adoc["source"] = source
     if dbs:
         adoc["database_specific"] = dbs
-    return Unit(FEED, rid, source, [(rid, source, modified, wd, dumps(adoc))], rows, 1).seal()
+    cvss = []
+    if rid.startswith("CVE-") and not wd:
+        for t, score in severity:
+            t = t.upper()
+            if t.startswith("CVSS") and score.strip():
+                version = _CVSS_VERSION.get(t) or (score.split("/", 1)[0].partition(":")[2] or "3.1")
+                row = (rid, CVE_SOURCE, "", "", version, score.strip())
+                if row not in cvss:
+                    cvss.append(row)
+    unit = Unit(FEED, rid, source, [(rid, source, modified, wd, dumps(adoc))], rows, 1, cvss=cvss)
+    return unit.seal()

@@ -16,6 +16,19 @@ FeedError telling the user to rebuild):
   (advisory, ecosystem, package); ``package`` is ``names.normalize(ecosystem, name)``;
   index (ecosystem, package) serves the matcher, (feed, unit) the re-import.
 - ``ecosystems(ecosystem, advisories, affected)``: counts, refreshed by every import.
+- ``cvss(feed, unit, cve, source, rater, type, version, vector)``: CVSS vectors per CVE id for the
+  severity fallback (``match.severity_of``), from NVD's CVE JSON 2.0 feeds (source ``nvd``; rater
+  = the metric's ``source``, nvd@nist.gov or a CNA; type ``Primary``/``Secondary``) and from
+  osv.dev's CVE records (source ``osv-cve``); index (cve). Added within schema version 1: a file
+  built before has no such table until its next import (scans then simply have no fallback).
+
+Counts, named the same in ``db import``, ``db update``, ``db status`` and the README:
+- records: entries as the feeds write them (an OSV record, an Alpine secdb (package, id) pair, a
+  Debian tracker (package, CVE) pair, an NVD CVE), summed over the units held;
+- advisories: the advisories table's rows (one per id and feed), withdrawn ones counted apart;
+- affected entries: (advisory, ecosystem, package) rows of advisories not withdrawn;
+- per ecosystem: the advisories affecting a package there and their affected entries (an advisory
+  affecting several ecosystems counts in each).
 
 Scans open the file with ``mode=ro`` (and ``immutable=1`` when neither the file nor its
 directory is writable by this process, e.g. a DB baked into a read-only image or mount:
@@ -29,13 +42,13 @@ from __future__ import annotations
 import os
 import sqlite3
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from containment.advisories import names
 from containment.advisories.codec import advisory_from_doc, affected_from_doc, loads_json
-from containment.advisories.types import Advisory, Affected
+from containment.advisories.types import Advisory, Affected, CveScore
 from containment.escape import escape
 from containment.model import FeedError
 
@@ -44,6 +57,16 @@ FIX = "run `containment db update` or `containment db import DIR`"
 # which feed's copy of an id is the primary one when several feeds know it
 FEED_ORDER = {"osv": 0, "debian-tracker": 1, "alpine-secdb": 2}
 
+# with its indexes from the start: a unit given twice in one import (a CVE in a year feed and
+# in the modified feed) deletes its rows by (feed, unit) while the file is being built
+CVSS_TABLE = """
+CREATE TABLE IF NOT EXISTS cvss (
+  feed TEXT NOT NULL, unit TEXT NOT NULL, cve TEXT NOT NULL, source TEXT NOT NULL, rater TEXT NOT NULL,
+  type TEXT NOT NULL, version TEXT NOT NULL, vector TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS cvss_cve ON cvss (cve);
+CREATE INDEX IF NOT EXISTS cvss_unit ON cvss (feed, unit);
+"""
 TABLES = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE sources (
@@ -66,6 +89,7 @@ CREATE TABLE ecosystems (
   ecosystem TEXT PRIMARY KEY, advisories INTEGER NOT NULL, affected INTEGER NOT NULL
 ) WITHOUT ROWID;
 """
+TABLES += CVSS_TABLE
 # Secondary indexes, kept apart so a bulk build into a new file creates them once at the end
 # (cheaper than maintaining them row by row).
 INDEXES = """
@@ -109,6 +133,42 @@ def check_schema(conn: sqlite3.Connection, path: Path) -> dict[str, str]:
     return meta
 
 
+def counts(q: Callable[[str], list[Any]], has_cvss: bool = True) -> dict[str, Any]:
+    """What the database holds, as `db status` and `db import` print it (the module docstring
+    defines each count). `q(sql)` runs a query on the file (an open store or an importer's
+    connection), so both commands count with this one function."""
+    adv_by_source = dict(q("SELECT source, COUNT(*) FROM advisories GROUP BY source"))
+    cvss_by_source: dict[str, int] = (
+        dict(q("SELECT source, COUNT(DISTINCT cve) FROM cvss GROUP BY source")) if has_cvss else {}
+    )
+    sources = [
+        {
+            "name": n,
+            "location": loc,
+            "imported_at": at,
+            "records": rec,
+            "advisories": adv_by_source.get(n, 0),
+            "cvss_cves": cvss_by_source.get(n, 0),
+        }
+        for n, loc, at, rec in q("SELECT name, location, imported_at, records FROM sources ORDER BY name")
+    ]
+    ecos = {
+        e: {"advisories": a, "affected": n}
+        for e, a, n in q("SELECT ecosystem, advisories, affected FROM ecosystems ORDER BY ecosystem")
+    }
+    total, withdrawn = q("SELECT COUNT(*), COALESCE(SUM(withdrawn), 0) FROM advisories")[0]
+    cves = q("SELECT COUNT(DISTINCT cve) FROM cvss")[0][0] if has_cvss else 0
+    return {
+        "records": sum(s["records"] for s in sources),
+        "advisories": total,
+        "withdrawn": withdrawn,
+        "affected": sum(e["affected"] for e in ecos.values()),
+        "cvss_cves": cves,
+        "sources": sources,
+        "ecosystems": ecos,
+    }
+
+
 class AdvisoryStore:
     """Read-only access for the matcher. Thread-confined: one store per thread or process."""
 
@@ -117,6 +177,7 @@ class AdvisoryStore:
         self.path = path
         self.meta = meta
         self._like: dict[str, list[str]] = {}
+        self._has_cvss: bool | None = None
 
     @classmethod
     def open(cls, path: str | None = None) -> AdvisoryStore:
@@ -215,25 +276,38 @@ class AdvisoryStore:
             out[aid] = first
         return out
 
+    def has_cvss(self) -> bool:
+        """Does this file have the cvss table (files built before it was added do not)?"""
+        if self._has_cvss is None:
+            self._has_cvss = bool(
+                self._q("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cvss'")
+            )
+        return self._has_cvss
+
+    def cve_cvss(self, cves: Iterable[str]) -> dict[str, list[CveScore]]:
+        """CVE id -> its CVSS vectors from NVD / osv.dev CVE records (empty lists left out), in
+        one batched query (500 ids per statement)."""
+        want = sorted({c for c in cves if c.startswith("CVE-")})
+        out: dict[str, list[CveScore]] = {}
+        if not want or not self.has_cvss():
+            return out
+        for i in range(0, len(want), 500):
+            chunk = want[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for cve, source, rater, typ, version, vector in self._q(
+                f"SELECT cve, source, rater, type, version, vector FROM cvss WHERE cve IN ({marks}) "
+                "ORDER BY cve, source, type, version, vector",
+                chunk,
+            ):
+                out.setdefault(cve, []).append(CveScore(source, rater, typ, version, vector))
+        return out
+
     def ecosystems(self) -> list[str]:
         return [
             r[0] for r in self._q("SELECT ecosystem FROM ecosystems WHERE affected > 0 ORDER BY ecosystem")
         ]
 
     def status(self) -> dict[str, Any]:
-        sources = [
-            {"name": n, "location": loc, "imported_at": at, "records": rec}
-            for n, loc, at, rec in self._q(
-                "SELECT name, location, imported_at, records FROM sources ORDER BY name"
-            )
-        ]
-        ecos = {
-            e: {"advisories": a, "affected": n}
-            for e, a, n in self._q(
-                "SELECT ecosystem, advisories, affected FROM ecosystems ORDER BY ecosystem"
-            )
-        }
-        total, withdrawn = self._q("SELECT COUNT(*), COALESCE(SUM(withdrawn), 0) FROM advisories")[0]
         try:
             size = self.path.stat().st_size
         except OSError:
@@ -243,11 +317,7 @@ class AdvisoryStore:
             "schema_version": int(self.meta.get("schema_version", "0")),
             "built_at": self.meta.get("built_at", ""),
             "updated_at": self.meta.get("updated_at", ""),
-            "sources": sources,
-            "ecosystems": ecos,
-            "advisories": total,
-            "withdrawn": withdrawn,
-            "affected": sum(e["affected"] for e in ecos.values()),
+            **counts(self._q, self.has_cvss()),
             "size_bytes": size,
         }
 

@@ -43,6 +43,17 @@ class Affected:
 
 
 @dataclass(frozen=True)
+class CveScore:
+    """One CVSS vector a CVE record gives (the severity fallback, ``match.severity_of``)."""
+
+    source: str  # who published the record: nvd (NVD's CVE feed) or osv-cve (osv.dev's CVE record)
+    rater: str  # who scored it: the NVD metric's source (nvd@nist.gov, a CNA's id or address); "" for OSV
+    type: str  # NVD's Primary (NVD's own) or Secondary (a CNA's); "" for OSV
+    version: str  # 2.0, 3.0, 3.1, 4.0
+    vector: str
+
+
+@dataclass(frozen=True)
 class Advisory:
     id: str
     aliases: tuple[str, ...] = ()

@@ -21,6 +21,15 @@ upstream disappear).
 Downloads are cached in ``<cache dir>/db/downloads/<ecosystem>/all.zip`` with their ETag /
 Last-Modified; a 304 answer reuses the cached zip. The cache entry is committed only after
 the whole update succeeded.
+
+NVD (the CVSS of CVEs, the severity fallback for findings nobody else rated): a mirror given with
+``--source``/``$CONTAINMENT_DB_SOURCE`` may hold NVD's CVE JSON 2.0 feeds in ``<base>/nvd/``:
+a directory, every ``nvdcve-2.0-*.json``, ``.json.gz`` or ``.json.zip`` in it (in name order, so
+the modified feed comes after the year feeds); over HTTP(S), NVD's own file names,
+``nvdcve-2.0-modified.json.gz`` first (a 404 there: the mirror has no NVD, nothing more is asked)
+and then ``nvdcve-2.0-<year>.json.gz`` from 2002 to this year (a missing year is skipped).
+osv.dev's bucket has no such folder and is not asked. What the update does not download (NVD,
+when the mirror has none) is kept from the old file.
 """
 
 from __future__ import annotations
@@ -57,6 +66,10 @@ NONE_CREATED = "no advisory database was created"
 OFFLINE = "offline? give --source DIR|URL a mirror with <ecosystem>/all.zip (or set CONTAINMENT_DB_SOURCE)"
 
 DownloadProgress = Callable[[str, int, int | None], None]  # ecosystem, bytes done, total
+
+
+NVD_DIR = "nvd"
+NVD_FILE = re.compile(r"^nvdcve-2\.0-[^/]*\.json(?:\.gz|\.zip)?$", re.IGNORECASE)
 
 
 def resolve_source(flag: str | None = None) -> str:
@@ -104,9 +117,19 @@ def _local(base: str) -> Path | None:
 
 
 def fetch(
-    base: str, eco: str, client: Any = None, progress: DownloadProgress | None = None, use_cache: bool = True
-) -> Fetched:
+    base: str,
+    eco: str,
+    client: Any = None,
+    progress: DownloadProgress | None = None,
+    use_cache: bool = True,
+    rel: str = "",
+) -> Fetched | None:
+    """`<base>/<eco>/all.zip` (or `<base>/<rel>` when given: an NVD feed file, which may be
+    missing: None on a 404)."""
     local = _local(base)
+    if rel:
+        url = f"{base.rstrip('/')}/{rel}"
+        return _download(url, _safe(rel), rel.rsplit("/", 1)[-1], rel, client, progress, use_cache, True)
     if local is not None:
         p = local / eco / "all.zip"
         if not p.is_file():
@@ -119,11 +142,26 @@ def fetch(
                 "or another mirror with --source DIR|URL"
             )
         return Fetched(eco, p, str(p))
+    url = f"{base.rstrip('/')}/{urllib.parse.quote(eco, safe=':')}/all.zip"
+    return _download(url, _safe(eco), "all.zip", eco, client, progress, use_cache, False)
+
+
+def _download(
+    url: str,
+    cache_key: str,
+    fname: str,
+    eco: str,
+    client: Any,
+    progress: DownloadProgress | None,
+    use_cache: bool,
+    missing_ok: bool,
+) -> Fetched | None:
+    """One file over HTTP into the download cache (kept under its own name, so the importer
+    knows a .json.gz / NVD feed by it), conditional on the cached copy's ETag/Last-Modified."""
     import httpx
 
-    url = f"{base.rstrip('/')}/{urllib.parse.quote(eco, safe=':')}/all.zip"
-    cdir = _downloads_dir() / _safe(eco)
-    cached, meta_p = cdir / "all.zip", cdir / "meta.json"
+    cdir = _downloads_dir() / cache_key
+    cached, meta_p = cdir / fname, cdir / "meta.json"
     headers: dict[str, str] = {}
     meta: dict[str, Any] = {}
     if use_cache and cached.is_file() and meta_p.is_file():
@@ -136,7 +174,9 @@ def fetch(
                 headers["If-Modified-Since"] = meta["last_modified"]
     try:
         cdir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=cdir, prefix=".all.zip.", suffix=".part")
+        tmpdir = tempfile.mkdtemp(dir=cdir, prefix=".part-")
+        tmp = os.path.join(tmpdir, fname)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as e:
         raise FeedError(
             f"{cdir}: cannot write downloads ({e.strerror or e}); check the cache dir's space and permissions"
@@ -146,6 +186,8 @@ def fetch(
         with os.fdopen(fd, "wb") as out, client.stream("GET", url, headers=headers) as r:
             if r.status_code == 304 and headers:
                 return Fetched(eco, cached, url, cached=True)
+            if r.status_code == 404 and missing_ok:
+                return None
             if r.status_code == 404:
                 raise FeedError(
                     f"{url}: HTTP 404; no ecosystem {eco!r} on the mirror? pick others with -e, "
@@ -173,10 +215,14 @@ def fetch(
             with contextlib.suppress(OSError):
                 os.replace(tmp, cached)
                 meta_p.write_text(json.dumps(new_meta))
+            with contextlib.suppress(OSError):
+                os.rmdir(tmpdir)
 
         def cleanup() -> None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+            with contextlib.suppress(OSError):
+                os.rmdir(tmpdir)
 
         return Fetched(eco, Path(tmp), url, commit=commit, cleanup=cleanup)
     except httpx.HTTPError as e:
@@ -191,6 +237,44 @@ def fetch(
         if not keep:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+            with contextlib.suppress(OSError):
+                os.rmdir(tmpdir)
+
+
+def fetch_nvd(base: str, client: Any = None, progress: DownloadProgress | None = None) -> list[Fetched]:
+    """NVD's CVE JSON 2.0 feed files from the mirror's nvd/ folder (see the module docstring),
+    the modified feed last."""
+    local = _local(base)
+    if local is not None:
+        d = local / NVD_DIR
+        if not d.is_dir():
+            return []
+        return [
+            Fetched(NVD_DIR, p, str(p)) for p in sorted(d.iterdir()) if p.is_file() and NVD_FILE.match(p.name)
+        ]
+    if base.rstrip("/") == DEFAULT_SOURCE:
+        return []
+    modified = fetch(base, NVD_DIR, client, progress, rel=f"{NVD_DIR}/nvdcve-2.0-modified.json.gz")
+    if modified is None:
+        return []
+    import datetime
+
+    out = []
+    for year in range(2002, datetime.datetime.now(datetime.UTC).year + 1):
+        f = fetch(base, NVD_DIR, client, progress, rel=f"{NVD_DIR}/nvdcve-2.0-{year}.json.gz")
+        if f is not None:
+            out.append(f)
+    return [*out, modified]
+
+
+def _items_of(f: Fetched) -> list[importer.Item]:
+    if f.path.name.lower().endswith(".zip"):
+        return importer.zip_members(str(f.path), f.location)
+    try:
+        size = f.path.stat().st_size
+    except OSError:
+        size = 0
+    return [(str(f.path), None, f.location, size)]
 
 
 @dataclass
@@ -232,6 +316,13 @@ def _carry_over(
                 "INSERT INTO main.affected SELECT * FROM old.affected a WHERE a.feed != 'osv' OR EXISTS "
                 "(SELECT 1 FROM main.units u WHERE u.feed = 'osv' AND u.unit = a.unit)"
             )
+            if conn.execute(
+                "SELECT 1 FROM old.sqlite_master WHERE type = 'table' AND name = 'cvss'"
+            ).fetchone():
+                conn.execute(
+                    "INSERT INTO main.cvss SELECT * FROM old.cvss c WHERE c.feed != 'osv' OR EXISTS "
+                    "(SELECT 1 FROM main.units u WHERE u.feed = 'osv' AND u.unit = c.unit)"
+                )
             conn.execute("INSERT INTO main.sources SELECT * FROM old.sources WHERE NOT updated_osv(name)")
             conn.execute("COMMIT")
         finally:
@@ -269,11 +360,14 @@ def update(
             headers={"User-Agent": f"containment/{__version__}"},
         ) as client:
             for eco in ecos:
-                fetched.append(fetch(base, eco, client, download_progress))
+                got = fetch(base, eco, client, download_progress)
+                assert got is not None  # only an NVD file may be missing
+                fetched.append(got)
+            fetched.extend(fetch_nvd(base, client, download_progress))
         items: list[importer.Item] = []
         for f in fetched:
             try:
-                items.extend(importer.zip_members(str(f.path), f.location))
+                items.extend(_items_of(f))
             except FeedError:
                 if f.location == str(f.path):  # a mirror directory's zip: the input is bad
                     raise

@@ -51,20 +51,34 @@ def _progress(quiet: bool) -> Iterator[Any]:
         yield p
 
 
+def _counts(c: dict[str, Any], indent: str = "") -> list[str]:
+    """What the database holds, the same lines for `db status` and after `db import`/`update`
+    (advisories.store.counts computes them; its docstring and the README define each)."""
+    lines = [
+        f"{indent}records           {c['records']}",
+        f"{indent}advisories        {c['advisories']} ({c['withdrawn']} of them withdrawn)",
+        f"{indent}affected entries  {c['affected']}",
+        f"{indent}CVSS ratings      {c['cvss_cves']} CVEs",
+    ]
+    ecos = c["ecosystems"]
+    if ecos:
+        w = max(len("ecosystem"), *(len(e) for e in ecos))
+        lines.append(f"{indent}{'ecosystem'.ljust(w)}  advisories  affected entries")
+        for e, n in ecos.items():
+            lines.append(f"{indent}{e.ljust(w)}  {n['advisories']:>10}  {n['affected']:>16}")
+    return lines
+
+
 def _report(stats: dict[str, Any], verb: str) -> str:
     lines = [
         f"{verb} {stats['records']} records from {stats['files']} files into {stats['path']} "
         f"in {stats['seconds']:.1f} s",
-        f"  affected entries  {stats['affected']}",
-        f"  skipped           {stats['skipped']}",
+        f"  skipped           {stats['skipped']} records",
         f"  units             {stats['added']} new, {stats['replaced']} changed, {stats['unchanged']} unchanged",
     ]
-    ecos = stats["ecosystems"]
-    if ecos:
-        w = max(len("ecosystem"), *(len(e) for e in ecos))
-        lines.append(f"  {'ecosystem'.ljust(w)}  advisories  affected")
-        for e, c in ecos.items():
-            lines.append(f"  {e.ljust(w)}  {c['advisories']:>10}  {c['affected']:>8}")
+    if stats.get("database"):
+        lines.append("the database now holds (as `containment db status` counts):")
+        lines.extend(_counts(stats["database"], "  "))
     return "\n".join(lines)
 
 
@@ -152,7 +166,12 @@ def status(
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print the status as JSON."),
 ) -> None:
-    """Where the database is, its schema, when it was updated, its sources and counts."""
+    """Where the database is, its schema, when it was updated, its sources and counts.
+
+    records: entries as the feeds write them (an OSV record, an Alpine secdb or Debian tracker
+    (package, CVE) pair, an NVD CVE); advisories: one per id and feed, withdrawn ones included;
+    affected entries: (advisory, ecosystem, package) of advisories not withdrawn, what scans
+    match; CVSS ratings: CVEs with a CVSS from NVD or osv.dev (the severity fallback)."""
     from containment.advisories.store import AdvisoryStore
 
     with user_errors(), AdvisoryStore.open(db) as s:
@@ -161,18 +180,19 @@ def status(
         typer.echo(dump_json(st))
         return
     lines = [
-        f"database        {st['path']}",
-        f"schema version  {st['schema_version']}",
-        f"built           {st['built_at']}",
-        f"updated         {st['updated_at']}",
-        f"advisories      {st['advisories']} ({st['withdrawn']} withdrawn)",
-        f"affected        {st['affected']}",
-        f"size            {st['size_bytes'] / 1e6:.1f} MB",
-        "sources:",
+        f"database          {st['path']}",
+        f"schema version    {st['schema_version']}",
+        f"built             {st['built_at']}",
+        f"updated           {st['updated_at']}",
+        f"size              {st['size_bytes'] / 1e6:.1f} MB",
+        *_counts(st),
     ]
-    for src in st["sources"]:
-        lines.append(f"  {src['name']:<24} {src['records']:>8}  {src['imported_at']}  {src['location']}")
-    lines.append("ecosystems:")
-    for e, c in st["ecosystems"].items():
-        lines.append(f"  {e:<24} {c['advisories']:>8} advisories  {c['affected']:>8} affected")
+    if st["sources"]:
+        w = max(len("source"), *(len(s["name"]) for s in st["sources"]))
+        lines.append(f"{'source'.ljust(w)}  records  advisories  CVSS CVEs  imported              location")
+        for s in st["sources"]:
+            lines.append(
+                f"{s['name'].ljust(w)}  {s['records']:>7}  {s['advisories']:>10}  {s['cvss_cves']:>9}  "
+                f"{s['imported_at']:<20}  {s['location']}"
+            )
     typer.echo("\n".join(lines))

@@ -18,6 +18,20 @@ _RANK = {s: i for i, s in enumerate(SEVERITIES)}
 _INSTALLED_CATALOGERS = frozenset({"java-archive", "ruby-installed-gemspec"})
 
 
+# severity sources that are a CVE record's CVSS (match.cve_rating), not the distribution's or
+# the advisory's own rating: the table marks them, SARIF and CycloneDX name them
+CVE_RATERS = {
+    "nvd": "the CVE's CVSS from NVD",
+    "osv-cve": "the CVE's CVSS from osv.dev's CVE record",
+}
+
+
+def cve_raters_note(raters: Iterable[str]) -> str:
+    """One line telling what a marked severity is."""
+    whose = " or ".join(CVE_RATERS[r] for r in raters if r in CVE_RATERS)
+    return f"{whose}; neither the distribution nor the advisory rated it"
+
+
 def severity(f: Finding) -> str:
     s = (f.severity or "").upper()
     return s if s in _RANK else "UNKNOWN"

@@ -118,6 +118,7 @@ def to_sarif(report: ScanReport) -> dict[str, Any]:
             "installedVersion": f.installed_version,
             "fixedVersions": list(f.fixed_versions),
             "severity": v.severity(f),
+            "severitySource": f.severity_source,
             "status": f.status,
             "target": inv.target,
         }

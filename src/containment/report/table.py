@@ -53,6 +53,9 @@ def to_table(report: ScanReport, width: int = 160, color: bool = False) -> str:
         con.print(_t(f"digest {inv.image_digest}"))
     if report.db.get("updated_at"):
         con.print(_t(f"advisory database updated {report.db['updated_at']}"))
+    raters = sorted({f.severity_source for f in report.active if f.severity_source in v.CVE_RATERS})
+    if raters:
+        con.print(_t(f"severity ({', '.join(raters)}): {v.cve_raters_note(raters)}"))
 
     groups: dict[tuple[int, str, str], tuple[list[Finding], list[Finding]]] = {}
     for p in inv.packages:
@@ -63,7 +66,9 @@ def to_table(report: ScanReport, width: int = 160, color: bool = False) -> str:
 
     def sev(f: Finding) -> Text:
         s = v.severity(f)
-        return _t(s, style=_SEVERITY_STYLE[s] if color else "")
+        # whose rating, where it is not the distribution's or the advisory's own: "HIGH (nvd)"
+        note = f" ({f.severity_source})" if f.severity_source in v.CVE_RATERS else ""
+        return _t(s + note, style=_SEVERITY_STYLE[s] if color else "")
 
     def lines(texts: Iterable[str]) -> Text:  # one escaped line each, duplicates once
         from rich.text import Text

@@ -190,7 +190,7 @@ def test_cli_import_status(feeds: Path, tmp_path: Path, monkeypatch: pytest.Monk
     res = r.invoke(app, ["db", "status", "--json"])
     assert res.exit_code == 0 and json.loads(res.stdout)["path"] == str(db)
     res = r.invoke(app, ["db", "status"])
-    assert "schema version  1" in res.stdout and "osv:PyPI" in res.stdout
+    assert "schema version    1" in res.stdout and "osv:PyPI" in res.stdout
     res = r.invoke(app, ["db", "import", str(tmp_path / "nothing-here")])
     assert res.exit_code == 2 and "no such file" in res.output
     bad = tmp_path / "t.zip"
