@@ -298,7 +298,7 @@ class Analyzer:
         if missing:
             if not image.random_access:
                 v.facts.warnings.append(
-                    f"{name}: {len(missing)} hard-linked files not re-read (compressed archive)"
+                    f"{name}: {len(missing)} hard-linked files not re-read (a compressed archive or an engine's export is read once, in order)"
                 )
             else:
                 tv = _TargetVisitor(missing)

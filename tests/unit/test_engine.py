@@ -395,3 +395,27 @@ def test_the_record_is_kept_in_the_cache_dir_and_cleaned(engine):
     assert len(list((cache_dir() / "engine-images").iterdir())) == 1
     cache.clean()
     assert not (cache_dir() / "engine-images").exists()
+
+
+def test_a_hard_link_to_an_earlier_file_is_a_warning_not_a_silent_loss(engine, tmp_path):
+    """A layer read once, in order, cannot go back for a hard link's earlier target: the SBOM
+    says so (a plain docker-archive file is re-read and finds it)."""
+    from containment.image.build import TarEntry, layer_tar
+    from tests.conftest import OS_RELEASE, dpkg_status
+
+    layer = layer_tar(
+        [
+            TarEntry("usr/lib/os-release", OS_RELEASE),
+            TarEntry("srv/status-copy", dpkg_status(("linked", "1"))),
+            TarEntry("var/lib/dpkg/status", kind="hardlink", link="srv/status-copy"),
+        ]
+    )
+    saved = engine.add(save(ImageSpec(layers=[layer])), "localhost/linked:1")
+    got = sbom("podman:localhost/linked:1")
+    assert any(
+        "hard-linked files not re-read (a compressed archive or an engine's export" in w
+        for w in got["warnings"]
+    )
+    archive = tmp_path / "linked.tar"
+    archive.write_bytes(saved.archive)
+    assert {p["name"] for p in sbom(f"docker-archive:{archive}")["packages"]} == {"linked"}

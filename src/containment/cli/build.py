@@ -10,7 +10,8 @@ import typer
 from containment.cli.common import dump_json, fail, progress_printer, user_errors, warn, write_output
 
 TARGET_HELP = (
-    "oci:DIR[:TAG] | docker-archive:FILE[:TAG] | dir:PATH | [REGISTRY/]REPO[:TAG|@DIGEST] (registry)"
+    "podman:NAME[:TAG] | docker:NAME[:TAG] (local engine) | oci:DIR[:TAG] | docker-archive:FILE[:TAG] | "
+    "dir:PATH | [REGISTRY/]REPO[:TAG|@DIGEST] (a local engine's image if it has one, else the registry)"
 )
 
 
