@@ -72,6 +72,7 @@ DOCKER_SOCKET = "/var/run/docker.sock"
 PODMAN_ROOT_SOCKET = "/run/podman/podman.sock"
 LAYER_TYPE = "application/vnd.docker.image.rootfs.diff.tar"
 MAX_KEPT = 64 << 20  # small files kept from one stream (configs, manifests, per-layer json)
+SAVE_TIMEOUT = httpx.Timeout(1800.0, connect=5.0)  # between two reads of an export (--timeout bounds a scan)
 MAX_CHAIN = 4  # index/manifest blobs between an Id and its config
 RECORD_VERSION = 1
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,511}$")
@@ -260,11 +261,11 @@ class EngineClient:
             absent,
         )
 
-    def _send(self, path: str, stream: bool = False) -> httpx.Response:
+    def _send(self, path: str, stream: bool = False, timeout: httpx.Timeout | None = None) -> httpx.Response:
         if self.ep.socket and not os.path.exists(self.ep.socket):
             raise self._unavailable("no such socket", absent=True)
         try:
-            req = self.http.build_request("GET", path)
+            req = self.http.build_request("GET", path, timeout=timeout or self.http.timeout)
             return self.http.send(req, stream=stream)
         except (httpx.ConnectError, httpx.ConnectTimeout) as e:
             raise self._unavailable(_reason(e)) from None
@@ -299,7 +300,8 @@ class EngineClient:
     @contextmanager
     def save(self, image_id: str) -> Iterator[BinaryIO]:
         """The `docker save` stream of one image, as a forward-only file."""
-        resp = self._send(f"/images/{quote(image_id, safe=':')}/get", stream=True)
+        # podman writes the whole archive to a temp file before the first byte: allow for it
+        resp = self._send(f"/images/{quote(image_id, safe=':')}/get", stream=True, timeout=SAVE_TIMEOUT)
         try:
             if resp.status_code != 200:
                 resp.read()
