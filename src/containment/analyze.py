@@ -633,7 +633,12 @@ def open_target(
     if local:
         kind = "docker" if local.group(1) == "docker-daemon" else local.group(1)
         return engine.open_engine(kind, local.group(2), ref, plat if platform else None, cache_root)
-    from containment.image.registry import ManifestUnknown, RegistryImage, RegistryUnreachable, parse_reference
+    from containment.image.registry import (
+        ManifestUnknown,
+        RegistryImage,
+        RegistryUnreachable,
+        parse_reference,
+    )
 
     if ref.startswith(("docker://", "registry:")):
         return RegistryImage(

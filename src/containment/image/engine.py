@@ -77,7 +77,6 @@ MAX_CHAIN = 4  # index/manifest blobs between an Id and its config
 RECORD_VERSION = 1
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,511}$")
 ID_RE = re.compile(r"^(?:sha256:)?([a-f0-9]{12,64})$")
-TRANSPORTS = ("podman", "docker")
 
 
 class EngineUnavailable(ImageError):
