@@ -19,8 +19,6 @@ AdvisoryRow = tuple[str, str, str, int, bytes]
 AffectedRow = tuple[str, str, str, int, bytes]
 # (cve, source, rater, type, version, vector): see advisories.types.CveScore
 CvssRow = tuple[str, str, str, str, str, str]
-# (cve, source, rater, type, version, vector): see advisories.types.CveScore
-CvssRow = tuple[str, str, str, str, str, str]
 
 MAX_WARNINGS = 1000
 
@@ -35,7 +33,6 @@ class Unit:
     records: int  # input records this unit holds (OSV record / (package, CVE) pairs)
     origin: str = ""  # the path or URL the user named
     digest: bytes = b""
-    cvss: list[CvssRow] = field(default_factory=list)
     cvss: list[CvssRow] = field(default_factory=list)
 
     def seal(self) -> Unit:
