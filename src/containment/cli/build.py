@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from containment.cli.common import dump_json, fail, progress_printer, user_errors, warn, write_output
+from containment.cli.deadline import Duration, deadline
+
+if TYPE_CHECKING:
+    from containment.image.skip import SkipRules
 
 TARGET_HELP = (
     "podman:NAME[:TAG] | docker:NAME[:TAG] (local engine) | oci:DIR[:TAG] | docker-archive:FILE[:TAG] | "
@@ -37,17 +41,63 @@ Insecure = Annotated[bool, typer.Option("--insecure", help="do not verify the re
 NoCache = Annotated[
     bool, typer.Option("--no-cache", help="analyze every layer again; do not read or write the cache")
 ]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="no progress on stderr")]
+Quiet = Annotated[
+    bool, typer.Option("--quiet", "-q", help="no progress and no warnings on stderr (errors still)")
+]
 Output = Annotated[str | None, typer.Option("--output", "-o", help="write to this file instead of stdout")]
+NoProgress = Annotated[bool, typer.Option("--no-progress", help="no progress display (warnings still shown)")]
+SkipDirs = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--skip-dirs",
+        help="directories not to read, globs relative to the root (e.g. '**/node_modules,usr/share/doc'; "
+        "comma-separated or repeated)",
+    ),
+]
+SkipFiles = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--skip-files", help="files not to read, globs relative to the root (e.g. '**/*.jar'; repeatable)"
+    ),
+]
+Timeout = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout",
+        click_type=Duration(),
+        metavar="DURATION",
+        help="stop with an error after this long, e.g. 30s, 5m, 1h (default: no limit)",
+        show_default=False,
+    ),
+]
+
+
+def skip_rules(dirs: list[str] | None, files: list[str] | None) -> SkipRules | None:
+    """--skip-dirs / --skip-files as rules for the walk (a bad glob: ContainmentError, exit 2)."""
+    if not dirs and not files:
+        return None
+    from containment.image.skip import SkipRules
+
+    return SkipRules.from_flags(dirs, files)
 
 
 def _inventory(
-    target: str, platform: str | None, plain_http: bool, insecure: bool, no_cache: bool, quiet: bool
+    target: str,
+    platform: str | None,
+    plain_http: bool,
+    insecure: bool,
+    no_cache: bool,
+    quiet: bool,
+    *,
+    progress: bool = True,
+    skip: SkipRules | None = None,
 ):  # type: ignore[no-untyped-def]
     from containment.analyze import Analyzer, scan_target
     from containment.cache import LayerCache
 
-    analyzer = Analyzer(cache=LayerCache(enabled=not no_cache), progress=progress_printer(quiet))
+    analyzer = Analyzer(
+        cache=LayerCache(enabled=not no_cache), progress=progress_printer(quiet, enabled=progress), skip=skip
+    )
     inv = scan_target(target, analyzer, platform=platform, plain_http=plain_http, tls_verify=not insecure)
     if not quiet:
         import sys
@@ -68,10 +118,23 @@ def sbom(
     insecure: Insecure = False,
     no_cache: NoCache = False,
     quiet: Quiet = False,
+    no_progress: NoProgress = False,
+    skip_dirs: SkipDirs = None,
+    skip_files: SkipFiles = None,
+    timeout: Timeout = None,
 ) -> None:
     """Write a software bill of materials (CycloneDX 1.6 or SPDX 2.3 JSON) for an image or rootfs."""
-    with user_errors(target):
-        inv = _inventory(target, platform, plain_http, insecure, no_cache, quiet)
+    with deadline(timeout, target), user_errors(target):
+        inv = _inventory(
+            target,
+            platform,
+            plain_http,
+            insecure,
+            no_cache,
+            quiet,
+            progress=not no_progress,
+            skip=skip_rules(skip_dirs, skip_files),
+        )
         if format is SbomFormat.cyclonedx:
             from containment.report.cyclonedx import to_cyclonedx
 
@@ -96,10 +159,23 @@ def inventory(
     insecure: Insecure = False,
     no_cache: NoCache = False,
     quiet: Quiet = False,
+    no_progress: NoProgress = False,
+    skip_dirs: SkipDirs = None,
+    skip_files: SkipFiles = None,
+    timeout: Timeout = None,
 ) -> None:
     """What is installed, layer by layer."""
-    with user_errors(target):
-        inv = _inventory(target, platform, plain_http, insecure, no_cache, quiet)
+    with deadline(timeout, target), user_errors(target):
+        inv = _inventory(
+            target,
+            platform,
+            plain_http,
+            insecure,
+            no_cache,
+            quiet,
+            progress=not no_progress,
+            skip=skip_rules(skip_dirs, skip_files),
+        )
         from containment.report import inventory as rep
 
         if format is InventoryFormat.json:

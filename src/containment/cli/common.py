@@ -115,6 +115,9 @@ def write_output(text: str, output: str | None) -> None:
       (or split the links) instead of writing to it;
     - a directory or a block device: refused.
     """
+    from containment.cli.deadline import disarm
+
+    disarm()  # the report is complete: --timeout no longer applies while it is written
     data = to_utf8(text if text.endswith("\n") else text + "\n")
     if not output or output == "-":
         _write_stdout(data)

@@ -6,8 +6,9 @@ import typer
 
 from containment import __version__
 from containment.cli import build, cache, db, demo, scan
+from containment.cli.entry import ContainmentTyper, Shell
 
-app = typer.Typer(
+app = ContainmentTyper(
     rich_markup_mode=None,
     name="containment",
     help="Container security from build to run: inventory, SBOMs, vulnerabilities, policy.",
@@ -27,6 +28,16 @@ app.command()(demo.demo)
 def version() -> None:
     """Print the version."""
     typer.echo(f"containment {__version__}")
+
+
+@app.command()
+def completion(shell: Shell) -> None:
+    """Print the shell completion script: `source <(containment completion bash)`, or save it
+    where your shell loads completions (zsh: a file `_containment` on $fpath; fish:
+    ~/.config/fish/completions/containment.fish)."""
+    from containment.cli.entry import completion_script
+
+    typer.echo(completion_script(shell.value))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,8 +10,23 @@ from typing import Annotated
 
 import typer
 
-from containment.cli.build import Insecure, NoCache, Output, PlainHttp, Platform, Quiet, Target, _inventory
+from containment.cli.build import (
+    Insecure,
+    NoCache,
+    NoProgress,
+    Output,
+    PlainHttp,
+    Platform,
+    Quiet,
+    SkipDirs,
+    SkipFiles,
+    Target,
+    Timeout,
+    _inventory,
+    skip_rules,
+)
 from containment.cli.common import EXIT_FINDINGS, fail, progress_printer, user_errors, warn, write_output
+from containment.cli.deadline import deadline
 from containment.model import SEVERITIES, Finding, Inventory, ScanReport
 
 app = typer.Typer(
@@ -36,7 +51,28 @@ Severity = Annotated[
     typer.Option("--severity", "-s", help="only these severities, comma-separated (e.g. HIGH,CRITICAL)"),
 ]
 IgnoreUnfixed = Annotated[
-    bool, typer.Option("--ignore-unfixed", help="hide vulnerabilities with no fixed version")
+    bool,
+    typer.Option(
+        "--ignore-unfixed",
+        "--only-fixed",
+        help="hide vulnerabilities with no fixed version (Grype: --only-fixed)",
+    ),
+]
+FailOnSeverity = StrEnum("FailOnSeverity", {s: s for s in SEVERITIES})  # type: ignore[misc]
+FailOn = Annotated[
+    FailOnSeverity | None,
+    typer.Option(
+        "--fail-on",
+        case_sensitive=False,
+        help="exit 1 (or --exit-code) when a finding of this severity or worse remains (Grype)",
+        show_default=False,
+    ),
+]
+ListAllPkgs = Annotated[
+    bool,
+    typer.Option(
+        "--list-all-pkgs", help="list every package in the report, not only vulnerable ones (json, table)"
+    ),
 ]
 ExitCode = Annotated[
     int, typer.Option("--exit-code", help="exit with this code when findings remain (CI gates)")
@@ -81,6 +117,9 @@ def _run(
     db: str | None,
     include_dev: bool,
     quiet: bool,
+    *,
+    list_all_pkgs: bool = False,
+    fail_on: str | None = None,
 ) -> None:
     from containment.advisories.store import AdvisoryStore
     from containment.match import match
@@ -110,9 +149,20 @@ def _run(
     if not quiet:
         for note in warnings[:20]:
             warn(note)
-    write_output(_render(report, fmt, color=not output and sys.stdout.isatty()), output)
-    if exit_code and report.active:
-        raise typer.Exit(exit_code)
+    write_output(
+        _render(report, fmt, color=not output and sys.stdout.isatty(), packages=list_all_pkgs), output
+    )
+    if (exit_code or fail_on) and _failing(report.active, fail_on):
+        raise typer.Exit(exit_code or EXIT_FINDINGS)
+
+
+def _failing(active: tuple[Finding, ...], fail_on: str | None) -> list[Finding]:
+    """The findings that fail the run: all that remain, or with --fail-on those at or above it
+    (CRITICAL > HIGH > MEDIUM > LOW > NEGLIGIBLE > UNKNOWN, as Grype orders them)."""
+    if not fail_on:
+        return list(active)
+    worst = SEVERITIES.index(str(fail_on).upper())
+    return [f for f in active if f.severity in SEVERITIES and SEVERITIES.index(f.severity) <= worst]
 
 
 def _filter(findings: list[Finding], wanted: set[str] | None, ignore_unfixed: bool) -> list[Finding]:
@@ -126,13 +176,15 @@ def _filter(findings: list[Finding], wanted: set[str] | None, ignore_unfixed: bo
     return out
 
 
-def _render(report: ScanReport, fmt: ScanFormat, color: bool = False) -> str:
+def _render(report: ScanReport, fmt: ScanFormat, color: bool = False, packages: bool = False) -> str:
+    """The report in `fmt`; `packages` (--list-all-pkgs) lists every package in json and table
+    (CycloneDX lists them always, SARIF has no place for packages)."""
     from containment.cli.common import dump_json
 
     if fmt is ScanFormat.json:
         from containment.report.findings_json import to_json
 
-        return dump_json(to_json(report))
+        return dump_json(to_json(report, packages=packages))
     if fmt is ScanFormat.sarif:
         from containment.report.sarif import to_sarif
 
@@ -143,7 +195,7 @@ def _render(report: ScanReport, fmt: ScanFormat, color: bool = False) -> str:
         return dump_json(to_cyclonedx_vulns(report))
     from containment.report.table import to_table
 
-    return to_table(report, color=color)
+    return to_table(report, color=color, packages=packages)
 
 
 @app.command("image")
@@ -163,10 +215,25 @@ def image(
     insecure: Insecure = False,
     no_cache: NoCache = False,
     quiet: Quiet = False,
+    no_progress: NoProgress = False,
+    skip_dirs: SkipDirs = None,
+    skip_files: SkipFiles = None,
+    timeout: Timeout = None,
+    list_all_pkgs: ListAllPkgs = False,
+    fail_on: FailOn = None,
 ) -> None:
     """Scan an image (or a rootfs with dir:PATH) for known vulnerabilities."""
-    with user_errors(target):
-        inv = _inventory(target, platform, plain_http, insecure, no_cache, True)
+    with deadline(timeout, target), user_errors(target):
+        inv = _inventory(
+            target,
+            platform,
+            plain_http,
+            insecure,
+            no_cache,
+            True,
+            progress=not no_progress,
+            skip=skip_rules(skip_dirs, skip_files),
+        )
         _run(
             inv,
             format,
@@ -179,6 +246,8 @@ def image(
             db,
             include_dev_deps,
             quiet,
+            list_all_pkgs=list_all_pkgs,
+            fail_on=fail_on,
         )
 
 
@@ -197,16 +266,25 @@ def fs(
     db: Db = None,
     include_dev_deps: IncludeDev = False,
     quiet: Quiet = False,
+    no_progress: NoProgress = False,
+    skip_dirs: SkipDirs = None,
+    skip_files: SkipFiles = None,
+    timeout: Timeout = None,
+    list_all_pkgs: ListAllPkgs = False,
+    fail_on: FailOn = None,
 ) -> None:
     """Scan a directory: lockfiles and manifests (npm, pip, Go, Cargo, Maven, ...) and installed trees."""
-    with user_errors(path):
+    with deadline(timeout, path), user_errors(path):
         from containment.analyze import Analyzer
         from containment.cache import LayerCache
 
         if not os.path.isdir(path):
             fail(f"{path}: not a directory; give the root of a source tree (or use scan image for images)")
         analyzer = Analyzer(
-            cache=LayerCache(enabled=False), progress=progress_printer(quiet), prefer_installed=False
+            cache=LayerCache(enabled=False),
+            progress=progress_printer(quiet, enabled=not no_progress),
+            prefer_installed=False,
+            skip=skip_rules(skip_dirs, skip_files),
         )
         inv = analyzer.inventory_dir(path, path)
         _run(
@@ -221,6 +299,8 @@ def fs(
             db,
             include_dev_deps,
             quiet,
+            list_all_pkgs=list_all_pkgs,
+            fail_on=fail_on,
         )
 
 

@@ -22,12 +22,14 @@ def schema_path() -> Any:
     return files("containment").joinpath("data/scan-1.schema.json")
 
 
-def to_json(report: ScanReport) -> dict[str, Any]:
+def to_json(report: ScanReport, packages: bool = False) -> dict[str, Any]:
+    """The report; `packages=True` (--list-all-pkgs) adds `packages`: every package of the
+    inventory, vulnerable or not."""
     inv = report.inventory
     active = sorted_findings(report.active)
     suppressed = sorted_findings(report.suppressed)
     warnings = list(dict.fromkeys([*inv.warnings, *report.warnings]))
-    return {
+    doc: dict[str, Any] = {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
         "target": inv.target,
@@ -48,3 +50,6 @@ def to_json(report: ScanReport) -> dict[str, Any]:
         "suppressed": [f.to_json() for f in suppressed],
         "warnings": warnings,
     }
+    if packages:
+        doc["packages"] = [p.to_json() for p in inv.packages]
+    return doc

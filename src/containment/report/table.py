@@ -16,6 +16,7 @@ from containment.model import Finding, ScanReport
 from containment.report import _vulns as v
 
 if TYPE_CHECKING:
+    from rich.table import Table
     from rich.text import Text
 
 _SEVERITY_STYLE = {
@@ -28,8 +29,9 @@ _SEVERITY_STYLE = {
 }
 
 
-def to_table(report: ScanReport, width: int = 160, color: bool = False) -> str:
-    """The report as text. `color=True` adds ANSI styles (pass it only when stdout is a TTY)."""
+def to_table(report: ScanReport, width: int = 160, color: bool = False, packages: bool = False) -> str:
+    """The report as text. `color=True` adds ANSI styles (pass it only when stdout is a TTY);
+    `packages=True` (--list-all-pkgs) lists every package of each group after its findings."""
     from rich.console import Console
     from rich.table import Table
 
@@ -142,7 +144,31 @@ def to_table(report: ScanReport, width: int = 160, color: bool = False) -> str:
                     _t(v.suppression_text(f)),
                 )
             con.print(table)
+        if packages:
+            con.print(_packages_table(report, key, color))
     return "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"
+
+
+def _packages_table(report: ScanReport, key: tuple[int, str, str], color: bool) -> Table:
+    """--list-all-pkgs: every package of one group, with its count of active findings."""
+    from rich.table import Table
+
+    inv = report.inventory
+    found: dict[tuple[str, str], int] = {}
+    for f in report.active:
+        k = (f.package.purl, f.package.path)
+        found[k] = found.get(k, 0) + 1
+    table = Table(title="Packages", title_justify="left", expand=False, header_style="bold" if color else "")
+    table.add_column("Package", overflow="fold")
+    table.add_column("Version", overflow="fold")
+    table.add_column("Vulnerabilities", no_wrap=True, justify="right")
+    table.add_column("Found at", overflow="fold", ratio=1)
+    for p in inv.packages:
+        if v.group_of(p, inv) != key:
+            continue
+        n = found.get((p.purl, p.path), 0)
+        table.add_row(_t(p.name), _t(p.version), _t(str(n) if n else "-"), _t(p.path))
+    return table
 
 
 def _merged(findings: list[Finding]) -> list[list[Finding]]:
