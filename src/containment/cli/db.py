@@ -107,6 +107,32 @@ def import_(
     typer.echo(dump_json(stats) if json_out else _report(stats, "imported"))
 
 
+def run_update(db: str | None, source: str | None, ecosystems: list[str] | None, quiet: bool) -> Any:
+    """`advisories.update.update` with progress bars on stderr (a terminal, not quiet): db update
+    and a first scan's download (cli/firstrun.py) show the same."""
+    from containment.advisories.update import update as run
+
+    with _progress(quiet) as bar:
+        tasks: dict[str, Any] = {}
+
+        def dl(eco: str, done: int, total: int | None) -> None:
+            if bar is None:
+                return
+            if eco not in tasks:
+                tasks[eco] = bar.add_task(f"download {eco}", total=total, detail="")
+            size = f"{done / 1e6:.1f}" + (f"/{total / 1e6:.1f}" if total else "") + " MB"
+            bar.update(tasks[eco], completed=done, total=total, detail=size)
+
+        def imp(done: int, total: int) -> None:
+            if bar is None:
+                return
+            if "_import" not in tasks:
+                tasks["_import"] = bar.add_task("importing", total=total, detail="")
+            bar.update(tasks["_import"], completed=done, total=total, detail=f"{done}/{total} files")
+
+        return run(db, source, ecosystems, download_progress=dl, import_progress=imp)
+
+
 @app.command()
 def update(
     source: str | None = typer.Option(
@@ -130,27 +156,8 @@ def update(
     download cut short or damaged; retrying may help). On any failure the database is left as
     it was. Offline, point --source DIR|URL at a mirror.
     """
-    from containment.advisories.update import update as run_update
-
-    with user_errors(), _progress(quiet) as bar:
-        tasks: dict[str, Any] = {}
-
-        def dl(eco: str, done: int, total: int | None) -> None:
-            if bar is None:
-                return
-            if eco not in tasks:
-                tasks[eco] = bar.add_task(f"download {eco}", total=total, detail="")
-            size = f"{done / 1e6:.1f}" + (f"/{total / 1e6:.1f}" if total else "") + " MB"
-            bar.update(tasks[eco], completed=done, total=total, detail=size)
-
-        def imp(done: int, total: int) -> None:
-            if bar is None:
-                return
-            if "_import" not in tasks:
-                tasks["_import"] = bar.add_task("importing", total=total, detail="")
-            bar.update(tasks["_import"], completed=done, total=total, detail=f"{done}/{total} files")
-
-        res = run_update(db, source, ecosystem or None, download_progress=dl, import_progress=imp)
+    with user_errors():
+        res = run_update(db, source, ecosystem or None, quiet)
         stats = res.stats.to_json()
     if not quiet:
         _warn_all(stats["warnings"], stats["warnings_dropped"])

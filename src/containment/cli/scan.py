@@ -27,6 +27,7 @@ from containment.cli.build import (
 )
 from containment.cli.common import EXIT_FINDINGS, fail, progress_printer, user_errors, warn, write_output
 from containment.cli.deadline import deadline
+from containment.cli.firstrun import SkipDbUpdate, open_store, set_skip_db_update
 from containment.model import SEVERITIES, Finding, Inventory, ScanReport
 
 app = typer.Typer(
@@ -121,11 +122,10 @@ def _run(
     list_all_pkgs: bool = False,
     fail_on: str | None = None,
 ) -> None:
-    from containment.advisories.store import AdvisoryStore
     from containment.match import match
 
     wanted = _severities(severity)
-    store = AdvisoryStore.open(db)
+    store = open_store(db, inv, quiet)  # a first scan downloads the database (cli/firstrun.py)
     try:
         findings, warnings = match(inv, store, include_dev=include_dev)
         db_summary = store.summary()
@@ -209,6 +209,7 @@ def image(
     ignorefile: IgnoreFile = None,
     vex: Vex = None,
     db: Db = None,
+    skip_db_update: SkipDbUpdate = False,
     include_dev_deps: IncludeDev = False,
     platform: Platform = None,
     plain_http: PlainHttp = False,
@@ -222,7 +223,11 @@ def image(
     list_all_pkgs: ListAllPkgs = False,
     fail_on: FailOn = None,
 ) -> None:
-    """Scan an image (or a rootfs with dir:PATH) for known vulnerabilities."""
+    """Scan an image (or a rootfs with dir:PATH) for known vulnerabilities.
+
+    With no advisory database yet, the first scan downloads one (see --skip-db-update); exit
+    code 3 when that download fails (offline: containment db update --source DIR|URL)."""
+    set_skip_db_update(skip_db_update)
     with deadline(timeout, target), user_errors(target):
         inv = _inventory(
             target,
@@ -264,6 +269,7 @@ def fs(
     ignorefile: IgnoreFile = None,
     vex: Vex = None,
     db: Db = None,
+    skip_db_update: SkipDbUpdate = False,
     include_dev_deps: IncludeDev = False,
     quiet: Quiet = False,
     no_progress: NoProgress = False,
@@ -273,7 +279,11 @@ def fs(
     list_all_pkgs: ListAllPkgs = False,
     fail_on: FailOn = None,
 ) -> None:
-    """Scan a directory: lockfiles and manifests (npm, pip, Go, Cargo, Maven, ...) and installed trees."""
+    """Scan a directory: lockfiles and manifests (npm, pip, Go, Cargo, Maven, ...) and installed trees.
+
+    With no advisory database yet, the first scan downloads one (see --skip-db-update); exit
+    code 3 when that download fails (offline: containment db update --source DIR|URL)."""
+    set_skip_db_update(skip_db_update)
     with deadline(timeout, path), user_errors(path):
         from containment.analyze import Analyzer
         from containment.cache import LayerCache
