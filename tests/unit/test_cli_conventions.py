@@ -362,6 +362,11 @@ def test_bash_completes_with_the_script(tmp_path):
         ),
         (["inventory", "oci:x", "extra"], "inventory: unexpected argument extra"),
         (["cache", "info", "--quiet"], "cache info: no such option --quiet"),
+        (
+            ["sbom", "oci:x", "--fail-on", "high"],
+            "sbom: no such option --fail-on (scan fs and scan image take it)",
+        ),
+        (["scan", "fs", ".", "--workdir", "x"], "scan fs: no such option --workdir (demo takes it)"),
     ],
 )
 def test_usage_errors_are_one_line(args, says, tmp_path):

@@ -19,6 +19,8 @@ from typer import _click as click
 from typer._click import exceptions as errors
 from typer.core import TyperArgument
 
+from containment.cli.settings import sentence
+
 PROG = "containment"
 COMPLETE_VAR = "_CONTAINMENT_COMPLETE"
 
@@ -64,7 +66,7 @@ def run(app: typer.Typer, args: list[str] | None = None) -> int:
     except errors.UsageError as e:
         _one_line(usage_message(e), e.ctx)
     except click.ClickException as e:
-        _one_line(_sentence(e.format_message()), None, e.exit_code)
+        _one_line(sentence(e.format_message()), None, e.exit_code)
     except typer.Abort:
         print(f"{PROG}: aborted", file=sys.stderr)
         return 1
@@ -89,7 +91,8 @@ def usage_message(e: errors.UsageError) -> str:
     """The error in containment's words: lower case, no trailing period, the value's origin."""
     ctx = e.ctx
     if isinstance(e, errors.NoSuchOption):
-        return f"no such option {e.option_name}{_suggest(list(e.possibilities or ()))}"
+        hint = _taken_by(ctx, e.option_name) or _suggest(list(e.possibilities or ()))
+        return f"no such option {e.option_name}{hint}"
     if isinstance(e, errors.MissingParameter):
         p = e.param
         if isinstance(p, TyperArgument):
@@ -99,13 +102,13 @@ def usage_message(e: errors.UsageError) -> str:
 
             names = flag_names(p)
             return f"missing option --{names[0]}" if names else f"missing {p.human_readable_name}"
-        return _sentence(e.format_message())
+        return sentence(e.format_message())
     if isinstance(e, errors.BadParameter):
         if e.param is not None and ctx is not None:
             from containment.cli.settings import origin
 
-            return f"{origin(ctx, e.param)}: {_sentence(e.message)}"
-        return _sentence(e.format_message())
+            return f"{origin(ctx, e.param)}: {sentence(e.message)}"
+        return sentence(e.format_message())
     if isinstance(e, errors.BadOptionUsage) and "requires" in e.message:
         return f"{e.option_name} needs a value"
     if isinstance(e, errors.BadOptionUsage) and "does not take a value" in e.message:
@@ -121,7 +124,23 @@ def usage_message(e: errors.UsageError) -> str:
     if message.startswith("Got unexpected extra argument"):
         extra = message[message.rfind("(") + 1 : message.rfind(")")]
         return f"unexpected argument{'s' if ' ' in extra else ''} {extra}"
-    return _sentence(message)
+    return sentence(message)
+
+
+def _taken_by(ctx: click.Context | None, option: str) -> str:
+    """` (scan fs and scan image take it)` for a flag this command lacks but others have."""
+    if ctx is None or not option.startswith("--"):
+        return ""
+    from containment.cli.settings import flag_names, walk
+
+    takers = [
+        " ".join(path)
+        for path, cmd in walk(ctx.find_root().command)
+        if any(option[2:] in flag_names(p) for p in cmd.params if p.opts)
+    ]
+    if not takers or len(takers) > 4:
+        return ""
+    return f" ({' and '.join(takers) if len(takers) < 3 else ', '.join(takers)} take{'s' if len(takers) == 1 else ''} it)"
 
 
 def _suggest(options: list[str]) -> str:
@@ -129,8 +148,3 @@ def _suggest(options: list[str]) -> str:
     if not options:
         return ""
     return f" (did you mean {' or '.join(options)}?)"
-
-
-def _sentence(message: str) -> str:
-    message = message.strip().rstrip(".")
-    return message[:1].lower() + message[1:] if message[1:2].islower() else message

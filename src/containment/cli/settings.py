@@ -165,7 +165,7 @@ def _load_config(ctx: click.Context, param: click.Parameter, value: str | None) 
         try:
             opt.type_cast_value(ctx, val)
         except BadParameter as e:
-            _config_error(path, line, f"{key}: {_sentence(e.message)}")
+            _config_error(path, line, f"{key}: {sentence(e.message)}")
         defaults[opt.name] = val
         origins[opt.name] = f"{path}:{line}: {key}"
     ctx.default_map = defaults
@@ -255,7 +255,8 @@ def _fail(message: str) -> NoReturn:
     fail(message)
 
 
-def _sentence(message: str) -> str:
+def sentence(message: str) -> str:
+    """A click message as part of a line: no trailing period, lower-case start (not for names)."""
     message = message.strip().rstrip(".")
     return message[:1].lower() + message[1:] if message[1:2].islower() else message
 
