@@ -548,3 +548,44 @@ def test_yaml_is_imported_only_for_a_config_file(tmp_path, make_oci):
     assert "yaml" not in without
     (tmp_path / "containment.yaml").write_text("quiet: true\n")
     assert "yaml" in imported()
+
+
+# ------------------------------------------------------------------- a flag added later
+
+
+def test_a_flag_added_later_gets_its_variable_key_and_row(tmp_path, monkeypatch, capsys):
+    """The mechanism knows no flag by name: a new command's new option is settable from the
+    environment and the config file, keeps a variable it declares itself, and has its row."""
+    import typer
+
+    from containment.cli.entry import ContainmentTyper, run
+    from containment.cli.settings import prepare, settings_table
+
+    app = ContainmentTyper(rich_markup_mode=None, add_completion=False)
+
+    @app.command()
+    def later(
+        retries: int = typer.Option(1, "--max-retries", help="how often"),
+        mirror: str = typer.Option("", "--mirror", envvar="OLD_MIRROR", help="where"),
+    ) -> None:
+        print(f"retries={retries} mirror={mirror}")
+
+    @app.command()
+    def other() -> None:
+        pass
+
+    monkeypatch.chdir(tmp_path)
+    for k in [k for k in os.environ if k.startswith("CONTAINMENT_")]:
+        monkeypatch.delenv(k)
+    (tmp_path / "containment.yaml").write_text("max-retries: 3\nmirror: from-file\n")
+    assert run(app, ["later"]) == 0
+    assert capsys.readouterr().out == "retries=3 mirror=from-file\n"
+    monkeypatch.setenv("CONTAINMENT_MAX_RETRIES", "4")
+    monkeypatch.setenv("OLD_MIRROR", "from-old-variable")
+    assert run(app, ["later"]) == 0
+    assert capsys.readouterr().out == "retries=4 mirror=from-old-variable\n"
+    assert run(app, ["later", "--max-retries", "5", "--mirror", "flag"]) == 0
+    assert capsys.readouterr().out == "retries=5 mirror=flag\n"
+    table = settings_table(prepare(typer.main.get_command(app)))
+    assert "| `--max-retries` | `CONTAINMENT_MAX_RETRIES` | `max-retries` | later | how often |" in table
+    assert "| `--mirror` | `OLD_MIRROR`, `CONTAINMENT_MIRROR` | `mirror` | later | where |" in table

@@ -308,7 +308,7 @@ def settings_table(root: click.Command) -> str:
             names = flag_names(p)
             row = rows.setdefault(
                 names[0],
-                {"names": [], "short": [], "commands": [], "helps": {}},
+                {"names": [], "short": [], "envs": [], "commands": [], "helps": {}},
             )
             text = " ".join((getattr(p, "help", "") or "").split()).rstrip(".")
             if text:
@@ -316,6 +316,9 @@ def settings_table(root: click.Command) -> str:
             for n in names:
                 if n not in row["names"]:
                     row["names"].append(n)
+            for e in [p.envvar] if isinstance(p.envvar, str) else list(p.envvar or ()):
+                if e not in row["envs"]:
+                    row["envs"].append(e)  # the real ones: prepare()'s and any the option declares
             for s in p.opts:
                 if not s.startswith("--") and s not in row["short"]:
                     row["short"].append(s)
@@ -329,7 +332,7 @@ def settings_table(root: click.Command) -> str:
     for first in sorted(rows):
         r = rows[first]
         flags = ", ".join([*(f"`--{n}`" for n in r["names"]), *(f"`{s}`" for s in r["short"])])
-        envs = ", ".join(f"`{env_name(n)}`" for n in r["names"])
+        envs = ", ".join(f"`{e}`" for e in r["envs"])
         keys = ", ".join(f"`{n}`" for n in r["names"])
         cmds = ", ".join(r["commands"])
         helps = r["helps"]
