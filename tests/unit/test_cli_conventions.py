@@ -194,7 +194,10 @@ def test_which_config_file(project, tmp_path):
             "severity: HIGH\nseverty: HIGH\n",
             "containment.yaml:2: unknown key 'severty' (did you mean 'severity'?)",
         ),
-        ("quiet: true\nexit-code: lots\n", "containment.yaml:2: exit-code: 'lots' is not a valid int"),
+        (
+            "quiet: true\nexit-code: lots\n",
+            "containment.yaml:2: exit-code: 'lots' is not a valid int; fix the value or remove the key",
+        ),
         ("format: xml\n", "containment.yaml:1: format: 'xml' is not one of"),
         ("list-all-pkgs: maybe\n", "containment.yaml:1: list-all-pkgs: 'maybe' is not a valid boolean"),
         ("timeout: soon\n", "containment.yaml:1: timeout: 'soon' is not a duration"),

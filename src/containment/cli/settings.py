@@ -165,7 +165,7 @@ def _load_config(ctx: click.Context, param: click.Parameter, value: str | None) 
         try:
             opt.type_cast_value(ctx, val)
         except BadParameter as e:
-            _config_error(path, line, f"{key}: {sentence(e.message)}")
+            _config_error(path, line, f"{key}: {sentence(e.message)}; fix the value or remove the key")
         defaults[opt.name] = val
         origins[opt.name] = f"{path}:{line}: {key}"
     ctx.default_map = defaults
