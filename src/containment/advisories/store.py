@@ -53,7 +53,7 @@ from containment.escape import escape
 from containment.model import FeedError
 
 SCHEMA_VERSION = 1
-FIX = "run `containment db update` or `containment db import DIR`"
+FIX = "run `containment db update` (offline: add --source DIR|URL, a mirror) or `containment db import DIR`"
 # which feed's copy of an id is the primary one when several feeds know it
 FEED_ORDER = {"osv": 0, "debian-tracker": 1, "alpine-secdb": 2}
 

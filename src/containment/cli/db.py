@@ -140,7 +140,7 @@ def update(
         "--source",
         metavar="DIR|URL",
         help="Mirror to read instead of osv.dev (offline use): a base URL or directory with "
-        "<ecosystem>/all.zip ($CONTAINMENT_DB_SOURCE).",
+        "<ecosystem>/all.zip, and optionally nvd/nvdcve-2.0-*.json.gz for NVD's CVSS ($CONTAINMENT_DB_SOURCE).",
     ),
     ecosystem: list[str] | None = typer.Option(
         None, "--ecosystem", "-e", help="Ecosystem to download (repeatable; default: those in the database)."
