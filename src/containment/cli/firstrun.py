@@ -3,8 +3,8 @@
 `open_store(db, inv, quiet)` is what `scan image|fs` open the database with:
 - the file exists, or `--skip-db-update` / `CONTAINMENT_SKIP_DB_UPDATE=1`: it is opened as is
   (a missing file is then the usual error: exit 2, "run `containment db update` ...");
-- no file: one line on stderr says what is downloaded from where (unless --quiet), progress bars
-  show on a terminal, and `db update` runs for the OSV ecosystems of the target's packages (a
+- no file: on a terminal (and not --quiet) one line on stderr says what is downloaded from where
+  and progress bars show; elsewhere (CI logs) it is silent unless it fails; `db update` runs for the OSV ecosystems of the target's packages (a
   Debian image with a venv: Debian and PyPI), from `$CONTAINMENT_DB_SOURCE` or osv.dev (with an
   `nvd/` folder on the mirror, NVD's CVSS too). Later scans do not download: `db update` refreshes.
 - the download fails for want of a network (DownloadError): one line naming the offline way
@@ -84,6 +84,13 @@ def set_skip_db_update(value: bool) -> None:
     _SKIP.set(bool(value))
 
 
+def _is_tty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
 def open_store(db: str | None, inv: Inventory, quiet: bool, skip: bool | None = None) -> Any:
     """The advisory store for a scan, downloaded first when there is none (module docstring).
     `skip` defaults to the command's --skip-db-update."""
@@ -99,7 +106,7 @@ def open_store(db: str | None, inv: Inventory, quiet: bool, skip: bool | None = 
     if not ecos:
         return EmptyStore()
     source = resolve_source()
-    if not quiet:
+    if not quiet and _is_tty(sys.stderr):
         print(
             f"containment: no advisory database at {path}: downloading {', '.join(ecos)} from {source} "
             "(once; `containment db update` refreshes it, --skip-db-update skips this)",
