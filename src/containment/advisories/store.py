@@ -324,8 +324,19 @@ class AdvisoryStore:
     def summary(self) -> dict[str, Any]:
         """What a report says of the database it was matched against (the `db` block of every
         format): where it is, its schema, when it was built and last updated, and its sources."""
-        st = self.status()
-        return {k: st[k] for k in ("path", "schema_version", "built_at", "updated_at", "sources")}
+        sources = [  # not status(): its counts read whole tables, and every scan asks for this
+            {"name": n, "location": loc, "imported_at": at, "records": rec}
+            for n, loc, at, rec in self._q(
+                "SELECT name, location, imported_at, records FROM sources ORDER BY name"
+            )
+        ]
+        return {
+            "path": str(self.path),
+            "schema_version": int(self.meta.get("schema_version", "0")),
+            "built_at": self.meta.get("built_at", ""),
+            "updated_at": self.meta.get("updated_at", ""),
+            "sources": sources,
+        }
 
     def close(self) -> None:
         self._conn.close()
