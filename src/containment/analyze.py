@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
+import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, cast
 
+from containment import interrupt
 from containment.cache import LayerCache
 from containment.catalog import osrelease
 from containment.catalog.base import Cataloger, FileTree, purl
@@ -149,6 +151,7 @@ class CatalogVisitor:
         return bool(cats) or is_os
 
     def file(self, path: str, data: bytes) -> None:
+        interrupt.check()
         lp, cats, is_os = self._last
         if lp != path:  # hard link re-delivery: recompute
             self.wants(path, 0o100755, len(data))
@@ -173,6 +176,7 @@ class CatalogVisitor:
         self._report()
         tree = FileTree(self.collected)
         for path, cats in self.claims.items():
+            interrupt.check()
             for c in cats:
                 self._parse(c, path, self.collected[path], tree)
         self.collected.clear()
@@ -221,6 +225,25 @@ class _Counted:
         if data:
             self._progress.advance(read=len(data))
         return data
+
+
+class _Stopped(Exception):
+    """Another layer's walk failed: this one's result is not wanted."""
+
+
+class _Stoppable:
+    """A layer blob whose reads end once a stop signal arrived (Interrupted) or `stop` is set,
+    so a worker thread walking a large layer stops within one read."""
+
+    def __init__(self, raw: BinaryIO, stop: threading.Event) -> None:
+        self._raw = raw
+        self._stop = stop
+
+    def read(self, size: int = -1) -> bytes:
+        interrupt.check()
+        if self._stop.is_set():
+            raise _Stopped
+        return self._raw.read(size)
 
 
 class _TargetVisitor:
@@ -363,23 +386,28 @@ class Analyzer:
             self.cache.put(layer.diff_id, doc)
             self.progress.advance(layers=1)
 
+        stop = threading.Event()  # set when the scan ends early: the other layers' walks stop
+
         def one(layer: LayerInfo) -> None:
             with image.open_layer(layer) as blob:
-                f = self._walk_layer(image, layer, blob)
+                f = self._walk_layer(image, layer, cast(BinaryIO, _Stoppable(blob, stop)))
             store(layer, f)
 
         if image.random_access and self.workers > 1 and len(todo) > 1:
             # biggest first so the long pole starts at once
             order = sorted(todo, key=lambda x: -x.size)
-            with ThreadPoolExecutor(max_workers=min(self.workers, len(todo))) as pool:
-                futures = [pool.submit(one, layer) for layer in order]
-                try:
-                    for fut in futures:
-                        fut.result()
-                except BaseException:  # a failure, --timeout, Ctrl-C: start no other layer
-                    for fut in futures:
-                        fut.cancel()
-                    raise
+            pool = ThreadPoolExecutor(max_workers=min(self.workers, len(todo)))
+            futures = [pool.submit(one, layer) for layer in order]
+            try:
+                for fut in futures:
+                    fut.result()
+            except BaseException:
+                # an error or a stop signal: nothing waits for the other layers to be read
+                stop.set()
+                pool.shutdown(wait=False, cancel_futures=True)
+                wait([f for f in futures if not f.cancelled()], timeout=interrupt.GRACE / 2)
+                raise
+            pool.shutdown()
         else:
             for layer, blob in image.iter_layers(todo):
                 store(layer, self._walk_layer(image, layer, blob))

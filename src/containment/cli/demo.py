@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import sysconfig
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -83,8 +84,30 @@ def build_demo_image(root: Path) -> str:
         ],
         config={"Cmd": ["/bin/sh"], "User": "1000"},
     )
-    write_oci(str(root), spec, tag="demo")
+    _write_atomically(root, lambda tmp: write_oci(str(tmp), spec, tag="demo"))
     return f"oci:{root}:demo"
+
+
+def _write_atomically(root: Path, write: Callable[[Path], object]) -> None:
+    """Build a directory next to `root` and swap it in: an interrupted or failed demo leaves the
+    previous image (or none), never a half-written layout."""
+    import shutil
+    import tempfile
+
+    from containment import interrupt
+
+    root.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=root.parent, prefix=f".{root.name}-", suffix=".tmp"))
+    old = tmp.with_name(tmp.name[: -len(".tmp")] + ".old")
+    try:
+        with interrupt.temp_file(str(tmp)), interrupt.temp_file(str(old)):
+            write(tmp)
+            if root.exists():
+                os.replace(root, old)
+            os.replace(tmp, root)
+    finally:
+        for leftover in (tmp, old):
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
 def demo(
