@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from containment import interrupt
+from containment import fserrors, interrupt
 from containment.model import ContainmentError
 
 
@@ -110,5 +110,8 @@ def clean(root: Path | None = None) -> CacheInfo:
         if lroot.exists():
             if lroot.is_symlink() or not lroot.is_dir():
                 raise ContainmentError(f"{lroot}: not a cache directory; remove it by hand")
-            shutil.rmtree(lroot)
+            try:
+                shutil.rmtree(lroot)
+            except OSError as e:  # rmtree names an entry relative to its directory: name the cache
+                raise ContainmentError(fserrors.problem(lroot, e, "remove")) from None
     return before

@@ -63,7 +63,9 @@ def _osv_zip(path: Path, n: int) -> Path:
                 "affected": [
                     {
                         "package": {"ecosystem": "npm", "name": f"pkg{i % 3000}"},
-                        "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": f"1.{i}.0"}]}],
+                        "ranges": [
+                            {"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": f"1.{i}.0"}]}
+                        ],
                     }
                 ],
             }

@@ -22,6 +22,7 @@ import gzip
 import io
 import os
 import sqlite3
+import stat
 import tempfile
 import time
 import zipfile
@@ -33,7 +34,7 @@ from lzma import LZMAError
 from pathlib import Path
 from typing import Any
 
-from containment import interrupt
+from containment import fserrors, interrupt
 from containment.advisories import alpine, debian, nvd, osv
 from containment.advisories.codec import DocumentError, load_document
 from containment.advisories.feed import Sink, Unit
@@ -99,11 +100,18 @@ def _size(path: str) -> int:
 def collect(paths: Iterable[str | os.PathLike[str]]) -> list[Item]:
     """Every document to read, in a stable order. FeedError for a missing path or a bad zip."""
     items: list[Item] = []
+
+    def unreadable(e: OSError) -> None:  # os.walk would skip a directory it may not list
+        raise FeedError(fserrors.problem(e.filename or path, e))
+
     for p in paths:
         path = os.fspath(p)
         origin = os.path.abspath(path)
-        if os.path.isdir(path):
-            for dirpath, dirnames, files in os.walk(path):
+        st, err = fserrors.stat(path)
+        if err is not None:
+            raise FeedError(fserrors.problem(path, err))
+        if st is not None and stat.S_ISDIR(st.st_mode):
+            for dirpath, dirnames, files in os.walk(path, onerror=unreadable):
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
                 for fn in sorted(files):
                     if fn.startswith("."):
@@ -114,7 +122,7 @@ def collect(paths: Iterable[str | os.PathLike[str]]) -> list[Item]:
                         items.extend(zip_members(full, origin))
                     elif low.endswith(DOC_SUFFIXES + GZ_SUFFIXES):
                         items.append((full, None, origin, _size(full)))
-        elif os.path.isfile(path):
+        elif st is not None and stat.S_ISREG(st.st_mode):
             if _is_zip(path):
                 items.extend(zip_members(path, origin))
             else:
@@ -555,8 +563,14 @@ def build_new(
     if (target.exists() or target.is_symlink()) and not target.is_file():
         # renaming over a device or FIFO (--db /dev/null) would replace it with the database
         raise FeedError(f"{target}: not a regular file; give --db the path of a database file")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise FeedError(fserrors.problem(e.filename or target.parent, e, "write")) from None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as e:  # named by the directory: the temp file's name means nothing to the user
+        raise FeedError(fserrors.problem(target.parent, e, "write")) from None
     os.close(fd)
     ok = False
     conn: sqlite3.Connection | None = None

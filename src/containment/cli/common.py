@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 import typer
 
-from containment import interrupt
+from containment import fserrors, interrupt
 from containment.escape import one_line, to_utf8
 from containment.model import ContainmentError, DownloadError
 from containment.progress import Progress
@@ -70,6 +70,9 @@ def _map_error(e: BaseException, who: str) -> NoReturn:
         fail(f"{who}out of memory; the input is too large or hostile (scan a smaller target)")
     if isinstance(e, RecursionError):
         fail(f"{who}input nests too deeply to be read safely; refusing it as hostile or corrupt")
+    if isinstance(e, OSError) and isinstance(e.filename, str | bytes | os.PathLike):
+        # permission denied, a directory where a file belongs, a full disk: the user's to fix
+        fail(f"{os.fsdecode(e.filename)}: {e.strerror or type(e).__name__}; {fserrors.fix(e, 'use')}")
     if not isinstance(e, Exception) or os.environ.get("CONTAINMENT_DEBUG"):
         raise e
     # a bug must still not print a traceback at the user

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, BinaryIO, Protocol, cast
 
+from containment import fserrors
 from containment.image.tarstream import TarFormatError, TarStream
 from containment.model import ImageError
 from containment.notes import Note
@@ -332,12 +333,15 @@ def walk_dir(
     """Walk a rootfs directory without following links; wanted files are read with O_NOFOLLOW.
     Directories `skip` skips are not entered, files it skips are not offered to the visitor."""
     stats = WalkStats()
-    if not os.path.isdir(root):
+    st, err = fserrors.stat(root)
+    if err is not None:
+        raise ImageError(f"{name}: {fserrors.problem(root, err)}")
+    if st is None or not stat.S_ISDIR(st.st_mode):
         raise ImageError(f"{name}: not a directory; give dir:PATH to a root filesystem")
     try:
         rootfd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
     except OSError as e:
-        raise ImageError(f"{name}: cannot open {root} ({e.strerror}); check its permissions") from None
+        raise ImageError(f"{name}: {fserrors.problem(root, e)}") from None
     try:
         for rel, st in _scandir(root, limits, stats, name, skip):
             stats.members += 1
