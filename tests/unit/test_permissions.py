@@ -6,15 +6,12 @@ ONE line naming the file and saying what to do, exit 2; never "internal error ..
 never a traceback. (A package database inside a rootfs that cannot be read is a warning and an
 incomplete result instead: tests/unit/test_incomplete.py.)
 
-The tests run as root, for whom permission bits mean nothing. The command is then run as root
-without the capabilities that override them (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH dropped from
-the bounding set before exec): mode 000 then denies it as it would any user, while it can still
-reach the interpreter and the sources wherever they are installed (`nobody` often cannot).
+The tests run as root, for whom permission bits mean nothing: the command runs without the
+capabilities that override them (tests/privileges.py), so mode 000 denies it as any user.
 """
 
 from __future__ import annotations
 
-import ctypes
 import os
 import subprocess
 import sys
@@ -26,30 +23,11 @@ import pytest
 
 from containment.image.build import ImageSpec, write_docker_archive, write_oci
 from tests.conftest import base_layer
+from tests.privileges import unprivileged, why_not
 
-PR_CAPBSET_DROP = 24
-CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH = 1, 2
 FIX_WORDS = ("check", "choose", "give", "run ", "use ", "remove", "re-export")
 
-
-def _unprivileged() -> None:
-    """preexec_fn: as root, keep the uid but lose the capabilities that bypass permissions."""
-    if os.geteuid() != 0:
-        return
-    libc = ctypes.CDLL(None, use_errno=True)
-    for cap in (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH):
-        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
-            os._exit(77)
-
-
-def _can_drop() -> str | None:
-    if os.geteuid() != 0:
-        return None
-    r = subprocess.run(["true"], preexec_fn=_unprivileged)
-    return None if r.returncode == 0 else "cannot drop CAP_DAC_OVERRIDE here (no CAP_SETPCAP)"
-
-
-_why_not = _can_drop()
+_why_not = why_not()
 pytestmark = pytest.mark.skipif(_why_not is not None, reason=_why_not or "")
 
 
@@ -60,7 +38,7 @@ def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         encoding="utf-8",
         cwd=cwd,
         timeout=120,
-        preexec_fn=_unprivileged,
+        preexec_fn=unprivileged,
     )
 
 
