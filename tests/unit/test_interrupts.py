@@ -9,7 +9,8 @@ layer blob open, the temp database, a download's .part file), not by a sleep. Th
   figure is asserted: only that it ended);
 - stderr is one line (`containment: interrupted (SIGINT)`), no traceback from it or a worker;
 - no process of its session, and no child of it, is left;
-- no temp file, no partial database or report is left, and an existing database is untouched.
+- no temp file, no partial database or report is left, and an existing database is untouched
+  (byte for byte).
 
 SIGINT goes to the whole process group, as a terminal's Ctrl-C does (worker processes get it
 too); SIGTERM to the main process only, as `kill PID` does; both the other way round as well
@@ -305,6 +306,30 @@ def test_db_update_during_a_slow_download(tmp_path, slow_mirror, how):
     assert_stopped(run, signum)
     assert digest(db) == before
     assert temp_files(db.parent, cache) == []
+
+
+@pytest.mark.parametrize("how", sorted(SIGNALS))
+def test_db_update_during_the_import(tmp_path, big_feed, how):
+    """A local mirror downloads at once: the signal lands while the new database is built."""
+    signum, group = SIGNALS[how]
+    db = tmp_path / "db" / "advisories.db"
+    small = _osv_zip(tmp_path / "small.zip", 50)
+    subprocess.run(
+        [sys.executable, "-m", "containment", "db", "import", str(small), "--db", str(db), "-q"],
+        check=True,
+        capture_output=True,
+        timeout=ENDED,
+    )
+    before = digest(db)
+    (tmp_path / "mirror" / "npm").mkdir(parents=True)
+    os.symlink(big_feed, tmp_path / "mirror" / "npm" / "all.zip")
+    run = Run(["db", "update", "--source", str(tmp_path / "mirror"), "-e", "npm", "--db", str(db)], tmp_path)
+    run.wait_for("building the new database", lambda: any(p.endswith(".tmp") for p in run.open_files()))
+    time.sleep(0.5)
+    run.signal(signum, group)
+    assert_stopped(run, signum)
+    assert digest(db) == before
+    assert temp_files(db.parent) == []
 
 
 # ----------------------------------------------------------------------------- scan, sbom, demo
