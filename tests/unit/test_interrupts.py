@@ -74,6 +74,14 @@ def _osv_zip(path: Path, n: int) -> Path:
     return path
 
 
+def _small_db(db: Path) -> Path:
+    """An existing advisory database (50 records)."""
+    from containment.advisories.importer import import_paths
+
+    import_paths([_osv_zip(db.parent.parent / f"{db.stem}-feed.zip", 50)], db)
+    return db
+
+
 @pytest.fixture(scope="module")
 def big_feed(tmp_path_factory) -> Path:
     """An OSV zip that takes several seconds to import."""
@@ -233,15 +241,7 @@ def test_db_import_into_a_new_database(tmp_path, big_feed, how, later):
 def test_db_import_into_an_existing_database_leaves_it_as_it_was(tmp_path, big_feed, how):
     signum, group = BOTH_WAYS[how]
     db = tmp_path / "db" / "advisories.db"
-    small = _osv_zip(tmp_path / "small.zip", 50)
-    first = subprocess.run(
-        [sys.executable, "-m", "containment", "db", "import", str(small), "--db", str(db), "-q"],
-        capture_output=True,
-        text=True,
-        timeout=ENDED,
-    )
-    assert first.returncode == 0, first.stderr
-    before = digest(db)
+    before = digest(_small_db(db))
     run = Run(["db", "import", str(big_feed), "--db", str(db)], tmp_path)
     journal = db.with_name(db.name + "-journal")
     run.wait_for("writing into the database", journal.exists)  # the first rows are being written
@@ -290,14 +290,7 @@ def slow_mirror(big_feed) -> Iterator[str]:
 def test_db_update_during_a_slow_download(tmp_path, slow_mirror, how):
     signum, group = SIGNALS[how]
     db = tmp_path / "db" / "advisories.db"
-    small = _osv_zip(tmp_path / "small.zip", 50)
-    subprocess.run(
-        [sys.executable, "-m", "containment", "db", "import", str(small), "--db", str(db), "-q"],
-        check=True,
-        capture_output=True,
-        timeout=ENDED,
-    )
-    before = digest(db)
+    before = digest(_small_db(db))
     cache = Path(os.environ["CONTAINMENT_CACHE_DIR"])
     run = Run(["db", "update", "--source", slow_mirror, "-e", "npm", "--db", str(db)], tmp_path)
     run.wait_for("downloading", lambda: any(p.endswith(".part") for p in run.open_files()))
@@ -313,14 +306,7 @@ def test_db_update_during_the_import(tmp_path, big_feed, how):
     """A local mirror downloads at once: the signal lands while the new database is built."""
     signum, group = SIGNALS[how]
     db = tmp_path / "db" / "advisories.db"
-    small = _osv_zip(tmp_path / "small.zip", 50)
-    subprocess.run(
-        [sys.executable, "-m", "containment", "db", "import", str(small), "--db", str(db), "-q"],
-        check=True,
-        capture_output=True,
-        timeout=ENDED,
-    )
-    before = digest(db)
+    before = digest(_small_db(db))
     (tmp_path / "mirror" / "npm").mkdir(parents=True)
     os.symlink(big_feed, tmp_path / "mirror" / "npm" / "all.zip")
     run = Run(["db", "update", "--source", str(tmp_path / "mirror"), "-e", "npm", "--db", str(db)], tmp_path)
@@ -349,14 +335,7 @@ def test_sbom_and_scan_of_a_big_image(tmp_path, big_image, command, how):
     out.write_text("previous report")
     args = ["sbom", f"oci:{big_image}"] if command == "sbom" else ["scan", "image", f"oci:{big_image}"]
     if command == "scan":
-        db = tmp_path / "advisories.db"
-        subprocess.run(
-            [sys.executable, "-m", "containment", "db", "import", str(_osv_zip(tmp_path / "s.zip", 20))]
-            + ["--db", str(db), "-q"],
-            check=True,
-            capture_output=True,
-            timeout=ENDED,
-        )
+        db = _small_db(tmp_path / "advisories.db")
         args += ["--db", str(db), "--format", "json"]
     run = Run([*args, "-o", str(out)], tmp_path)
     run.wait_for("reading a layer", _reading_a_layer(run, big_image))
