@@ -293,7 +293,7 @@ def test_db_update_during_a_slow_download(tmp_path, slow_mirror, how):
     before = digest(_small_db(db))
     cache = Path(os.environ["CONTAINMENT_CACHE_DIR"])
     run = Run(["db", "update", "--source", slow_mirror, "-e", "npm", "--db", str(db)], tmp_path)
-    run.wait_for("downloading", lambda: any(p.endswith(".part") for p in run.open_files()))
+    run.wait_for("downloading", lambda: any("/.part-" in p for p in run.open_files()))
     time.sleep(0.2)
     run.signal(signum, group)
     assert_stopped(run, signum)
