@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
+import stat
+import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, cast
 
+from containment import fserrors, interrupt
 from containment.cache import LayerCache
 from containment.catalog import osrelease
 from containment.catalog.base import Cataloger, FileTree, purl
@@ -23,8 +26,10 @@ from containment.image.source import Image, verify_layer
 from containment.image.walk import Entry, Limits, walk_dir, walk_tar
 from containment.model import (
     OS_TYPES,
+    UNREADABLE,
     CatalogError,
     ContainmentError,
+    Gap,
     ImageError,
     Inventory,
     LayerInfo,
@@ -34,7 +39,7 @@ from containment.model import (
 from containment.notes import Note, condense
 from containment.progress import Progress, as_progress
 
-FACTS_VERSION = 2  # 2: warnings many files share a cause of are notes (containment.notes)
+FACTS_VERSION = 3  # 2: warnings many files share a cause of are notes; 3: gaps (what was not read)
 MAX_PROOFS = 32  # blob identities remembered per cached layer
 MAX_LINK_ENTRIES = 500_000  # symlinks / whiteouts one layer may record (real layers: a few thousand)
 MAX_LINK_HOPS = 40
@@ -59,6 +64,7 @@ class LayerFacts:
     os_files: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)  # warnings said once per cause after squashing
+    gaps: list[Gap] = field(default_factory=list)  # package databases found but not read
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -72,6 +78,7 @@ class LayerFacts:
             "os_files": self.os_files,
             "warnings": self.warnings,
             "notes": [n.to_json() for n in self.notes],
+            "gaps": [g.to_json() for g in self.gaps],
         }
 
     @classmethod
@@ -86,6 +93,7 @@ class LayerFacts:
             os_files=dict(d.get("os_files", {})),
             warnings=list(d.get("warnings", [])),
             notes=[Note.from_json(n) for n in d.get("notes", [])],
+            gaps=[Gap.from_json(g) for g in d.get("gaps", [])],
         )
 
 
@@ -101,6 +109,7 @@ class CatalogVisitor:
         self._sizes = sizes  # count the sizes of files walked as bytes read (directories)
         self._seen = 0
         self._seen_bytes = 0
+        self.databases = frozenset().union(*(c.databases for c in catalogers))
         self.facts = LayerFacts(diff_id="")
         self.collected: dict[str, bytes] = {}
         self.claims: dict[str, list[Cataloger]] = {}
@@ -114,6 +123,8 @@ class CatalogVisitor:
             self._seen_bytes += e.size
         if self._seen >= PROGRESS_BATCH:
             self._report()
+        if e.kind in ("dir", "symlink", "other") and e.path in self.databases:
+            self._database_not_a_file(e)
         if e.kind == "symlink":
             self.facts.symlinks[e.path] = e.link
             self._count("symlinks", len(self.facts.symlinks))
@@ -139,8 +150,10 @@ class CatalogVisitor:
                     self._parse_path(c, path)
                     continue
                 if size > c.max_size:
-                    self._note(
-                        f"skipped by {c.name}: over its {c.max_size}-byte limit", f"/{path} ({size} bytes)"
+                    self._gap(
+                        path,
+                        f"skipped by {c.name}: over its {c.max_size}-byte limit",
+                        f"/{path} ({size} bytes)",
                     )
                     continue
                 cats.append(c)
@@ -149,6 +162,7 @@ class CatalogVisitor:
         return bool(cats) or is_os
 
     def file(self, path: str, data: bytes) -> None:
+        interrupt.check()
         lp, cats, is_os = self._last
         if lp != path:  # hard link re-delivery: recompute
             self.wants(path, 0o100755, len(data))
@@ -173,6 +187,7 @@ class CatalogVisitor:
         self._report()
         tree = FileTree(self.collected)
         for path, cats in self.claims.items():
+            interrupt.check()
             for c in cats:
                 self._parse(c, path, self.collected[path], tree)
         self.collected.clear()
@@ -197,16 +212,48 @@ class CatalogVisitor:
             if self.progress.shown:
                 self.progress.advance(packages=len(self.facts.packages) - n)
         except CatalogError as e:
+            self.facts.packages.extend(e.packages)  # what was read before it failed
             # catalogers name the file first ("usr/x.jar: not a zip"): the cause is what follows
             text = str(e)
-            self._note(text[len(path) + 2 :] if text.startswith(f"{path}: ") else text, f"/{path}")
+            self._gap(path, text[len(path) + 2 :] if text.startswith(f"{path}: ") else text)
         except RecursionError:
-            self._note(f"nested too deeply for {c.name}; skipped", f"/{path}")
+            self._gap(path, f"nested too deeply for {c.name}; skipped")
         except Exception as e:  # a cataloger bug must not lose the whole scan
-            self._note(f"{c.name} failed ({type(e).__name__}: {e}); skipped", f"/{path}")
+            self._gap(path, f"{c.name} failed ({type(e).__name__}: {e}); skipped")
 
     def _note(self, cause: str, subject: str) -> None:
         self.facts.notes.append(Note(cause, subject, self.name))
+
+    # -- what could not be read: a warning (said once per cause), and the result is incomplete
+    def _gap(self, path: str, cause: str, subject: str = "", noun: str = "files") -> None:
+        subject = subject or f"/{path}"
+        self.facts.notes.append(Note(cause, subject, self.name, noun))
+        self.facts.gaps.append(Gap(UNREADABLE, path, f"{self.name}: {subject}: {cause}"))
+
+    def _database_not_a_file(self, e: Entry) -> None:
+        what = {"dir": "a directory", "symlink": f"a symbolic link (to {e.link})"}.get(
+            e.kind, "a special file"
+        )
+        self._gap(
+            e.path,
+            f"the package database is {what}, not a file, and was not read: the packages it lists are "
+            "missing; repair the image or root filesystem",
+        )
+
+    def unreadable(self, path: str, error: OSError, is_dir: bool) -> None:
+        """walk_dir could not list a directory or read a file (permission denied, ...)."""
+        if is_dir:
+            self._gap(
+                path,
+                f"cannot list ({error.strerror or error}): what it holds is missing; {fserrors.fix(error)}",
+                noun="directories",
+            )
+        elif path in self.databases or any(c.wants(path, stat.S_IFREG | 0o644, 0) for c in self.catalogers):
+            self._gap(
+                path,
+                f"cannot read ({error.strerror or error}): the packages it lists are missing; "
+                f"{fserrors.fix(error)}",
+            )
 
 
 class _Counted:
@@ -221,6 +268,25 @@ class _Counted:
         if data:
             self._progress.advance(read=len(data))
         return data
+
+
+class _Stopped(Exception):
+    """Another layer's walk failed: this one's result is not wanted."""
+
+
+class _Stoppable:
+    """A layer blob whose reads end once a stop signal arrived (Interrupted) or `stop` is set,
+    so a worker thread walking a large layer stops within one read."""
+
+    def __init__(self, raw: BinaryIO, stop: threading.Event) -> None:
+        self._raw = raw
+        self._stop = stop
+
+    def read(self, size: int = -1) -> bytes:
+        interrupt.check()
+        if self._stop.is_set():
+            raise _Stopped
+        return self._raw.read(size)
 
 
 class _TargetVisitor:
@@ -238,6 +304,9 @@ class _TargetVisitor:
 
     def file(self, path: str, data: bytes) -> None:
         self.found[path] = data
+
+    def unreadable(self, path: str, error: OSError, is_dir: bool) -> None:
+        pass
 
 
 class Analyzer:
@@ -297,9 +366,12 @@ class Analyzer:
         found: dict[str, bytes] = {}
         if missing:
             if not image.random_access:
-                v.facts.warnings.append(
-                    f"{name}: {len(missing)} hard-linked files not re-read (a compressed archive or an engine's export is read once, in order)"
+                message = (
+                    f"{name}: {len(missing)} hard-linked files not re-read (a compressed archive or an engine's "
+                    "export is read once, in order): the packages they hold are missing"
                 )
+                v.facts.warnings.append(message)
+                v.facts.gaps += [Gap(UNREADABLE, k, message) for k, t in links.items() if t in missing]
             else:
                 tv = _TargetVisitor(missing)
                 with image.open_layer(layer) as blob:
@@ -363,23 +435,28 @@ class Analyzer:
             self.cache.put(layer.diff_id, doc)
             self.progress.advance(layers=1)
 
+        stop = threading.Event()  # set when the scan ends early: the other layers' walks stop
+
         def one(layer: LayerInfo) -> None:
             with image.open_layer(layer) as blob:
-                f = self._walk_layer(image, layer, blob)
+                f = self._walk_layer(image, layer, cast(BinaryIO, _Stoppable(blob, stop)))
             store(layer, f)
 
         if image.random_access and self.workers > 1 and len(todo) > 1:
             # biggest first so the long pole starts at once
             order = sorted(todo, key=lambda x: -x.size)
-            with ThreadPoolExecutor(max_workers=min(self.workers, len(todo))) as pool:
-                futures = [pool.submit(one, layer) for layer in order]
-                try:
-                    for fut in futures:
-                        fut.result()
-                except BaseException:  # a failure, --timeout, Ctrl-C: start no other layer
-                    for fut in futures:
-                        fut.cancel()
-                    raise
+            pool = ThreadPoolExecutor(max_workers=min(self.workers, len(todo)))
+            futures = [pool.submit(one, layer) for layer in order]
+            try:
+                for fut in futures:
+                    fut.result()
+            except BaseException:
+                # an error or a stop signal: nothing waits for the other layers to be read
+                stop.set()
+                pool.shutdown(wait=False, cancel_futures=True)
+                wait([f for f in futures if not f.cancelled()], timeout=interrupt.GRACE / 2)
+                raise
+            pool.shutdown()
         else:
             for layer, blob in image.iter_layers(todo):
                 store(layer, self._walk_layer(image, layer, blob))
@@ -387,7 +464,7 @@ class Analyzer:
     # ------------------------------------------------------------------ whole images
     def inventory(self, image: Image) -> Inventory:
         layer_facts = self.analyze_layers(image)
-        os_info, packages, warnings = squash(layer_facts, [layer.diff_id for layer in image.layers])
+        os_info, packages, warnings, gaps = squash(layer_facts, [layer.diff_id for layer in image.layers])
         return Inventory(
             target=image.ref,
             kind="image",
@@ -398,6 +475,7 @@ class Analyzer:
             image_id=image.config_digest,
             config=image.config,
             warnings=tuple(warnings),
+            gaps=tuple(gaps),
         )
 
     def inventory_dir(self, root: str, ref: str) -> Inventory:
@@ -410,13 +488,14 @@ class Analyzer:
             self.progress.stop()
         facts.warnings.extend(stats.warnings)
         facts.notes.extend(stats.notes)
-        os_info, packages, warnings = squash([facts], [""])
+        os_info, packages, warnings, gaps = squash([facts], [""])
         return Inventory(
             target=ref,
             kind="filesystem",
             os=os_info,
             packages=tuple(finalize(packages, os_info, self.prefer_installed)),
             warnings=tuple(warnings),
+            gaps=tuple(gaps),
         )
 
 
@@ -435,13 +514,18 @@ def _deleted(path: str, gone: set[str], emptied: set[str]) -> bool:
     return False
 
 
-def squash(layers: list[LayerFacts], diff_ids: list[str]) -> tuple[OSInfo | None, list[Package], list[str]]:
+def squash(
+    layers: list[LayerFacts], diff_ids: list[str]
+) -> tuple[OSInfo | None, list[Package], list[str], list[Gap]]:
     """Apply layers bottom to top: whiteouts and opaque dirs delete, a later file replaces.
 
     A package keeps the layer that first introduced it (same path, name, version) while later
     layers rewrite its database, as users expect "which layer brought this in" to answer.
+    A gap (a database a layer held but that could not be read) goes the same way: a later layer
+    that deletes or rewrites the path removes it.
     """
     live: dict[str, tuple[int, list[Package]]] = {}
+    gaps: dict[str, list[Gap]] = {}
     os_live: dict[str, str] = {}
     links: dict[str, str] = {}
     warnings: list[str] = []
@@ -451,7 +535,7 @@ def squash(layers: list[LayerFacts], diff_ids: list[str]) -> tuple[OSInfo | None
         gone.update(p for p in f.symlinks if p not in links)  # a symlink replaces a directory below
         emptied = set(f.opaque)  # everything under it, from lower layers
         if gone or emptied:
-            for table in (live, os_live, links):
+            for table in (live, os_live, links, gaps):
                 for p in [p for p in table if _deleted(p, gone, emptied)]:
                     del table[p]  # type: ignore[attr-defined]
         by_path: dict[str, list[Package]] = {}
@@ -466,6 +550,11 @@ def squash(layers: list[LayerFacts], diff_ids: list[str]) -> tuple[OSInfo | None
             else:
                 new = [q.with_layer(diff_ids[i]) for q in new]
             live[path] = (i, new)
+            gaps.pop(path, None)
+        mine: dict[str, list[Gap]] = {}
+        for g in f.gaps:
+            mine.setdefault(g.subject, []).append(g)
+        gaps.update(mine)  # this layer's word on a path replaces a lower layer's
         for path, pkgs in by_path.items():  # packages whose file was not listed as wanted
             live.setdefault(path, (i, []))[1].extend(q.with_layer(diff_ids[i]) for q in pkgs)
         os_live.update(f.os_files)
@@ -480,7 +569,7 @@ def squash(layers: list[LayerFacts], diff_ids: list[str]) -> tuple[OSInfo | None
             os_files[p] = os_live[real].encode()
     os_info = osrelease.detect(os_files)
     packages = [q for _, pkgs in live.values() for q in pkgs]
-    return os_info, packages, warnings
+    return os_info, packages, warnings, [g for gs in gaps.values() for g in gs]
 
 
 def resolve(path: str, links: dict[str, str]) -> str | None:
@@ -629,7 +718,9 @@ def open_target(
     from containment.image import engine
 
     cache_root = cache.root.parent if cache is not None and cache.enabled else None
-    local = re.match(r"^(podman|docker|docker-daemon):(?!//)(?!\d+/)(.*)$", ref)  # not docker://, docker:5000/
+    local = re.match(
+        r"^(podman|docker|docker-daemon):(?!//)(?!\d+/)(.*)$", ref
+    )  # not docker://, docker:5000/
     if local:
         kind = "docker" if local.group(1) == "docker-daemon" else local.group(1)
         return engine.open_engine(kind, local.group(2), ref, plat if platform else None, cache_root)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from containment import fserrors, interrupt
 from containment.model import ContainmentError
 
 
@@ -67,19 +68,24 @@ class LayerCache:
         if not self.enabled or not diff_id:
             return
         p = self._path(diff_id)
+        tmp = ""
         try:
             p.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=".tmp-")
-            with (
-                os.fdopen(fd, "wb") as raw,
-                gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=3, mtime=0) as f,
-            ):
-                f.write(json.dumps(facts, separators=(",", ":")).encode())
-            os.replace(tmp, p)
+            with interrupt.temp_file(tmp):  # a forced exit (containment.interrupt) removes it
+                with (
+                    os.fdopen(fd, "wb") as raw,
+                    gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=3, mtime=0) as f,
+                ):
+                    f.write(json.dumps(facts, separators=(",", ":")).encode())
+                os.replace(tmp, p)
+                tmp = ""
         except OSError:
-            # a read-only or full cache must not fail a scan
-            with contextlib.suppress(OSError, UnboundLocalError):
-                os.unlink(tmp)
+            pass  # a read-only or full cache must not fail a scan
+        finally:
+            if tmp:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
 
 
 def info(root: Path | None = None) -> CacheInfo:
@@ -104,5 +110,8 @@ def clean(root: Path | None = None) -> CacheInfo:
         if lroot.exists():
             if lroot.is_symlink() or not lroot.is_dir():
                 raise ContainmentError(f"{lroot}: not a cache directory; remove it by hand")
-            shutil.rmtree(lroot)
+            try:
+                shutil.rmtree(lroot)
+            except OSError as e:  # rmtree names an entry relative to its directory: name the cache
+                raise ContainmentError(fserrors.problem(lroot, e, "remove")) from None
     return before

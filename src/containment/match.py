@@ -19,7 +19,17 @@ from typing import Any, Protocol
 from containment import distros
 from containment.advisories.types import Advisory, Affected, CveScore, Range
 from containment.ecosystems import osv_ecosystem
-from containment.model import CVSS, SEVERITIES, Finding, Inventory, OSInfo, Package
+from containment.model import (
+    CVSS,
+    NO_ADVISORIES,
+    SEVERITIES,
+    UNSUPPORTED,
+    Finding,
+    Gap,
+    Inventory,
+    OSInfo,
+    Package,
+)
 from containment.notes import Note, condense
 from containment.versions import InvalidVersion, parse, scheme_for
 
@@ -342,7 +352,7 @@ class _Hit:
     version: str = ""  # the version compared (the query's, or the binary's for a binary-name record)
 
 
-def _resolve(store: Store, q: Query, patterns: dict[str, list[str]]) -> list[str]:
+def _resolve(store: CoverageStore | Store, q: Query, patterns: dict[str, list[str]]) -> list[str]:
     """The query's ecosystems with `*` patterns (OS releases, containment.distros) replaced by
     the names the store holds that match them, each name once."""
     if not q.union:
@@ -441,6 +451,78 @@ def match(inventory: Inventory, store: Store, include_dev: bool = False) -> tupl
     cves.update(al for a in advisories.values() for al in a.aliases if al.startswith("CVE-"))
     scores = store.cve_cvss(cves) if cves else {}
     return _merge(hits, advisories, scores), warnings
+
+
+class CoverageStore(Protocol):
+    def ecosystems(self) -> list[str]: ...
+
+    def ecosystems_like(self, pattern: str) -> list[str]: ...
+
+
+def coverage(
+    inventory: Inventory,
+    store: CoverageStore,
+    include_dev: bool = False,
+    update: str = "containment db update",
+) -> list[Gap]:
+    """The packages `match` could not check, as gaps (the result is incomplete without them):
+    an ecosystem found in the target that the database holds no advisories for (npm packages
+    against a database of PyPI records; a Debian 12 image against one without Debian:12), and
+    packages no advisory source covers. `update` is the command that fills a database."""
+    from containment.advisories.names import ecosystem_base
+    from containment.ecosystems import BY_OSV, BY_TYPE
+
+    held = set(store.ecosystems())
+    patterns: dict[str, list[str]] = {}
+    missing: dict[str, list[Package]] = {}
+    unchecked: dict[str, list[Package]] = {}
+    for p in inventory.packages:
+        if (p.dev and not include_dev) or p.extra.get("root"):
+            continue  # not matched either
+        q = query_for(p, inventory.os)
+        if q is None:
+            unchecked.setdefault(p.type, []).append(p)
+        elif not any(e in held for e in _resolve(store, q, patterns)):
+            missing.setdefault(q.ecosystems[0], []).append(p)
+    gaps = []
+    for eco, pkgs in missing.items():
+        base = ecosystem_base(eco)
+        row = BY_OSV.get(base.lower())
+        if row is not None and not row.feed:
+            todo = f"OSV publishes no {base} feed: `containment db import` {base} records from another source"
+        else:
+            todo = f"run `{update} --ecosystem {_quote(base)}`"
+        gaps.append(
+            Gap(
+                NO_ADVISORIES,
+                eco,
+                f"{eco}: {_some(pkgs)} not checked for vulnerabilities: the advisory database holds no "
+                f"{eco} advisories; {todo}",
+            )
+        )
+    for type_, pkgs in unchecked.items():
+        e = BY_TYPE.get(type_)
+        if e is not None and e.note:
+            why = e.note
+        elif inventory.os is None:
+            why = "the OS could not be identified (no /etc/os-release), so not which advisories apply"
+        else:
+            why = (
+                f"no advisory source covers {inventory.os.name or inventory.os.id} ({inventory.os.distro}); "
+                "containment.distros lists the distributions matched"
+            )
+        gaps.append(Gap(UNSUPPORTED, type_, f"{type_}: {_some(pkgs)} not checked for vulnerabilities: {why}"))
+    return gaps
+
+
+def _some(pkgs: list[Package]) -> str:
+    names = list(dict.fromkeys(p.name for p in pkgs))
+    shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+    return f"{len(pkgs)} package{'s' if len(pkgs) != 1 else ''} ({shown})"
+
+
+def _quote(word: str) -> str:
+    return f'"{word}"' if any(c.isspace() for c in word) else word
 
 
 def _merge(

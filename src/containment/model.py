@@ -18,7 +18,12 @@ class ImageError(ContainmentError):
 
 
 class CatalogError(ContainmentError):
-    """A package database or lockfile that cannot be read at all."""
+    """A package database or lockfile that cannot be read, or read only in part: `packages`
+    holds what was read before the failure (kept, and the result marked incomplete)."""
+
+    def __init__(self, message: str, packages: tuple[Package, ...] | list[Package] = ()) -> None:
+        super().__init__(message)
+        self.packages = tuple(packages)
 
 
 # Package types are purl types (https://github.com/package-url/purl-spec); facts about each
@@ -158,6 +163,31 @@ class LayerInfo:
         }
 
 
+# Gap kinds: why a result may not be whole.
+UNREADABLE = "unreadable"  # a package database, lockfile or directory that exists but was not read
+NO_ADVISORIES = "no-advisories"  # packages of an ecosystem the advisory database holds nothing for
+UNSUPPORTED = "unsupported"  # packages no advisory source covers (OSV publishes nothing for them)
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Something a result does not cover, so that it may look clean and not be: a package
+    database that exists but could not be read or parsed (its packages are missing), packages
+    no advisory in the database could match. A result with gaps is incomplete; every format
+    says so, and each gap's message is also one of the result's warnings."""
+
+    kind: str  # UNREADABLE | NO_ADVISORIES | UNSUPPORTED
+    subject: str  # a path in the target (no leading slash), or an ecosystem
+    message: str  # one line: what is missing and what to do about it
+
+    def to_json(self) -> dict[str, str]:
+        return {"kind": self.kind, "subject": self.subject, "message": self.message}
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Gap:
+        return cls(str(d["kind"]), str(d["subject"]), str(d["message"]))
+
+
 @dataclass(frozen=True)
 class Inventory:
     """What an image or filesystem holds after squashing its layers."""
@@ -171,6 +201,11 @@ class Inventory:
     image_id: str = ""  # config digest, when known
     config: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
     warnings: tuple[str, ...] = ()
+    gaps: tuple[Gap, ...] = ()  # what could not be read: the packages may not be all (see Gap)
+
+    @property
+    def complete(self) -> bool:
+        return not self.gaps
 
 
 # ---------------------------------------------------------------------------- findings
@@ -279,6 +314,15 @@ class ScanReport:
     findings: tuple[Finding, ...]
     db: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)  # DB status at scan time
     warnings: tuple[str, ...] = ()
+    gaps: tuple[Gap, ...] = ()  # beyond the inventory's: packages no advisory could match
+
+    @property
+    def all_gaps(self) -> tuple[Gap, ...]:
+        return (*self.inventory.gaps, *self.gaps)
+
+    @property
+    def complete(self) -> bool:
+        return not self.all_gaps
 
     @property
     def active(self) -> tuple[Finding, ...]:

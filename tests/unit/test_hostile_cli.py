@@ -475,6 +475,21 @@ CASES = {
 }
 
 
+def assert_one_error_line(r: subprocess.CompletedProcess[str], names: list[str]) -> None:
+    """Exit 2, ONE stderr line naming every name and saying what to do; no traceback, no
+    "internal error", nothing on stdout."""
+    assert r.returncode == 2, (r.returncode, r.stderr[-2000:])
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1, r.stderr[-2000:]
+    line = lines[0]
+    assert line.startswith("containment: error: "), line
+    assert "internal error" not in line and "Traceback" not in line, line
+    for name in names:
+        assert name in line, (name, line)
+    assert any(w in line for w in FIX_WORDS), f"no fix in: {line}"
+    assert r.stdout == ""
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_hostile_input_is_one_line_naming_it_exit_2(case, tmp_path):
     work = tmp_path / "work"
@@ -482,16 +497,7 @@ def test_hostile_input_is_one_line_naming_it_exit_2(case, tmp_path):
     c = CASES[case](tmp_path)
     before = {p for p in tmp_path.rglob("*")}
     r = cli(*c.args, cwd=work)
-    assert r.returncode == 2, (r.returncode, r.stderr[-2000:])
-    lines = r.stderr.splitlines()
-    assert len(lines) == 1, r.stderr[-2000:]
-    line = lines[0]
-    assert line.startswith("containment: error: "), line
-    assert "internal error" not in line and "Traceback" not in line, line
-    for name in c.names:
-        assert name in line, (name, line)
-    assert any(w in line for w in FIX_WORDS), f"no fix in: {line}"
-    assert r.stdout == ""
+    assert_one_error_line(r, c.names)
     left = {p for p in tmp_path.rglob("*")} - before
     assert not [p for p in left if p.name.startswith(".") or p.parent == work], left
     if case == "db_update_onto_fifo":

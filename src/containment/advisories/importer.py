@@ -22,17 +22,19 @@ import gzip
 import io
 import os
 import sqlite3
+import stat
 import tempfile
 import time
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from lzma import LZMAError
 from pathlib import Path
 from typing import Any
 
+from containment import fserrors, interrupt
 from containment.advisories import alpine, debian, nvd, osv
 from containment.advisories.codec import DocumentError, load_document
 from containment.advisories.feed import Sink, Unit
@@ -98,11 +100,18 @@ def _size(path: str) -> int:
 def collect(paths: Iterable[str | os.PathLike[str]]) -> list[Item]:
     """Every document to read, in a stable order. FeedError for a missing path or a bad zip."""
     items: list[Item] = []
+
+    def unreadable(e: OSError) -> None:  # os.walk would skip a directory it may not list
+        raise FeedError(fserrors.problem(e.filename or path, e))
+
     for p in paths:
         path = os.fspath(p)
         origin = os.path.abspath(path)
-        if os.path.isdir(path):
-            for dirpath, dirnames, files in os.walk(path):
+        st, err = fserrors.stat(path)
+        if err is not None:
+            raise FeedError(fserrors.problem(path, err))
+        if st is not None and stat.S_ISDIR(st.st_mode):
+            for dirpath, dirnames, files in os.walk(path, onerror=unreadable):
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
                 for fn in sorted(files):
                     if fn.startswith("."):
@@ -113,7 +122,7 @@ def collect(paths: Iterable[str | os.PathLike[str]]) -> list[Item]:
                         items.extend(zip_members(full, origin))
                     elif low.endswith(DOC_SUFFIXES + GZ_SUFFIXES):
                         items.append((full, None, origin, _size(full)))
-        elif os.path.isfile(path):
+        elif st is not None and stat.S_ISREG(st.st_mode):
             if _is_zip(path):
                 items.extend(zip_members(path, origin))
             else:
@@ -272,7 +281,7 @@ def _chunks(items: list[Item], max_items: int, max_bytes: int) -> list[list[Item
 
 def parse_items(
     items: list[Item], workers: int | None = None
-) -> Iterator[tuple[int, tuple[list[Unit], list[str], int, int]]]:
+) -> Generator[tuple[int, tuple[list[Unit], list[str], int, int]], None, None]:
     """(items done, chunk result) in input order."""
     from containment.cpu import cpu_quota
 
@@ -287,16 +296,45 @@ def parse_items(
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as ex:
-        try:
-            for c, r in zip(chunks, ex.map(_parse_chunk, chunks), strict=True):
+    # Workers ignore the stop signals and die with this process (interrupt.worker_init); they
+    # are forked with the signals blocked, so none runs this process's handlers meanwhile.
+    # Stopping them is this process's job, on every way out: killed and reaped, never waited for.
+    ex = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=interrupt.worker_init)
+    procs: list[Any] = []
+    try:
+        with interrupt.blocked():
+            results = ex.map(_parse_chunk, chunks)  # submits every chunk: the workers start here
+            procs = list(getattr(ex, "_processes", {}).values())
+        with interrupt.children(procs):
+            for c, r in zip(chunks, results, strict=True):
                 yield len(c), r
-        except BaseException:
-            ex.shutdown(wait=True, cancel_futures=True)
-            raise
+    except BrokenProcessPool:
+        interrupt.check()
+        raise FeedError(
+            "an advisory parser process died (out of memory, or killed); retry with fewer files at "
+            "once, or free memory"
+        ) from None
+    except BaseException:
+        _stop_pool(ex, procs)
+        raise
+    else:
+        ex.shutdown(wait=True)
+
+
+def _stop_pool(ex: Any, procs: list[Any]) -> None:
+    """Cancel what has not started, kill the workers, reap them: nothing waits for a chunk."""
+    ex.shutdown(wait=False, cancel_futures=True)
+    procs = procs or list(getattr(ex, "_processes", {}).values())
+    for p in procs:
+        with contextlib.suppress(Exception):
+            p.kill()
+    for p in procs:
+        with contextlib.suppress(Exception):
+            p.join(2)
 
 
 # ------------------------------------------------------------------------------ writing
@@ -492,17 +530,20 @@ def _pump(writer: Writer, items: list[Item], workers: int | None, progress: Prog
     st = writer.stats
     done = 0
     total = len(items)
-    for n, (units, warnings, dropped, skipped) in parse_items(items, workers):
-        for u in units:
-            writer.add(u)
-        writer.flush()
-        room = 1000 - len(st.warnings)
-        st.warnings.extend(warnings[:room])
-        st.warnings_dropped += dropped + max(0, len(warnings) - room)
-        st.skipped += skipped
-        done += n
-        if progress:
-            progress(done, total)
+    # closing(): on any way out the pool is stopped now, not when the generator is collected
+    with contextlib.closing(parse_items(items, workers)) as results:
+        for n, (units, warnings, dropped, skipped) in results:
+            interrupt.check()
+            for u in units:
+                writer.add(u)
+            writer.flush()
+            room = 1000 - len(st.warnings)
+            st.warnings.extend(warnings[:room])
+            st.warnings_dropped += dropped + max(0, len(warnings) - room)
+            st.skipped += skipped
+            done += n
+            if progress:
+                progress(done, total)
 
 
 def build_new(
@@ -522,12 +563,21 @@ def build_new(
     if (target.exists() or target.is_symlink()) and not target.is_file():
         # renaming over a device or FIFO (--db /dev/null) would replace it with the database
         raise FeedError(f"{target}: not a regular file; give --db the path of a database file")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    conn = sqlite3.connect(tmp, isolation_level=None)
-    ok = False
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise FeedError(fserrors.problem(e.filename or target.parent, e, "write")) from None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as e:  # named by the directory: the temp file's name means nothing to the user
+        raise FeedError(fserrors.problem(target.parent, e, "write")) from None
+    os.close(fd)
+    ok = False
+    conn: sqlite3.Connection | None = None
+    try:
+        interrupt.register_temp(tmp)
+        conn = sqlite3.connect(tmp, isolation_level=None)
+        interrupt.sqlite_guard(conn)
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
         conn.execute("PRAGMA cache_size = -65536")
@@ -552,15 +602,17 @@ def build_new(
         os.replace(tmp, target)
         ok = True
     except sqlite3.Error as e:
+        interrupt.check()  # a statement a stop signal cut short
         raise FeedError(
             f"{target}: cannot write the advisory database ({e}); check free space and permissions"
         ) from None
     finally:
         if not ok:
-            with contextlib.suppress(sqlite3.Error):
-                conn.close()
+            with contextlib.suppress(sqlite3.Error, AttributeError):
+                conn.close()  # type: ignore[union-attr]
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+        interrupt.forget_temp(tmp)
     st.path = str(target)
     st.files = len(items)
     st.seconds = time.perf_counter() - t0
@@ -583,6 +635,7 @@ def update_existing(
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("BEGIN IMMEDIATE")
         try:
+            interrupt.sqlite_guard(conn)
             for stmt in CVSS_TABLE.split(";"):  # a file from before the cvss table gets it now
                 if stmt.strip():
                     conn.execute(stmt)
@@ -592,10 +645,12 @@ def update_existing(
             st.database = counts(lambda sql: conn.execute(sql).fetchall())
             conn.execute("COMMIT")
         except BaseException:
+            conn.set_progress_handler(None, 0)  # the rollback itself must run to its end
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
             raise
     except sqlite3.Error as e:
+        interrupt.check()  # a statement a stop signal cut short (rolled back above)
         raise FeedError(
             f"{target}: cannot write the advisory database ({e}); check free space and permissions; it was "
             "left as it was"

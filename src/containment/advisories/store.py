@@ -41,11 +41,13 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 import urllib.parse
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from containment import fserrors
 from containment.advisories import names
 from containment.advisories.codec import advisory_from_doc, affected_from_doc, loads_json
 from containment.advisories.types import Advisory, Affected, CveScore
@@ -182,7 +184,16 @@ class AdvisoryStore:
     @classmethod
     def open(cls, path: str | None = None) -> AdvisoryStore:
         p = default_path(path)
-        if not p.is_file():
+        st, err = fserrors.stat(p)
+        if err is None and st is not None and stat.S_ISREG(st.st_mode):
+            try:  # SQLite would only say "unable to open database file"
+                with open(p, "rb"):
+                    pass
+            except OSError as e:
+                err = e
+        if err is not None:
+            raise FeedError(fserrors.problem(p, err))
+        if st is None or not stat.S_ISREG(st.st_mode):
             raise FeedError(f"{p}: no advisory database; {FIX}")
         try:
             conn = sqlite3.connect(_ro_uri(p), uri=True, timeout=30, check_same_thread=False)

@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from containment import interrupt
 from containment.advisories import importer
 from containment.advisories.names import ecosystem_base
 from containment.advisories.store import SCHEMA_VERSION, AdvisoryStore, default_path
@@ -175,6 +176,7 @@ def _download(
     try:
         cdir.mkdir(parents=True, exist_ok=True)
         tmpdir = tempfile.mkdtemp(dir=cdir, prefix=".part-")
+        interrupt.register_temp(tmpdir)  # until commit() or cleanup(); a forced exit removes it
         tmp = os.path.join(tmpdir, fname)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as e:
@@ -217,12 +219,14 @@ def _download(
                 meta_p.write_text(json.dumps(new_meta))
             with contextlib.suppress(OSError):
                 os.rmdir(tmpdir)
+            interrupt.forget_temp(tmpdir)
 
         def cleanup() -> None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             with contextlib.suppress(OSError):
                 os.rmdir(tmpdir)
+            interrupt.forget_temp(tmpdir)
 
         return Fetched(eco, Path(tmp), url, commit=commit, cleanup=cleanup)
     except httpx.HTTPError as e:
@@ -239,6 +243,7 @@ def _download(
                 os.unlink(tmp)
             with contextlib.suppress(OSError):
                 os.rmdir(tmpdir)
+            interrupt.forget_temp(tmpdir)
 
 
 def fetch_nvd(base: str, client: Any = None, progress: DownloadProgress | None = None) -> list[Fetched]:

@@ -48,6 +48,8 @@ class ApkCataloger(Cataloger):
     name = "apk-db"
     version = 1
 
+    databases = DB_PATHS
+
     def wants(self, path: str, mode: int, size: int) -> bool:
         return path in DB_PATHS
 

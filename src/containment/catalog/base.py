@@ -18,8 +18,9 @@ Two delivery modes:
   paths: `nix/store/<hash>-<name>-<version>/...`). Identical packages (same path and purl)
   that several files of one tree yield are kept once.
 
-A cataloger raises `CatalogError` only for input it cannot read at all; the walk turns that
-into a warning naming the file and goes on. Anything it can partly read, it partly reads.
+A cataloger raises `CatalogError` for input it cannot read at all, or reads only in part (then
+with the packages it did read); the walk turns that into a warning naming the file and a gap
+(the result is marked incomplete) and goes on. Anything it can partly read, it partly reads.
 """
 
 from __future__ import annotations
@@ -69,6 +70,10 @@ class Cataloger(ABC):
     max_size: int = 64 * MiB  # bigger wanted files are skipped with a warning
     immediate: bool = False
     paths_only: bool = False  # parse gets the path alone: the walk reads no bytes for it
+    # Exact paths of the package databases it reads (var/lib/dpkg/status, ...). Found there as
+    # something it cannot read (a directory, a link, a file it may not open), the result is
+    # incomplete, not empty: the walk's visitor says so (analyze.CatalogVisitor).
+    databases: frozenset[str] = frozenset()
 
     @abstractmethod
     def wants(self, path: str, mode: int, size: int) -> bool:

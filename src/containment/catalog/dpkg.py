@@ -136,6 +136,8 @@ class DpkgCataloger(Cataloger):
     name = "dpkg-status"
     version = 1
 
+    databases = frozenset({STATUS_PATH})
+
     def wants(self, path: str, mode: int, size: int) -> bool:
         if path == STATUS_PATH:
             return True
@@ -157,14 +159,18 @@ class DpkgCataloger(Cataloger):
         text = data.decode("utf-8", "replace")
         out: list[Package] = []
         any_fields = False
+        any_package = False
         license_cache: dict[str, tuple[str, ...]] = {}
         for st in _stanzas(text):
             any_fields = True
+            any_package = any_package or "package" in st
             pkg = self._package(path, st, tree, distroless, license_cache)
             if pkg is not None:
                 out.append(pkg)
         if not any_fields and text.strip():
             raise CatalogError(f"{path}: no deb822 stanzas found (not a dpkg status file)")
+        if any_fields and not any_package:
+            raise CatalogError(f"{path}: no stanza names a Package (not a dpkg status file)")
         return out
 
     def _package(

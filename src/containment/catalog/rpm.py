@@ -63,6 +63,8 @@ class RpmDBCataloger(Cataloger):
     max_size = 512 * MiB
     immediate = True  # needs no siblings; a 100 MB Packages file is dropped right after parsing
 
+    databases = DB_PATHS
+
     def wants(self, path: str, mode: int, size: int) -> bool:
         return path in DB_PATHS
 
@@ -89,6 +91,10 @@ class RpmDBCataloger(Cataloger):
         except rpmdb.RpmDBError as e:
             if not out:
                 raise CatalogError(f"{path}: {e}") from None
+            # a database damaged past its first packages: keep them, say the rest is missing
+            raise CatalogError(
+                f"{path}: {e} (after {len(out)} packages; the rest were not read)", out
+            ) from None
         except (MemoryError, RecursionError) as e:  # pragma: no cover - defensive
             raise CatalogError(f"{path}: rpm database too large or malformed ({type(e).__name__})") from None
         if not out and unreadable:

@@ -49,6 +49,8 @@ class RpmManifestCataloger(Cataloger):
     version = 1
     max_size = 16 * MiB
 
+    databases = MANIFEST_PATHS
+
     def wants(self, path: str, mode: int, size: int) -> bool:
         return path in MANIFEST_PATHS
 

@@ -5,17 +5,16 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import stat
 import sys
 import tempfile
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any, NoReturn
 
 import typer
 
+from containment import fserrors, interrupt
 from containment.escape import one_line, to_utf8
 from containment.model import ContainmentError, DownloadError
 from containment.progress import Progress
@@ -36,29 +35,48 @@ def user_errors(subject: str = "") -> Iterator[None]:
     """Bad input becomes one clear line and exit code 2, never a traceback.
 
     `subject` (the target the user named) prefixes the messages of failures that cannot
-    name their input themselves (memory, nesting, bugs)."""
+    name their input themselves (memory, nesting, bugs). A stop signal (containment.interrupt)
+    ends the command with 128 + its number and one line, whatever error it became on its way
+    here (an interrupted SQLite statement, a broken worker pool)."""
     who = f"{subject}: " if subject else ""
     try:
         yield
-    except DownloadError as e:
-        fail(str(e) or f"{who}advisory download failed", EXIT_DOWNLOAD)
-    except ContainmentError as e:
-        fail(str(e) or f"{who}{type(e).__name__}")
-    except KeyboardInterrupt:
-        print("containment: interrupted", file=sys.stderr)
-        raise typer.Exit(130) from None
-    except BrokenPipeError:
-        _quiet_broken_pipe()
-    except MemoryError:
-        fail(f"{who}out of memory; the input is too large or hostile (scan a smaller target)")
-    except RecursionError:
-        fail(f"{who}input nests too deeply to be read safely; refusing it as hostile or corrupt")
     except typer.Exit:
         raise
-    except Exception as e:  # a bug must still not print a traceback at the user
-        if os.environ.get("CONTAINMENT_DEBUG"):
-            raise
-        fail(f"{who}internal error ({type(e).__name__}: {e}); rerun with CONTAINMENT_DEBUG=1 and report it")
+    except BaseException as e:
+        if isinstance(e, interrupt.Interrupted | KeyboardInterrupt) or interrupt.requested():
+            _interrupted(e)
+        _map_error(e, who)
+
+
+def _interrupted(e: BaseException) -> NoReturn:
+    if interrupt.requested():
+        interrupt.report()
+        raise typer.Exit(interrupt.exit_code()) from None
+    # not installed (containment used as a library): Python's own KeyboardInterrupt
+    code = e.exit_code if isinstance(e, interrupt.Interrupted) else 130
+    print(f"containment: {e if isinstance(e, interrupt.Interrupted) else 'interrupted'}", file=sys.stderr)
+    raise typer.Exit(code) from None
+
+
+def _map_error(e: BaseException, who: str) -> NoReturn:
+    if isinstance(e, DownloadError):
+        fail(str(e) or f"{who}advisory download failed", EXIT_DOWNLOAD)
+    if isinstance(e, ContainmentError):
+        fail(str(e) or f"{who}{type(e).__name__}")
+    if isinstance(e, BrokenPipeError):
+        _quiet_broken_pipe()
+    if isinstance(e, MemoryError):
+        fail(f"{who}out of memory; the input is too large or hostile (scan a smaller target)")
+    if isinstance(e, RecursionError):
+        fail(f"{who}input nests too deeply to be read safely; refusing it as hostile or corrupt")
+    if isinstance(e, OSError) and isinstance(e.filename, str | bytes | os.PathLike):
+        # permission denied, a directory where a file belongs, a full disk: the user's to fix
+        fail(f"{os.fsdecode(e.filename)}: {e.strerror or type(e).__name__}; {fserrors.fix(e, 'use')}")
+    if not isinstance(e, Exception) or os.environ.get("CONTAINMENT_DEBUG"):
+        raise e
+    # a bug must still not print a traceback at the user
+    fail(f"{who}internal error ({type(e).__name__}: {e}); rerun with CONTAINMENT_DEBUG=1 and report it")
 
 
 def warn(message: str) -> None:
@@ -234,7 +252,7 @@ def _replace(path: str, data: bytes, st: os.stat_result | None) -> None:
         _in_place(path, data)  # a writable file in a directory we may not write: in place
         return
     try:
-        with _no_kill_midway():
+        with interrupt.guard(), interrupt.temp_file(tmp):
             try:
                 if st is None:
                     os.fchmod(fd, 0o666 & ~_umask())
@@ -252,25 +270,6 @@ def _replace(path: str, data: bytes, st: os.stat_result | None) -> None:
         if tmp:
             with suppress(OSError):
                 os.unlink(tmp)
-
-
-@contextmanager
-def _no_kill_midway() -> Iterator[None]:
-    """SIGTERM/SIGHUP while a temp file exists end the run through Python (so the temp file
-    is removed) instead of killing it on the spot."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(signum: int, frame: object) -> None:
-        raise SystemExit(128 + signum)
-
-    old = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGHUP)}
-    try:
-        yield
-    finally:
-        for s, h in old.items():
-            signal.signal(s, h)
 
 
 def dump_json(doc: Any) -> str:

@@ -85,7 +85,9 @@ def _report(stats: dict[str, Any], verb: str) -> str:
 @app.command("import")
 def import_(
     paths: list[Path] = typer.Argument(
-        ..., help="OSV JSON/YAML files, folders or zips; Alpine secdb; Debian tracker JSON."
+        ...,
+        help="OSV JSON/YAML files, folders or zips; Alpine secdb; Debian tracker JSON.",
+        readable=False,  # the importer says what is wrong with a path, in one line (exit 2)
     ),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print the counts as JSON."),

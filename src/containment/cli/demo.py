@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import sysconfig
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -83,8 +84,30 @@ def build_demo_image(root: Path) -> str:
         ],
         config={"Cmd": ["/bin/sh"], "User": "1000"},
     )
-    write_oci(str(root), spec, tag="demo")
+    _write_atomically(root, lambda tmp: write_oci(str(tmp), spec, tag="demo"))
     return f"oci:{root}:demo"
+
+
+def _write_atomically(root: Path, write: Callable[[Path], object]) -> None:
+    """Build a directory next to `root` and swap it in: an interrupted or failed demo leaves the
+    previous image (or none), never a half-written layout."""
+    import shutil
+    import tempfile
+
+    from containment import interrupt
+
+    root.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=root.parent, prefix=f".{root.name}-", suffix=".tmp"))
+    old = tmp.with_name(tmp.name[: -len(".tmp")] + ".old")
+    try:
+        with interrupt.temp_file(str(tmp)), interrupt.temp_file(str(old)):
+            write(tmp)
+            if root.exists():
+                os.replace(root, old)
+            os.replace(tmp, root)
+    finally:
+        for leftover in (tmp, old):
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
 def demo(
@@ -113,11 +136,11 @@ def demo(
             "\n  removes a package the way `apt-get remove` / `pip uninstall` in a Dockerfile would\n"
         )
         inv = scan_target(ref, Analyzer(progress=progress_printer()))
-        findings, db_note, notes = _findings(inv, db)
+        findings, db_note, notes, gaps = _findings(inv, db)
         _warn_some([*inv.warnings, *notes])
         sbom = base / "sbom.cdx.json"
         write_output(dump_json(to_cyclonedx(inv)), str(sbom))
-        sys.stdout.write(to_summary(inv, findings, db_note))
+        sys.stdout.write(to_summary(inv, findings, db_note, gaps))
         print()
         print(one_line(f"CycloneDX 1.6 SBOM: {sbom}"))
         print(_next_steps(ref, findings is not None))
@@ -125,21 +148,25 @@ def demo(
 
 def _findings(inv, db: str | None):  # type: ignore[no-untyped-def]
     """The inventory's findings and a note naming the database, or (None, what to do) without one."""
+    import shlex
+
     from containment.advisories.store import AdvisoryStore, default_path
     from containment.escape import one_line
-    from containment.match import match
+    from containment.match import coverage, match
     from containment.model import FeedError
 
     path = default_path(db)
     if not path.is_file():
-        return None, f"no advisory database at {one_line(str(path))} yet (next: db update)", []
+        return None, f"no advisory database at {one_line(str(path))} yet (next: db update)", [], []
     try:
         with AdvisoryStore.open(str(path)) as store:
             findings, notes = match(inv, store)
+            update = "containment db update" + (f" --db {shlex.quote(db)}" if db else "")
+            gaps = coverage(inv, store, update=update)
             updated = store.summary().get("updated_at") or "unknown"
     except FeedError as e:
-        return None, one_line(str(e)), []
-    return findings, one_line(f"{path}, updated {updated}"), notes
+        return None, one_line(str(e)), [], []
+    return findings, one_line(f"{path}, updated {updated}"), [*notes, *(g.message for g in gaps)], gaps
 
 
 def _warn_some(warnings: list[str], limit: int = 5) -> None:

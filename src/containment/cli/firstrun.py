@@ -63,6 +63,9 @@ class EmptyStore:
     def ecosystems_like(self, pattern: str) -> list[str]:
         return []
 
+    def ecosystems(self) -> list[str]:
+        return []
+
     def advisories(self, ids: Iterable[str]) -> dict[str, Any]:
         return {}
 

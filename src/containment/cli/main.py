@@ -41,4 +41,6 @@ def completion(shell: Shell) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    from containment.__main__ import main
+
+    main()

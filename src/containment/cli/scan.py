@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import shlex
 import sys
 from enum import StrEnum
 from typing import Annotated
@@ -122,15 +123,18 @@ def _run(
     list_all_pkgs: bool = False,
     fail_on: str | None = None,
 ) -> None:
-    from containment.match import match
+    from containment.match import coverage, match
 
     wanted = _severities(severity)
     store = open_store(db, inv, quiet)  # a first scan downloads the database (cli/firstrun.py)
     try:
         findings, warnings = match(inv, store, include_dev=include_dev)
+        update = "containment db update" + (f" --db {shlex.quote(db)}" if db else "")
+        gaps = coverage(inv, store, include_dev=include_dev, update=update)
         db_summary = store.summary()
     finally:
         store.close()
+    warnings.extend(g.message for g in gaps)
     for doc in vex or []:
         from containment.policy.vex import load_vex
 
@@ -145,10 +149,15 @@ def _run(
         findings = list(applied)
         warnings.extend(notes)
     findings = _filter(findings, wanted, ignore_unfixed)
-    report = ScanReport(inv, tuple(findings), db=db_summary, warnings=tuple([*inv.warnings, *warnings]))
+    report = ScanReport(
+        inv, tuple(findings), db=db_summary, warnings=tuple([*inv.warnings, *warnings]), gaps=tuple(gaps)
+    )
     if not quiet:
-        for note in warnings[:20]:
+        shown = list(dict.fromkeys(report.warnings))
+        for note in shown[:20]:
             warn(note)
+        if len(shown) > 20:
+            print(f"containment: warning: ... and {len(shown) - 20} more", file=sys.stderr)
     write_output(
         _render(report, fmt, color=not output and sys.stdout.isatty(), packages=list_all_pkgs), output
     )

@@ -16,11 +16,13 @@ import io
 import os
 import posixpath
 import re
+import stat
 import tarfile
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import IO, Any, BinaryIO
 
+from containment import fserrors
 from containment.image.source import (
     INDEX_TYPES,
     MAX_JSON,
@@ -83,10 +85,16 @@ class DockerArchive(Image):
     def __init__(self, path: str, tag: str | None, ref: str) -> None:
         self.ref = ref
         self.path = path
-        if not os.path.isfile(path):
+        st, err = fserrors.stat(path)
+        if err is not None:
+            raise ImageError(f"{ref}: {fserrors.problem(path, err)}")
+        if st is None or not stat.S_ISREG(st.st_mode):
             raise ImageError(f"{ref}: {path} is not a file; give docker-archive:PATH to a `docker save` tar")
-        with open(path, "rb") as f:
-            head = f.read(4)
+        try:
+            with open(path, "rb") as f:
+                head = f.read(4)
+        except OSError as e:
+            raise ImageError(f"{ref}: {fserrors.problem(path, e)}") from None
         if head.startswith(ZSTD_MAGIC):
             raise ImageError(f"{ref}: zstd-compressed archives are not read; decompress it first (zstd -d)")
         self._small: dict[str, bytes] = {}

@@ -7,6 +7,7 @@ import stat
 from contextlib import AbstractContextManager
 from typing import Any, BinaryIO
 
+from containment import fserrors
 from containment.image.source import (
     INDEX_TYPES,
     MANIFEST_TYPES,
@@ -31,12 +32,18 @@ class OCILayout(Image):
         self.ref = ref
         self.root = path
         what = ref
-        if not os.path.isdir(path):
+        st, err = fserrors.stat(path)
+        if err is not None:
+            raise ImageError(f"{ref}: {fserrors.problem(path, err)}")
+        if st is None or not stat.S_ISDIR(st.st_mode):
             raise ImageError(
                 f"{ref}: {path} is not a directory; give oci:DIR[:TAG] pointing at an OCI image layout"
             )
         layout = os.path.join(path, "oci-layout")
-        if not os.path.isfile(layout):
+        st, err = fserrors.stat(layout)
+        if err is not None:
+            raise ImageError(f"{ref}: {fserrors.problem(layout, err)}")
+        if st is None or not stat.S_ISREG(st.st_mode):
             raise ImageError(
                 f"{ref}: {path} has no oci-layout file; it is not an OCI image layout (try dir: for a rootfs)"
             )
@@ -116,12 +123,13 @@ class OCILayout(Image):
                 f"{what}: missing ({path}); the image layout is incomplete: re-export the image"
             ) from None
         except OSError as e:
-            raise ImageError(f"{what}: cannot read {path} ({e.strerror}); check its permissions") from None
+            raise ImageError(f"{what}: {fserrors.problem(path, e)}") from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # before fdopen, which refuses a directory
+            os.close(fd)
+            raise ImageError(
+                f"{what}: {path} is not a regular file; the layout is corrupt or hostile: re-export the image"
+            )
         with os.fdopen(fd, "rb") as f:
-            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-                raise ImageError(
-                    f"{what}: {path} is not a regular file; the layout is corrupt or hostile: re-export the image"
-                )
             data = f.read(MAX_JSON + 1)
         return data
 
@@ -143,9 +151,11 @@ class OCILayout(Image):
         path = self._blob_path(layer.digest)
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-        except OSError as e:
+        except FileNotFoundError as e:
             raise ImageError(
                 f"{self.ref}: layer {layer.index} blob {layer.digest} cannot be read ({e.strerror}); "
                 "the image layout is incomplete: re-export the image"
             ) from None
+        except OSError as e:
+            raise ImageError(f"{self.ref}: layer {layer.index}: {fserrors.problem(path, e)}") from None
         return os.fdopen(fd, "rb", buffering=1 << 20)

@@ -7,6 +7,7 @@ blob being read (and, for `dir:` sources, files inside the given root, never thr
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, BinaryIO, Protocol, cast
 
+from containment import fserrors
 from containment.image.tarstream import TarFormatError, TarStream
 from containment.model import ImageError
 from containment.notes import Note
@@ -58,6 +60,10 @@ class Visitor(Protocol):
     def wants(self, path: str, mode: int, size: int) -> bool: ...
 
     def file(self, path: str, data: bytes) -> None: ...
+
+    def unreadable(self, path: str, error: OSError, is_dir: bool) -> None:
+        """A directory walk could not list a directory, or look at or read an entry (permission
+        denied, ...): whatever it holds is missing from the result."""
 
 
 @dataclass
@@ -332,14 +338,17 @@ def walk_dir(
     """Walk a rootfs directory without following links; wanted files are read with O_NOFOLLOW.
     Directories `skip` skips are not entered, files it skips are not offered to the visitor."""
     stats = WalkStats()
-    if not os.path.isdir(root):
+    st, err = fserrors.stat(root)
+    if err is not None:
+        raise ImageError(f"{name}: {fserrors.problem(root, err)}")
+    if st is None or not stat.S_ISDIR(st.st_mode):
         raise ImageError(f"{name}: not a directory; give dir:PATH to a root filesystem")
     try:
         rootfd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
     except OSError as e:
-        raise ImageError(f"{name}: cannot open {root} ({e.strerror}); check its permissions") from None
+        raise ImageError(f"{name}: {fserrors.problem(root, e)}") from None
     try:
-        for rel, st in _scandir(root, limits, stats, name, skip):
+        for rel, st in _scandir(root, visitor, skip):
             stats.members += 1
             if stats.members > limits.max_members:
                 raise ImageError(
@@ -358,7 +367,9 @@ def walk_dir(
                 visitor.entry(Entry(rel, "file", mode, st.st_size))
                 if (skip is None or not skip.skips(rel)) and visitor.wants(rel, mode, st.st_size):
                     data = _read_nofollow(rootfd, rel, st.st_size)
-                    if data is not None:
+                    if isinstance(data, OSError):
+                        visitor.unreadable(rel, data, False)
+                    elif data is not None:
                         stats.read_bytes += len(data)
                         visitor.file(rel, data)
             else:
@@ -369,7 +380,7 @@ def walk_dir(
 
 
 def _scandir(
-    root: str, limits: Limits, stats: WalkStats, name: str, skip: SkipRules | None = None
+    root: str, visitor: Visitor, skip: SkipRules | None = None
 ) -> Iterator[tuple[str, os.stat_result]]:
     stack = [""]
     root_dev = os.lstat(root).st_dev
@@ -377,15 +388,20 @@ def _scandir(
         rel = stack.pop()
         try:
             it = os.scandir(os.path.join(root, rel) if rel else root)
+        except FileNotFoundError:
+            continue  # gone since it was listed
         except OSError as e:
-            stats.notes.append(Note(f"cannot list: {e.strerror}", f"/{rel}", name, "directories"))
+            visitor.unreadable(rel, e, True)
             continue
         with it:
             for de in it:
                 r = f"{rel}/{de.name}" if rel else de.name
                 try:
                     st = de.stat(follow_symlinks=False)
-                except OSError:
+                except FileNotFoundError:
+                    continue
+                except OSError as e:
+                    visitor.unreadable(r, e, False)
                     continue
                 if stat.S_ISDIR(st.st_mode) and skip is not None and skip.skips_dir(r):
                     continue  # neither listed nor entered
@@ -394,8 +410,10 @@ def _scandir(
                     stack.append(r)
 
 
-def _read_nofollow(rootfd: int, rel: str, size: int) -> bytes | None:
-    """Open rel under rootfd refusing any symlink on the way (the host is never reached through one)."""
+def _read_nofollow(rootfd: int, rel: str, size: int) -> bytes | OSError | None:
+    """Open rel under rootfd refusing any symlink on the way (the host is never reached through
+    one). None when it is no longer a regular file (replaced since it was listed); the error
+    when it cannot be read (permission denied, ...)."""
     parts = rel.split("/")
     fd = rootfd
     opened: list[int] = []
@@ -419,8 +437,12 @@ def _read_nofollow(rootfd: int, rel: str, size: int) -> bytes | None:
             return b"".join(chunks)
         finally:
             os.close(ffd)
-    except OSError:
-        return None
+    except (FileNotFoundError, NotADirectoryError):
+        return None  # gone, or replaced, since it was listed
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return None  # a symlink swapped in since it was listed: never followed
+        return e
     finally:
         for o in opened:
             os.close(o)

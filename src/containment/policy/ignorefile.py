@@ -28,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from containment import fserrors
 from containment.model import Finding, PolicyError, Suppression
 from containment.policy import _purl
 
@@ -127,7 +128,7 @@ def load_ignorefile(path: str | Path) -> IgnoreRules:
     except FileNotFoundError:
         raise PolicyError(f"{p}: ignore file not found; check the path (--ignorefile)") from None
     except OSError as e:
-        raise PolicyError(f"{p}: cannot read ignore file: {e.strerror or e}") from None
+        raise PolicyError(f"{fserrors.problem(p, e)} (the ignore file)") from None
     return parse_ignorefile(data, str(p))
 
 

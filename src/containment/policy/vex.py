@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from containment import fserrors
 from containment.model import Finding, Inventory, PolicyError, Suppression
 from containment.policy import _purl
 
@@ -224,7 +225,7 @@ def load_vex(path: str | Path) -> VexDocument:
     except FileNotFoundError:
         raise PolicyError(f"{p}: VEX document not found; check the path (--vex)") from None
     except OSError as e:
-        raise PolicyError(f"{p}: cannot read VEX document: {e.strerror or e}") from None
+        raise PolicyError(f"{fserrors.problem(p, e)} (the VEX document)") from None
     return parse_vex(data, str(p))
 
 

@@ -11,8 +11,8 @@ from typing import Any
 
 from containment import __version__
 from containment.escape import escape, raw_bytes
-from containment.model import Finding, Inventory, Package, ScanReport
-from containment.report import _vulns
+from containment.model import Finding, Gap, Inventory, Package, ScanReport
+from containment.report import _gaps, _vulns
 from containment.report.licenses import spdx_expression, spdx_id
 
 PROP_LAYER = "containment:layer:diff_id"
@@ -85,7 +85,15 @@ def component(p: Package, ref: str) -> dict[str, Any]:
     return c
 
 
-def to_cyclonedx(inv: Inventory, extra_components: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def to_cyclonedx(
+    inv: Inventory,
+    extra_components: list[dict[str, Any]] | None = None,
+    warnings: tuple[str, ...] | None = None,
+    gaps: tuple[Gap, ...] | None = None,
+) -> dict[str, Any]:
+    """The SBOM. `warnings` and `gaps` default to the inventory's (a scan passes its own, which
+    add what the advisory database does not cover): metadata properties `containment:complete`,
+    `containment:gap`, `containment:warning`."""
     refs = bom_refs(inv.packages)
     subject: dict[str, Any] = {
         "bom-ref": "target",
@@ -125,6 +133,9 @@ def to_cyclonedx(inv: Inventory, extra_components: list[dict[str, Any]] | None =
             "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "tools": {"components": [{"type": "application", "name": "containment", "version": __version__}]},
             "component": subject,
+            "properties": _gaps.cyclonedx_properties(
+                inv.warnings if warnings is None else warnings, inv.gaps if gaps is None else gaps
+            ),
         },
         "components": components,
         "dependencies": [{"ref": "target", "dependsOn": [c["bom-ref"] for c in components]}],
@@ -354,7 +365,12 @@ def to_cyclonedx_vulns(report: ScanReport) -> dict[str, Any]:
             used.add(ref)
             by_pkg[f.package] = ref
             extra.append(component(f.package, ref))
-    doc = to_cyclonedx(inv, extra_components=extra)
+    doc = to_cyclonedx(
+        inv,
+        extra_components=extra,
+        warnings=(*inv.warnings, *report.warnings),
+        gaps=report.all_gaps,
+    )
     vulns = []
     vrefs: set[str] = set()
     for f in findings:

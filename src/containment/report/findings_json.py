@@ -45,10 +45,12 @@ def to_json(report: ScanReport, packages: bool = False) -> dict[str, Any]:
             "suppressed": len(suppressed),
             "suppressed_severities": counts(suppressed),
             "packages": len(inv.packages),
+            "complete": report.complete,
         },
         "findings": [f.to_json() for f in active],
         "suppressed": [f.to_json() for f in suppressed],
         "warnings": warnings,
+        "gaps": [g.to_json() for g in report.all_gaps],
     }
     if packages:
         doc["packages"] = [p.to_json() for p in inv.packages]

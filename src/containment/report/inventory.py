@@ -11,6 +11,7 @@ from typing import Any
 
 from containment.escape import escape
 from containment.model import Inventory
+from containment.report import _gaps
 
 SCHEMA = "https://containment.invalid/schema/inventory-1.json"
 
@@ -27,6 +28,8 @@ def to_json(inv: Inventory) -> dict[str, Any]:
         "layers": [layer.to_json() for layer in inv.layers],
         "packages": [p.to_json() for p in inv.packages],
         "warnings": list(inv.warnings),
+        "complete": inv.complete,  # false: a package database could not be read (see gaps)
+        "gaps": [g.to_json() for g in inv.gaps],
     }
 
 
@@ -46,6 +49,8 @@ def to_table(inv: Inventory, width: int = 140) -> str:
     con.print(t(f"{inv.target}  {osname}  {len(inv.packages)} packages"))
     if inv.image_digest:
         con.print(t(f"digest {inv.image_digest}"))
+    for line in _gaps.table_lines(inv.gaps, "the packages listed may not be all"):
+        con.print(t(line), soft_wrap=True)
     by_layer: dict[str, list[Any]] = {}
     for p in inv.packages:
         by_layer.setdefault(p.layer, []).append(p)

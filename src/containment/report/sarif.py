@@ -18,6 +18,7 @@ from urllib.parse import quote
 from containment import __version__
 from containment.escape import raw_bytes
 from containment.model import Finding, ScanReport
+from containment.report import _gaps
 from containment.report import _vulns as v
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -160,9 +161,17 @@ def to_sarif(report: ScanReport) -> dict[str, Any]:
                 "rules": [_rule(rid, by_id[rid]) for rid in rule_ids],
             }
         },
+        "invocations": [
+            {
+                "executionSuccessful": True,
+                "toolExecutionNotifications": _gaps.sarif_notifications(
+                    [*inv.warnings, *report.warnings], report.all_gaps
+                ),
+            }
+        ],
         "results": results,
         "columnKind": "utf16CodeUnits",
-        "properties": {"target": inv.target, "kind": inv.kind},
+        "properties": {"target": inv.target, "kind": inv.kind, "complete": report.complete},
     }
     if inv.image_digest:
         run["properties"]["imageDigest"] = inv.image_digest

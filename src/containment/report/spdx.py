@@ -11,6 +11,7 @@ from typing import Any
 from containment import __version__
 from containment.escape import escape, raw_bytes
 from containment.model import Inventory, Package
+from containment.report import _gaps
 from containment.report.licenses import license_ref, spdx_expression, spdx_id
 
 _ID_SAFE = re.compile(r"[^A-Za-z0-9.-]+")
@@ -135,6 +136,9 @@ def to_spdx(inv: Inventory) -> dict[str, Any]:
         "packages": packages,
         "relationships": relationships,
     }
+    comment = _gaps.spdx_comment(inv.warnings, inv.gaps, "the packages listed may not be all")
+    if comment:
+        doc["creationInfo"]["comment"] = comment
     if extracted:
         doc["hasExtractedLicensingInfos"] = [
             {"licenseId": ref, "extractedText": text, "name": text[:200]}

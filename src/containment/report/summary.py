@@ -12,7 +12,8 @@ from collections.abc import Sequence
 
 from containment.ecosystems import label
 from containment.escape import escape
-from containment.model import Finding, Inventory
+from containment.model import Finding, Gap, Inventory
+from containment.report import _gaps
 from containment.report import _vulns as v
 
 
@@ -24,12 +25,17 @@ def _types(counts: Counter[str]) -> str:
     return ", ".join(f"{n} {t}" for t, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def to_summary(inv: Inventory, findings: Sequence[Finding] | None = None, db_note: str = "") -> str:
-    """`findings` None: no advisory database (say `db_note`, what to do); else the scan's findings."""
+def to_summary(
+    inv: Inventory, findings: Sequence[Finding] | None = None, db_note: str = "", gaps: Sequence[Gap] = ()
+) -> str:
+    """`findings` None: no advisory database (say `db_note`, what to do); else the scan's findings.
+    `gaps`: what the advisory database does not cover (the inventory's own gaps are added)."""
     out = []
     osname = f"{inv.os.name or inv.os.id} ({inv.os.distro})" if inv.os else "no OS detected"
     n = len(inv.packages)
     out.append(f"{_e(inv.target)}  {_e(osname)}  {n} package{'' if n == 1 else 's'}")
+    incomplete = _gaps.table_lines((*inv.gaps, *gaps), "the summary may miss packages or vulnerabilities")
+    out += [escape(line, control=True) for line in incomplete]
 
     out.append("")
     out.append("packages per type")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from containment.escape import escape
 from containment.model import Finding, ScanReport
+from containment.report import _gaps
 from containment.report import _vulns as v
 
 if TYPE_CHECKING:
@@ -58,6 +59,8 @@ def to_table(report: ScanReport, width: int = 160, color: bool = False, packages
     raters = sorted({f.severity_source for f in report.active if f.severity_source in v.CVE_RATERS})
     if raters:
         con.print(_t(f"severity ({', '.join(raters)}): {v.cve_raters_note(raters)}"))
+    for line in _gaps.table_lines(report.all_gaps, "the result may miss packages or vulnerabilities"):
+        con.print(_t(line, style="bold" if color else ""), soft_wrap=True)  # a command stays whole
 
     groups: dict[tuple[int, str, str], tuple[list[Finding], list[Finding]]] = {}
     for p in inv.packages:

@@ -17,8 +17,12 @@ from containment.cli.common import dump_json
 from containment.escape import to_utf8
 from containment.model import (
     CVSS,
+    NO_ADVISORIES,
     SEVERITIES,
+    UNREADABLE,
+    UNSUPPORTED,
     Finding,
+    Gap,
     Inventory,
     LayerInfo,
     OSInfo,
@@ -105,7 +109,11 @@ def inventories(draw) -> Inventory:
         image_digest=draw(DIGEST),
         image_id=draw(DIGEST),
         warnings=tuple(draw(st.lists(NAME, max_size=2))),
+        gaps=tuple(draw(st.lists(GAPS, max_size=2))),
     )
+
+
+GAPS = st.builds(Gap, st.sampled_from([UNREADABLE, NO_ADVISORIES, UNSUPPORTED]), NAME, NAME)
 
 
 @st.composite
@@ -168,7 +176,12 @@ def reports(draw) -> ScanReport:
                 suppressed=suppressed,
             )
         )
-    return ScanReport(inv, tuple(findings), warnings=tuple(draw(st.lists(NAME, max_size=2))))
+    return ScanReport(
+        inv,
+        tuple(findings),
+        warnings=tuple(draw(st.lists(NAME, max_size=2))),
+        gaps=tuple(draw(st.lists(GAPS, max_size=2))),
+    )
 
 
 def serialize(doc: dict) -> dict:

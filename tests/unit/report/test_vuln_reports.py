@@ -75,6 +75,7 @@ def test_json_fields():
             "UNKNOWN": 0,
         },
         "packages": 4,
+        "complete": True,
     }
     assert [f["id"] for f in doc["findings"]] == ["CVE-2023-4911", "CVE-2023-39325"]
     assert all(f["suppressed"] is None for f in doc["findings"])
