@@ -194,7 +194,7 @@ def test_scan_fs_lockfiles_and_dev_deps(corpus_db, tmp_path):
 
 
 def test_missing_db_is_one_clear_line(tmp_path, corpus_image):
-    r = cli("scan", "fs", str(tmp_path), "--db", str(tmp_path / "none.db"))
+    r = cli("scan", "fs", str(tmp_path), "--db", str(tmp_path / "none.db"), "--skip-db-update")
     assert r.returncode == 2 and "db update" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     env = {**os.environ, "CONTAINMENT_DB": str(Path(tmp_path) / "nope.db")}
     r = cli("db", "status", env=env)

@@ -223,6 +223,8 @@ def _advisory_url(ref: str) -> str | None:
 
     text = re.sub(r"%(?![0-9A-Fa-f]{2})", "%25", ref.strip())  # a lone % is no escape
     url = quote(raw_bytes(text), safe=":/?#@!$&'()*+,;=%-._~")
+    head, sep, frag = url.partition("#")
+    url = head + sep + frag.replace("#", "%23")  # one fragment delimiter; a later # is data
     try:
         parts = urlsplit(url)
     except ValueError:
