@@ -25,16 +25,15 @@ Matched against OSV's ConanCenter ecosystem (which publishes no records today).
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from containment.catalog._sqlite import ERRORS, open_image
 from containment.catalog.base import Cataloger, FileTree, MiB, purl
 from containment.catalog.conan_lock import parse_ref
 from containment.model import CatalogError, Package
 
 _TOKEN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*")
-_SQLITE_MAGIC = b"SQLite format 3\x00"
 _SQLITE_MAX_STEPS = 5_000_000
 
 
@@ -186,39 +185,22 @@ class ConanInfoCataloger(Cataloger):
 
 def iter_cache_rows(data: bytes) -> Iterator[tuple[str, str, str]]:
     """(reference, rrev, pkgid) of the complete binary packages in a Conan 2 cache.sqlite3."""
-    if len(data) < 100 or not data.startswith(_SQLITE_MAGIC):
-        raise CatalogError("not a SQLite database")
-    image: bytes | bytearray = data
-    if data[18] == 2 or data[19] == 2:  # WAL mode cannot be deserialized; the main file is the same
-        image = bytearray(data)
-        image[18] = image[19] = 1
-    con = sqlite3.connect(":memory:")
+    con = open_image(data, CatalogError, _SQLITE_MAX_STEPS)
     try:
-        steps = [0]
-
-        def progress() -> int:
-            steps[0] += 1
-            return 1 if steps[0] > _SQLITE_MAX_STEPS else 0
-
-        con.set_progress_handler(progress, 1000)
-        try:
-            con.deserialize(image)
-            con.execute("PRAGMA query_only = ON")
-            con.execute("PRAGMA trusted_schema = OFF")
-            cur = con.execute("SELECT reference, rrev, pkgid, prev FROM packages ORDER BY rowid")
-            while True:
-                rows = cur.fetchmany(256)
-                if not rows:
-                    return
-                for ref, rrev, pkgid, prev in rows:
-                    if isinstance(ref, str) and prev:
-                        yield (
-                            ref,
-                            rrev if isinstance(rrev, str) else "",
-                            pkgid if isinstance(pkgid, str) else "",
-                        )
-        except (sqlite3.Error, ValueError, OverflowError, MemoryError) as e:
-            raise CatalogError(f"unreadable Conan cache database: {e}") from None
+        cur = con.execute("SELECT reference, rrev, pkgid, prev FROM packages ORDER BY rowid")
+        while True:
+            rows = cur.fetchmany(256)
+            if not rows:
+                return
+            for ref, rrev, pkgid, prev in rows:
+                if isinstance(ref, str) and prev:
+                    yield (
+                        ref,
+                        rrev if isinstance(rrev, str) else "",
+                        pkgid if isinstance(pkgid, str) else "",
+                    )
+    except ERRORS as e:
+        raise CatalogError(f"unreadable Conan cache database: {e}") from None
     finally:
         con.close()
 

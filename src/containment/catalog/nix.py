@@ -29,15 +29,14 @@ outputhash=<hash>`. OSV publishes no Nix advisories: inventoried, not matched.
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Iterable, Iterator
 
+from containment.catalog._sqlite import ERRORS, open_image
 from containment.catalog.base import Cataloger, FileTree, MiB, purl
 from containment.model import CatalogError, Package
 
 DB_PATHS = frozenset({"nix/var/nix/db/db.sqlite"})
 STORE = "nix/store/"
-_SQLITE_MAGIC = b"SQLite format 3\x00"
 _SQLITE_MAX_STEPS = 20_000_000
 _HASH = re.compile(r"[0-9a-df-np-sv-z]{32}")  # Nix base-32 alphabet (no e, o, u, t)
 _OUTPUTS = frozenset(
@@ -74,42 +73,22 @@ def parse_store_path(path: str) -> tuple[str, str, str, str] | None:
 
 def iter_valid_paths(data: bytes) -> Iterator[tuple[str, str, int | None]]:
     """(path, deriver, narSize) of every row of ValidPaths in a Nix db.sqlite image."""
-    if len(data) < 100 or not data.startswith(_SQLITE_MAGIC):
-        raise CatalogError("not a SQLite database")
-    image: bytes | bytearray = data
-    if data[18] == 2 or data[19] == 2:
-        # Nix writes in WAL mode; a WAL database cannot be deserialized, its checkpointed main
-        # file can once marked as rollback-journal (pages only in a -wal file are not seen)
-        image = bytearray(data)
-        image[18] = image[19] = 1
-    con = sqlite3.connect(":memory:")
+    con = open_image(data, CatalogError, _SQLITE_MAX_STEPS)
     try:
-        steps = [0]
-
-        def progress() -> int:
-            steps[0] += 1
-            return 1 if steps[0] > _SQLITE_MAX_STEPS else 0
-
-        con.set_progress_handler(progress, 1000)
-        try:
-            con.deserialize(image)
-            del image
-            con.execute("PRAGMA query_only = ON")
-            con.execute("PRAGMA trusted_schema = OFF")
-            cur = con.execute("SELECT path, deriver, narSize FROM ValidPaths ORDER BY id")
-            while True:
-                rows = cur.fetchmany(512)
-                if not rows:
-                    return
-                for path, deriver, size in rows:
-                    if isinstance(path, str):
-                        yield (
-                            path,
-                            deriver if isinstance(deriver, str) else "",
-                            size if isinstance(size, int) else None,
-                        )
-        except (sqlite3.Error, ValueError, OverflowError, MemoryError) as e:
-            raise CatalogError(f"unreadable Nix database: {e}") from None
+        cur = con.execute("SELECT path, deriver, narSize FROM ValidPaths ORDER BY id")
+        while True:
+            rows = cur.fetchmany(512)
+            if not rows:
+                return
+            for path, deriver, size in rows:
+                if isinstance(path, str):
+                    yield (
+                        path,
+                        deriver if isinstance(deriver, str) else "",
+                        size if isinstance(size, int) else None,
+                    )
+    except ERRORS as e:
+        raise CatalogError(f"unreadable Nix database: {e}") from None
     finally:
         con.close()
 

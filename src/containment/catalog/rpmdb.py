@@ -25,6 +25,9 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from containment.catalog._sqlite import MAGIC as SQLITE_MAGIC
+from containment.catalog._sqlite import open_image
+
 # --- header tags and types (rpm include/rpm/rpmtag.h) ---
 TAG_NAME = 1000
 TAG_VERSION = 1001
@@ -137,7 +140,6 @@ def parse_header(blob: bytes) -> RpmHeader | None:
 
 # --- container detection ---
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
 NDB_MAGIC = b"RpmP"
 BDB_HASH_MAGIC = 0x061561
 
@@ -173,29 +175,9 @@ _SQLITE_MAX_STEPS = 50_000_000  # progress-handler calls of 1000 VM steps each: 
 
 
 def iter_sqlite(data: bytes) -> Iterator[bytes]:
-    if len(data) < 100 or not data.startswith(SQLITE_MAGIC):
-        raise RpmDBError("not a SQLite database")
-    image: bytes | bytearray = data
-    if data[18] == 2 or data[19] == 2:
-        # A database last written in WAL mode cannot be opened from memory; mark it as a
-        # rollback-journal database (the checkpointed main file content is the same).
-        image = bytearray(data)
-        image[18] = image[19] = 1
-    con = sqlite3.connect(":memory:")
+    con = open_image(data, RpmDBError, _SQLITE_MAX_STEPS, text_bytes=True)
     try:
-        steps = [0]
-
-        def progress() -> int:
-            steps[0] += 1
-            return 1 if steps[0] > _SQLITE_MAX_STEPS else 0
-
-        con.set_progress_handler(progress, 1000)
-        con.text_factory = bytes  # names in a corrupt schema need not be UTF-8
         try:
-            con.deserialize(image)
-            del image
-            con.execute("PRAGMA query_only = ON")
-            con.execute("PRAGMA trusted_schema = OFF")
             row = con.execute(
                 "SELECT type FROM sqlite_master WHERE lower(name) = 'packages' AND type = 'table'"
             ).fetchone()
