@@ -67,5 +67,21 @@ class BaseVersion(ABC):
         return self.text
 
 
+class KeyedVersion(BaseVersion):
+    """A version whose order is the order of one tuple, `_key`, set by the subclass."""
+
+    __slots__ = ("_key",)
+    _key: tuple[Any, ...]
+
+    def _cmp(self, other: Any) -> int:
+        a, b = self._key, other._key
+        if a == b:
+            return 0
+        return -1 if a < b else 1
+
+    def _hash_key(self) -> object:
+        return self._key
+
+
 def sign(x: int) -> int:
     return (x > 0) - (x < 0)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ._base import BaseVersion, InvalidVersion
+from ._base import InvalidVersion, KeyedVersion
 
 _VALID = re.compile(r"[a-zA-Z0-9_][a-zA-Z0-9_+.-]*")
 _LEAD = re.compile(r"([0-9]*)(.*)", re.S)
@@ -48,8 +48,8 @@ def _items(text: str) -> tuple[ItemKey, ...]:
     return tuple(items)
 
 
-class ConanVersion(BaseVersion):
-    __slots__ = ("_key",)
+class ConanVersion(KeyedVersion):
+    __slots__ = ()
 
     def __init__(self, text: str) -> None:
         super().__init__(text)
@@ -70,15 +70,6 @@ class ConanVersion(BaseVersion):
             0 if build is None else 1,
             build or (),
         )
-
-    def _cmp(self, other: Any) -> int:
-        a, b = self._key, other._key
-        if a == b:
-            return 0
-        return -1 if a < b else 1
-
-    def _hash_key(self) -> object:
-        return self._key
 
 
 def parse(text: str) -> ConanVersion:

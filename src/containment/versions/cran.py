@@ -13,16 +13,15 @@ R's strict parser says.
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from ._base import BaseVersion, InvalidVersion
+from ._base import InvalidVersion, KeyedVersion
 
 _VALID = re.compile(r"[0-9]+(?:[.-][0-9]+)*")
 _MAX_LEN = 256
 
 
-class RVersion(BaseVersion):
-    __slots__ = ("parts", "_key")
+class RVersion(KeyedVersion):
+    __slots__ = ("parts",)
 
     def __init__(self, text: str, parts: tuple[int, ...]) -> None:
         super().__init__(text)
@@ -31,15 +30,6 @@ class RVersion(BaseVersion):
         while key and key[-1] == 0:
             key.pop()
         self._key = tuple(key)
-
-    def _cmp(self, other: Any) -> int:
-        a, b = self._key, other._key
-        if a == b:
-            return 0
-        return -1 if a < b else 1
-
-    def _hash_key(self) -> object:
-        return self._key
 
 
 def parse(text: str) -> RVersion:

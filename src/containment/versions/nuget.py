@@ -16,9 +16,8 @@ fewer labels sort first. Metadata is ignored.
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from ._base import BaseVersion, InvalidVersion
+from ._base import InvalidVersion, KeyedVersion
 
 _INT32_MAX = 2**31 - 1
 _LABEL = re.compile(r"[0-9A-Za-z-]+")
@@ -43,8 +42,8 @@ def _valid_part(s: str) -> bool:
     return not (len(s) > 1 and s[0] == "0" and s.isdigit())
 
 
-class NuGetVersion(BaseVersion):
-    __slots__ = ("numbers", "release_labels", "metadata", "_key")
+class NuGetVersion(KeyedVersion):
+    __slots__ = ("numbers", "release_labels", "metadata")
 
     def __init__(
         self, text: str, numbers: tuple[int, int, int, int], labels: list[str], metadata: str | None
@@ -59,15 +58,6 @@ class NuGetVersion(BaseVersion):
     @property
     def is_prerelease(self) -> bool:
         return bool(self.release_labels)
-
-    def _cmp(self, other: Any) -> int:
-        a, b = self._key, other._key
-        if a == b:
-            return 0
-        return -1 if a < b else 1  # type: ignore[operator]
-
-    def _hash_key(self) -> object:
-        return self._key
 
 
 def _sections(value: str) -> tuple[str, str | None, str | None]:

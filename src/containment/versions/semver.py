@@ -23,9 +23,8 @@ identifiers become ``-``. Used for SwiftURL, whose published records spell fixes
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from ._base import BaseVersion, InvalidVersion
+from ._base import InvalidVersion, KeyedVersion
 
 _NUM = r"(?:0|[1-9][0-9]*)"
 _PRE_ID = r"(?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*)"
@@ -50,8 +49,8 @@ def prerelease_key(pre: str | None) -> PreKey:
     return (0, tuple(ids))
 
 
-class SemVer(BaseVersion):
-    __slots__ = ("major", "minor", "patch", "prerelease", "build", "_key")
+class SemVer(KeyedVersion):
+    __slots__ = ("major", "minor", "patch", "prerelease", "build")
 
     def __init__(
         self, text: str, major: int, minor: int, patch: int, prerelease: str | None, build: str | None
@@ -63,15 +62,6 @@ class SemVer(BaseVersion):
         self.prerelease = prerelease
         self.build = build
         self._key: tuple[object, ...] = (major, minor, patch, prerelease_key(prerelease))
-
-    def _cmp(self, other: Any) -> int:
-        a, b = self._key, other._key
-        if a == b:
-            return 0
-        return -1 if a < b else 1  # type: ignore[operator]
-
-    def _hash_key(self) -> object:
-        return self._key
 
 
 def parse(text: str) -> SemVer:
