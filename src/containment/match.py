@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
@@ -399,18 +399,22 @@ def _primary(ids: Iterable[str]) -> str:
     return ranked[0]
 
 
+def queries(inventory: Inventory, include_dev: bool = True) -> Iterator[tuple[Package, Query | None]]:
+    """Each package `match` considers, with its query (None: no advisory source covers it).
+    Dev-only dependencies unless `include_dev`, and the application itself, are left out."""
+    for p in inventory.packages:
+        if (p.dev and not include_dev) or p.extra.get("root"):
+            continue  # the root is the application itself, not a dependency
+        yield p, query_for(p, inventory.os)
+
+
 def match(inventory: Inventory, store: Store, include_dev: bool = False) -> tuple[list[Finding], list[str]]:
     """Every known vulnerability that applies to the inventory's packages, and notes."""
     notes: list[Note] = []  # said once per cause (twenty `(devel)` Go modules: one warning)
     hits: list[_Hit] = []
     lookups: dict[tuple[str, str], list[Affected]] = {}
     patterns: dict[str, list[str]] = {}
-    for p in inventory.packages:
-        if p.dev and not include_dev:
-            continue
-        if p.extra.get("root"):
-            continue  # the application itself, not a dependency
-        q = query_for(p, inventory.os)
+    for p, q in queries(inventory, include_dev):
         if q is None:
             continue
         for eco in _resolve(store, q, patterns):
@@ -476,10 +480,7 @@ def coverage(
     patterns: dict[str, list[str]] = {}
     missing: dict[str, list[Package]] = {}
     unchecked: dict[str, list[Package]] = {}
-    for p in inventory.packages:
-        if (p.dev and not include_dev) or p.extra.get("root"):
-            continue  # not matched either
-        q = query_for(p, inventory.os)
+    for p, q in queries(inventory, include_dev):
         if q is None:
             unchecked.setdefault(p.type, []).append(p)
         elif not any(e in held for e in _resolve(store, q, patterns)):

@@ -42,11 +42,10 @@ SCAN_OFFLINE = (
 def needed_ecosystems(inv: Inventory) -> list[str]:
     """The OSV ecosystems (base names, as `db update -e` takes them) of the inventory's packages."""
     from containment.advisories.names import ecosystem_base
-    from containment.match import query_for
+    from containment.match import queries
 
     out: dict[str, None] = {}
-    for p in inv.packages:
-        q = query_for(p, inv.os)
+    for _, q in queries(inv):
         if q is not None:
             out.update(dict.fromkeys(ecosystem_base(e) for e in q.ecosystems))
     return sorted(out)
