@@ -306,6 +306,228 @@ class Finding:
         return d
 
 
+# ---------------------------------------------------------------------------- checks
+
+CHECK_KINDS = ("dockerfile", "image", "kubernetes", "compose", "secret", "policy")
+
+
+class ConfigError(ContainmentError):
+    """A Dockerfile, manifest, compose file, rule or policy that cannot be read."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One check: a stable id (CTM-DF-007), what it checks and why, and the ids peers give it.
+
+    `aliases` are the equivalent ids of other tools (hadolint DL3007/SC2046, CIS Docker 4.1,
+    Checkov CKV_K8S_20 / CKV_DOCKER_3, Pod Security Standards control names such as
+    "pss:baseline:privileged"), so a user moving from a peer finds their rule."""
+
+    id: str
+    title: str
+    severity: str  # one of SEVERITIES
+    kind: str  # one of CHECK_KINDS
+    rationale: str = ""
+    remediation: str = ""
+    aliases: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "severity": self.severity,
+            "kind": self.kind,
+            "rationale": self.rationale,
+            "remediation": self.remediation,
+            "aliases": list(self.aliases),
+            "references": list(self.references),
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Rule:
+        return cls(
+            id=str(d["id"]),
+            title=str(d.get("title", "")),
+            severity=str(d.get("severity", "UNKNOWN")),
+            kind=str(d.get("kind", "")),
+            rationale=str(d.get("rationale", "")),
+            remediation=str(d.get("remediation", "")),
+            aliases=tuple(d.get("aliases", ())),
+            references=tuple(d.get("references", ())),
+        )
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a check fired: a file of the target (no leading slash) and 1-based lines, or a
+    part of the image config ("image config: ENV DB_PASSWORD", path ""). `layer` is the diff_id
+    of the layer the file (or history entry) came from, in images."""
+
+    path: str = ""
+    start_line: int = 0
+    end_line: int = 0
+    layer: str = ""
+    field: str = ""  # image config part or manifest field: "Env[2]", "spec.containers[0].securityContext"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "start_line": self.start_line,
+            "end_line": self.end_line,
+            "layer": self.layer,
+            "field": self.field,
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Location:
+        return cls(
+            str(d.get("path", "")),
+            int(d.get("start_line", 0)),
+            int(d.get("end_line", 0)),
+            str(d.get("layer", "")),
+            str(d.get("field", "")),
+        )
+
+
+@dataclass(frozen=True)
+class Misconfiguration:
+    """One rule that failed on one resource (a Dockerfile instruction, a container of a
+    workload, a compose service, the image config) - built-in or from a user's Rego policy."""
+
+    rule: Rule
+    message: str  # what is wrong here, naming the resource ("container app runs as root")
+    location: Location
+    resource: str = ""  # "Deployment/web", "service web", "stage build", "image config"
+    source: str = "builtin"  # "builtin", or "rego:<policy file>"
+    level: str = "deny"  # deny (fails) or warn (Conftest's warn rules)
+    suppressed: Suppression | None = None
+
+    @property
+    def severity(self) -> str:
+        return self.rule.severity
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule.to_json(),
+            "message": self.message,
+            "location": self.location.to_json(),
+            "resource": self.resource,
+            "source": self.source,
+            "level": self.level,
+            "suppressed": self.suppressed.to_json() if self.suppressed else None,
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Misconfiguration:
+        return cls(
+            Rule.from_json(d["rule"]),
+            str(d.get("message", "")),
+            Location.from_json(d.get("location", {})),
+            str(d.get("resource", "")),
+            str(d.get("source", "builtin")),
+            str(d.get("level", "deny")),
+        )
+
+
+@dataclass(frozen=True)
+class SecretFinding:
+    """One credential found in a file, the image config or history. `match` is already masked
+    (never the secret itself: reports, caches and logs only ever hold the masked form).
+    `removed_in`: the diff_id of a later layer that deleted or replaced the file - the secret
+    is still in the image, in the layer `location.layer`."""
+
+    rule: Rule
+    match: str  # masked: "AKIA************4NXM", "password=********"
+    location: Location
+    removed_in: str = ""
+    suppressed: Suppression | None = None
+
+    @property
+    def severity(self) -> str:
+        return self.rule.severity
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule.to_json(),
+            "match": self.match,
+            "location": self.location.to_json(),
+            "removed_in": self.removed_in,
+            "suppressed": self.suppressed.to_json() if self.suppressed else None,
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> SecretFinding:
+        return cls(
+            Rule.from_json(d["rule"]),
+            str(d.get("match", "")),
+            Location.from_json(d.get("location", {})),
+            str(d.get("removed_in", "")),
+        )
+
+
+@dataclass(frozen=True)
+class ConfigDoc:
+    """A configuration file the walk found and parsed (Dockerfile, Kubernetes manifest, Compose
+    file): what the checks and users' Rego policies read. `inputs` are the Rego `input`
+    documents (one per Dockerfile, one per Kubernetes object, one per Compose file), plain
+    JSON; `meta` is the parser's own side data (line numbers by field path), also JSON."""
+
+    path: str  # in the target, no leading slash
+    kind: str  # dockerfile | kubernetes | compose
+    inputs: tuple[Any, ...]
+    meta: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    layer: str = ""
+    error: str = ""  # set when the file could not be parsed: one line naming the cause
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "kind": self.kind,
+            "inputs": list(self.inputs),
+            "meta": dict(self.meta),
+            "layer": self.layer,
+            "error": self.error,
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> ConfigDoc:
+        return cls(
+            str(d["path"]),
+            str(d["kind"]),
+            tuple(d.get("inputs", ())),
+            dict(d.get("meta", {})),
+            str(d.get("layer", "")),
+            str(d.get("error", "")),
+        )
+
+
+@dataclass(frozen=True)
+class FileFact:
+    """A file-system fact the image hygiene checks need, from the walk's metadata alone:
+    `what` is setuid, setgid, world-writable (a directory without the sticky bit), tool (a
+    debugging / remote-access binary such as sshd, gdb, nc) or cache (package manager cache
+    content); `mode` the st_mode bits."""
+
+    path: str
+    what: str
+    mode: int = 0
+    size: int = 0
+    layer: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "what": self.what, "mode": self.mode, "size": self.size, "layer": self.layer}
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> FileFact:
+        return cls(
+            str(d["path"]), str(d["what"]), int(d.get("mode", 0)), int(d.get("size", 0)), str(d.get("layer", ""))
+        )
+
+
+SCANNERS = ("vuln", "secret", "config")  # --scanners; license/policy come later
+
+
 @dataclass(frozen=True)
 class ScanReport:
     """What a scan found: the inventory, the findings (suppressed ones kept, marked) and notes."""
@@ -315,6 +537,13 @@ class ScanReport:
     db: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)  # DB status at scan time
     warnings: tuple[str, ...] = ()
     gaps: tuple[Gap, ...] = ()  # beyond the inventory's: packages no advisory could match
+    misconfigurations: tuple[Misconfiguration, ...] = ()
+    secrets: tuple[SecretFinding, ...] = ()
+    scanners: tuple[str, ...] = ("vuln",)  # which kinds were looked for (an empty kind means clean)
+
+    @property
+    def vulnerabilities(self) -> tuple[Finding, ...]:
+        return self.findings
 
     @property
     def all_gaps(self) -> tuple[Gap, ...]:
@@ -331,3 +560,11 @@ class ScanReport:
     @property
     def suppressed(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.suppressed is not None)
+
+    @property
+    def active_misconfigurations(self) -> tuple[Misconfiguration, ...]:
+        return tuple(m for m in self.misconfigurations if m.suppressed is None)
+
+    @property
+    def active_secrets(self) -> tuple[SecretFinding, ...]:
+        return tuple(s for s in self.secrets if s.suppressed is None)

@@ -26,9 +26,10 @@ with the packages it did read); the walk turns that into a warning naming the fi
 from __future__ import annotations
 
 import posixpath
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 
+from containment.analyzers import LayerAnalyzer
 from containment.escape import escape
 from containment.model import Package
 
@@ -62,14 +63,11 @@ class FileTree:
         return len(self._files)
 
 
-class Cataloger(ABC):
-    """One package format. Subclasses are stateless: one instance serves every layer."""
+class Cataloger(LayerAnalyzer):
+    """One package format: a LayerAnalyzer of the `packages` group (containment.analyzers).
+    Subclasses are stateless: one instance serves every layer."""
 
-    name: str = ""  # stable id, written into each Package.cataloger
-    version: int = 1  # bump when output changes: it is part of the layer cache key
-    max_size: int = 64 * MiB  # bigger wanted files are skipped with a warning
-    immediate: bool = False
-    paths_only: bool = False  # parse gets the path alone: the walk reads no bytes for it
+    group = "packages"
     # Exact paths of the package databases it reads (var/lib/dpkg/status, ...). Found there as
     # something it cannot read (a directory, a link, a file it may not open), the result is
     # incomplete, not empty: the walk's visitor says so (analyze.CatalogVisitor).
