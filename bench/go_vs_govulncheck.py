@@ -41,13 +41,13 @@ sys.path.insert(0, os.path.dirname(__file__))
 from _common import ROOT, containment_cmd, corpus_images, measure_rss, median  # noqa: E402
 
 try:
-    from containment.analyze import open_target
+    from containment.image.target import open_target
     from containment.image.walk import Entry, walk_tar
     from containment.versions.golang import compare as go_compare
     from containment.versions.golang import go_tag_to_semver
 except ImportError:  # run with the system python from a checkout
     sys.path.insert(0, str(ROOT / "src"))
-    from containment.analyze import open_target
+    from containment.image.target import open_target
     from containment.image.walk import Entry, walk_tar
     from containment.versions.golang import compare as go_compare
     from containment.versions.golang import go_tag_to_semver

@@ -47,6 +47,12 @@ class LayerCache:
         self.key = analyzer_key
         self.enabled = enabled
 
+    def with_key(self, key: str) -> LayerCache:
+        """The same cache (place, on or off) under another analyzer key."""
+        other = LayerCache.__new__(LayerCache)
+        other.root, other.key, other.enabled = self.root, key, self.enabled
+        return other
+
     def _path(self, diff_id: str) -> Path:
         hexd = diff_id.split(":", 1)[-1]
         return self.root / self.key / hexd[:2] / f"{hexd}.json.gz"

@@ -202,6 +202,11 @@ class Inventory:
     config: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
     warnings: tuple[str, ...] = ()
     gaps: tuple[Gap, ...] = ()  # what could not be read: the packages may not be all (see Gap)
+    # what the other analyzer groups found in the walk (containment.analyzers), squashed
+    secrets: tuple[SecretFinding, ...] = ()
+    configs: tuple[ConfigDoc, ...] = ()
+    files: tuple[FileFact, ...] = ()
+    groups: tuple[str, ...] = ("packages",)  # which analyzer groups walked it
 
     @property
     def complete(self) -> bool:

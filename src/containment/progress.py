@@ -1,6 +1,6 @@
 """How long work tells the user how far it got.
 
-The pipeline (analyze.py) reports to a `Progress`. This base shows nothing and costs nothing,
+The pipeline (layers/scheduler.py) reports to a `Progress`. This base shows nothing and costs nothing,
 so library callers, pipes, CI logs and `--quiet` get silence; the CLI passes one that draws a
 progress display on a terminal's stderr (containment.cli.progress). Counts arrive in batches,
 from worker threads too: an implementation must be thread-safe.

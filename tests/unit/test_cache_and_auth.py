@@ -9,7 +9,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 from containment import cache
-from containment.analyze import Analyzer, scan_target
+from containment.layers import Analyzer, scan_target
 from containment.image.registry import credentials_for, parse_reference
 from tests.conftest import base_layer
 

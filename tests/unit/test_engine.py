@@ -17,8 +17,8 @@ import tarfile
 import httpx
 import pytest
 
-from containment import analyze
-from containment.analyze import Analyzer, scan_target
+from containment.image import target as analyze
+from containment.layers import Analyzer, scan_target
 from containment.cache import LayerCache, cache_dir
 from containment.image.build import ImageSpec, write_docker_archive
 from containment.image.registry import connect_failure
@@ -86,9 +86,9 @@ def test_a_rescan_reads_no_layer_and_asks_only_inspect(engine, monkeypatch):
     walked: list[int] = []
     real = Analyzer._walk_layer
 
-    def counting(self, image, layer, blob):  # type: ignore[no-untyped-def]
+    def counting(self, image, layer, blob, groups):  # type: ignore[no-untyped-def]
         walked.append(layer.index)
-        return real(self, image, layer, blob)
+        return real(self, image, layer, blob, groups)
 
     monkeypatch.setattr(Analyzer, "_walk_layer", counting)
     first = sbom("podman:localhost/demo:1")

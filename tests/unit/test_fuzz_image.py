@@ -11,7 +11,7 @@ import tempfile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from containment.analyze import Analyzer, scan_target
+from containment.layers import Analyzer, scan_target
 from containment.cache import LayerCache
 from containment.catalog import apk, dpkg
 from containment.image.build import ImageSpec, TarEntry, layer_tar, write_docker_archive, write_oci

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from containment.analyze import Analyzer, resolve, scan_target
+from containment.layers import Analyzer, resolve, scan_target
 from containment.cache import LayerCache
 from containment.catalog import apk, dpkg
 from containment.image.build import ImageSpec, TarEntry, layer_tar, write_docker_archive, write_oci
@@ -368,7 +368,7 @@ def test_docker_archive_cache_hits_are_bound_to_the_file(tmp_path):
 
 
 def test_a_layer_of_endless_symlinks_is_refused(make_oci, monkeypatch):
-    import containment.analyze as an
+    import containment.layers.visitor as an
 
     monkeypatch.setattr(an, "MAX_LINK_ENTRIES", 100)
     links = [TarEntry(f"l/{i}", kind="symlink", link="/etc/passwd") for i in range(101)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from containment.analyze import Analyzer, LayerFacts, scan_target
+from containment.layers import Analyzer, LayerFacts, scan_target
 from containment.cache import LayerCache
 from containment.catalog import dpkg, python
 from containment.image.build import TarEntry, layer_tar

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from containment.analyze import Analyzer, scan_target
+from containment.layers import Analyzer, scan_target
 from containment.cache import LayerCache
 from containment.catalog import dpkg, python
 from containment.cli.common import progress_printer

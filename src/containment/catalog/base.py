@@ -70,7 +70,7 @@ class Cataloger(LayerAnalyzer):
     group = "packages"
     # Exact paths of the package databases it reads (var/lib/dpkg/status, ...). Found there as
     # something it cannot read (a directory, a link, a file it may not open), the result is
-    # incomplete, not empty: the walk's visitor says so (analyze.CatalogVisitor).
+    # incomplete, not empty: the walk's visitor says so (layers.visitor.LayerVisitor).
     databases: frozenset[str] = frozenset()
 
     @abstractmethod

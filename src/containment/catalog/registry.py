@@ -2,7 +2,7 @@
 
 Two kinds: INSTALLED catalogers read what a package manager put on disk (package databases,
 installed metadata, binaries, archives); DECLARED ones read lockfiles and manifests. In an
-image the installed tree is the truth: declarations yield to it (see analyze.prefer_installed).
+image the installed tree is the truth: declarations yield to it (see layers.squash.prefer_installed).
 """
 
 from __future__ import annotations

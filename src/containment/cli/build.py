@@ -92,7 +92,7 @@ def _inventory(
     progress: bool = True,
     skip: SkipRules | None = None,
 ):  # type: ignore[no-untyped-def]
-    from containment.analyze import Analyzer, scan_target
+    from containment.layers import Analyzer, scan_target
     from containment.cache import LayerCache
 
     analyzer = Analyzer(

@@ -119,7 +119,7 @@ def demo(
     ),
 ) -> None:
     """Build a small image from this machine's own files, inventory it, write its SBOM, summarize."""
-    from containment.analyze import Analyzer, scan_target
+    from containment.layers import Analyzer, scan_target
     from containment.cache import cache_dir
     from containment.cli.common import dump_json, progress_printer, write_output
     from containment.escape import one_line

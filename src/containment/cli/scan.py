@@ -294,7 +294,7 @@ def fs(
     code 3 when that download fails (offline: containment db update --source DIR|URL)."""
     set_skip_db_update(skip_db_update)
     with deadline(timeout, path), user_errors(path):
-        from containment.analyze import Analyzer
+        from containment.layers import Analyzer
         from containment.cache import LayerCache
 
         if not os.path.isdir(path):

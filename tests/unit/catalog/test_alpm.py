@@ -254,7 +254,7 @@ def test_fuzz_mutated(data):
 
 
 def test_inventory_gives_arch_namespace_and_distro():
-    from containment.analyze import finalize
+    from containment.layers import finalize
     from containment.model import OSInfo
 
     pkgs = finalize(run_cataloger(CAT, tree()), OSInfo(id="arch", version_id="", name="Arch Linux"))

@@ -244,7 +244,7 @@ def test_store_paths():
 
 
 def _image_inventory(make_oci, layers):
-    from containment.analyze import Analyzer, scan_target
+    from containment.layers import Analyzer, scan_target
     from containment.cache import LayerCache
     from containment.image.build import TarEntry, layer_tar
 
@@ -282,9 +282,9 @@ def test_fuzz_store_file_paths(rest):
 
 
 def test_the_walk_reads_no_store_file_and_keeps_each_package_once():
-    from containment.analyze import CatalogVisitor
+    from containment.layers import LayerVisitor
 
-    v = CatalogVisitor([STORE], "layer")
+    v = LayerVisitor([STORE], "layer")
     assert not any(v.wants(p, 0o100644, len(d)) for p, d in STORE_FILES.items())  # nothing is read
     facts = v.finish()
     assert facts.wanted == [] and facts.warnings == []

@@ -195,7 +195,7 @@ def test_fuzz_mutated(data):
 
 
 def test_inventory_keeps_the_category_and_adds_distro():
-    from containment.analyze import finalize
+    from containment.layers import finalize
     from containment.model import OSInfo
 
     pkgs = finalize(run_cataloger(CAT, stage3()), OSInfo(id="gentoo", version_id="2.15", name="Gentoo"))
