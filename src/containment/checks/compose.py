@@ -1,0 +1,323 @@
+"""Docker Compose files: recognise, parse (YAML 1.2, as docker compose reads it) and check each service.
+
+No peer checks Compose natively (Checkov, Trivy and hadolint do not), so the rules follow Docker's
+own defaults: the default capability set, the socket paths of the container runtimes, and the
+`security_opt` values that switch a confinement off. The whole file is one input document, as
+Conftest gives it to Rego policies; `meta["lines"]` maps field paths (`services.web.privileged`)
+to lines.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from containment.checks import yamlload
+from containment.checks.kubernetes import RUNTIME_SOCKET_DIRS, RUNTIME_SOCKETS, looks_like_secret_name
+from containment.checks.yamlload import index, join, line_of
+from containment.model import ConfigDoc, Location, Misconfiguration, Rule
+
+KIND = "compose"
+_NAME = re.compile(r"(?:docker-)?compose(?:\.[^/]+)?\.ya?ml")
+
+# Docker's default capability set (moby oci/caps/defaults.go): adding one of these changes nothing.
+DOCKER_DEFAULT_CAPS = frozenset(
+    [
+        "CHOWN",
+        "DAC_OVERRIDE",
+        "FSETID",
+        "FOWNER",
+        "MKNOD",
+        "NET_RAW",
+        "SETGID",
+        "SETUID",
+        "SETFCAP",
+        "SETPCAP",
+        "NET_BIND_SERVICE",
+        "SYS_CHROOT",
+        "KILL",
+        "AUDIT_WRITE",
+    ]  # noqa: SIM905
+)
+ESCAPE_CAPS = frozenset(
+    "ALL SYS_ADMIN SYS_MODULE SYS_PTRACE SYS_RAWIO DAC_READ_SEARCH BPF SYS_BOOT PERFMON".split()  # noqa: SIM905
+)
+# Ports whose service should never face every interface: ssh, docker API, databases, caches, brokers.
+SENSITIVE_PORTS: Mapping[int, str] = {
+    22: "ssh", 2375: "Docker API", 2376: "Docker API", 2379: "etcd", 3306: "MySQL", 5432: "PostgreSQL",
+    6379: "Redis", 27017: "MongoDB", 9200: "Elasticsearch", 9300: "Elasticsearch", 11211: "memcached",
+    5984: "CouchDB", 1433: "SQL Server", 1521: "Oracle", 9042: "Cassandra", 5672: "RabbitMQ",
+    15672: "RabbitMQ management", 8086: "InfluxDB", 7000: "Cassandra", 26257: "CockroachDB",
+}  # fmt: skip
+_UNCONFINED = re.compile(r"(seccomp|apparmor|systempaths)[:=]unconfined|label[:=]disable", re.IGNORECASE)
+
+
+def _rule(n: int, title: str, severity: str, rationale: str, remediation: str) -> Rule:
+    return Rule(f"CTM-DC-{n:03d}", title, severity, KIND, rationale, remediation)
+
+
+PRIVILEGED = _rule(
+    1,
+    "Privileged service",
+    "HIGH",
+    "privileged: true gives every capability and the host's devices: root on the host.",
+    "Remove privileged: true; add only the capability the service needs.",
+)
+NETWORK_HOST = _rule(
+    2,
+    "Service uses the host network",
+    "HIGH",
+    "network_mode: host exposes the host's interfaces and loopback services to the container.",
+    "Remove network_mode: host and publish the ports the service needs.",
+)
+PID_HOST = _rule(
+    3,
+    "Service shares the host PID namespace",
+    "HIGH",
+    "pid: host lets the container see and signal every process of the host.",
+    "Remove pid: host.",
+)
+IPC_HOST = _rule(
+    4,
+    "Service shares the host IPC namespace",
+    "HIGH",
+    "ipc: host lets the container read the shared memory of host processes.",
+    "Remove ipc: host.",
+)
+CAP_ESCAPE = _rule(
+    5,
+    "Capability that allows escaping the container",
+    "CRITICAL",
+    "ALL, SYS_ADMIN, SYS_MODULE, SYS_PTRACE, SYS_RAWIO, DAC_READ_SEARCH, BPF, SYS_BOOT and PERFMON "
+    "each allow a container escape or host takeover.",
+    "Remove the capability from cap_add.",
+)
+CAP_ADDED = _rule(
+    6,
+    "Capability added beyond Docker's default set",
+    "MEDIUM",
+    "Every capability outside Docker's default set widens what a compromised process can do.",
+    "Remove it from cap_add, or document why the service needs it.",
+)
+RUNTIME_SOCKET = _rule(
+    7,
+    "Container runtime socket mounted",
+    "CRITICAL",
+    "The docker/containerd/CRI-O/podman socket (or a directory holding it) gives full control of the host.",
+    "Do not mount the socket; use a socket proxy that allows only the calls needed.",
+)
+ENV_SECRET = _rule(
+    8,
+    "Secret as a literal environment value",
+    "HIGH",
+    "A credential written into the compose file is in the repository and in `docker inspect`.",
+    "Use Compose secrets (secrets:), or a ${VARIABLE} from an .env file kept out of the repository.",
+)
+NO_USER = _rule(
+    9,
+    "Service runs as root (no user)",
+    "MEDIUM",
+    "Without user: the service runs as the image's user, root unless the image says otherwise.",
+    "Set user: to a non-root UID:GID.",
+)
+UNCONFINED = _rule(
+    10,
+    "Confinement switched off in security_opt",
+    "HIGH",
+    "seccomp:unconfined, apparmor:unconfined, label:disable or systempaths=unconfined remove a "
+    "layer of the runtime's protection.",
+    "Remove the security_opt entry (or give a custom profile).",
+)
+IMAGE_TAG = _rule(
+    11,
+    "Image tag is latest or missing",
+    "MEDIUM",
+    "A moving tag gives a different image on every pull: what runs is not what was scanned.",
+    "Pin a version tag, better a digest (image@sha256:...).",
+)
+PORT_EXPOSED = _rule(
+    12,
+    "Sensitive port published on all interfaces",
+    "HIGH",
+    "A database, ssh or Docker API port published without a host IP listens on 0.0.0.0 (and "
+    "Docker's iptables rules bypass the host firewall).",
+    'Publish on 127.0.0.1 ("127.0.0.1:5432:5432") or do not publish; use the compose network.',
+)
+DEVICES = _rule(
+    13,
+    "Host device mapped into the service",
+    "MEDIUM",
+    "A host device gives the container direct access to hardware or kernel interfaces.",
+    "Remove the devices entry unless the service needs it.",
+)
+USERNS_HOST = _rule(14, "Service leaves the user namespace (userns_mode: host)", "HIGH",
+                    "userns_mode: host turns off the daemon's user-namespace remapping: root inside is root outside.",
+                    "Remove userns_mode: host.")  # fmt: skip
+
+RULES: tuple[Rule, ...] = (
+    PRIVILEGED, NETWORK_HOST, PID_HOST, IPC_HOST, CAP_ESCAPE, CAP_ADDED, RUNTIME_SOCKET, ENV_SECRET, NO_USER,
+    UNCONFINED, IMAGE_TAG, PORT_EXPOSED, DEVICES, USERNS_HOST,
+)  # fmt: skip
+
+
+def is_compose(path: str) -> bool:
+    """compose.yaml, docker-compose.yml and their overrides (docker-compose.prod.yml, compose.override.yaml)."""
+    return _NAME.fullmatch(posixpath.basename(path).lower()) is not None
+
+
+def parse(path: str, data: bytes) -> ConfigDoc | None:
+    """The Compose file as one input (None when it has no services mapping: not a Compose file)."""
+    for doc in yamlload.load(path, data, yaml12=True):
+        if isinstance(doc.data, dict) and isinstance(doc.data.get("services"), dict):
+            return ConfigDoc(
+                path, KIND, (doc.data,), {"lines": [doc.lines], "start": [1], "end": [doc.ends.get("", 0)]}
+            )
+    return None
+
+
+def _list(v: Any) -> list[Any]:
+    return v if isinstance(v, list) else []
+
+
+def _cap(c: Any) -> str:
+    return str(c).upper().removeprefix("CAP_")
+
+
+def _host_path(src: str) -> str:
+    return posixpath.normpath("/" + src.lstrip("/")) if src.startswith("/") else ""
+
+
+def _volumes(svc: dict[str, Any], at: str) -> Iterator[tuple[str, str]]:
+    """(host source, field path) of each bind mount, short and long syntax."""
+    for i, v in enumerate(_list(svc.get("volumes"))):
+        vat = index(join(at, "volumes"), i)
+        if isinstance(v, str):
+            yield _host_path(v.split(":", 1)[0]), vat
+        elif isinstance(v, dict) and isinstance(v.get("source"), str) and v.get("type", "bind") == "bind":
+            yield _host_path(v["source"]), join(vat, "source")
+
+
+def _env(svc: dict[str, Any], at: str) -> Iterator[tuple[str, Any, str]]:
+    env = svc.get("environment")
+    eat = join(at, "environment")
+    if isinstance(env, dict):
+        for k, v in env.items():
+            yield str(k), v, join(eat, str(k))
+    for i, e in enumerate(_list(env)):
+        if isinstance(e, str) and "=" in e:
+            k, _, v = e.partition("=")
+            yield k, v, index(eat, i)
+
+
+def _ports(p: Any) -> tuple[str, list[int]]:
+    """(host ip, container ports) of one ports entry; ip "" means every interface."""
+    if isinstance(p, dict):
+        target = p.get("target")
+        ports = [target] if isinstance(target, int) else _port_range(str(target or ""))
+        return str(p.get("host_ip") or ""), ports
+    s = str(p).split("/", 1)[0]
+    ip = ""
+    if s.startswith("["):
+        ip, _, s = s[1:].partition("]")
+        s = s.lstrip(":")
+    parts = s.split(":")
+    if len(parts) == 3:
+        ip = parts[0]
+    elif ip and len(parts) == 1:  # "[::1]:8080" would be host:port without container; ignore
+        return ip, []
+    return ip, _port_range(parts[-1])
+
+
+def _port_range(s: str) -> list[int]:
+    lo, _, hi = s.partition("-")
+    try:
+        a = int(lo)
+        b = int(hi) if hi else a
+    except ValueError:
+        return []
+    return [n for n in SENSITIVE_PORTS if a <= n <= b]
+
+
+def _service(svc: dict[str, Any], at: str) -> Iterator[tuple[Rule, str, str]]:
+    if svc.get("privileged") is True:
+        yield PRIVILEGED, join(at, "privileged"), "privileged: true"
+    for fld, rule in (
+        ("network_mode", NETWORK_HOST),
+        ("pid", PID_HOST),
+        ("ipc", IPC_HOST),
+        ("userns_mode", USERNS_HOST),
+    ):
+        if svc.get(fld) == "host":
+            yield rule, join(at, fld), f"{fld}: host"
+    for i, c in enumerate(_list(svc.get("cap_add"))):
+        cap = _cap(c)
+        if cap in ESCAPE_CAPS:
+            yield CAP_ESCAPE, index(join(at, "cap_add"), i), f"cap_add {cap}"
+        elif cap not in DOCKER_DEFAULT_CAPS:
+            yield CAP_ADDED, index(join(at, "cap_add"), i), f"cap_add {cap}"
+    for src, fat in _volumes(svc, at):
+        if src and (posixpath.basename(src) in RUNTIME_SOCKETS or src in RUNTIME_SOCKET_DIRS):
+            yield RUNTIME_SOCKET, fat, f"mounts {src} (container runtime socket)"
+    for k, v, eat in _env(svc, at):
+        if (
+            isinstance(v, str)
+            and v.strip()
+            and "$" not in v
+            and not v.startswith("/")
+            and looks_like_secret_name(k)
+        ):
+            yield ENV_SECRET, eat, f"environment {k} holds a literal secret"
+    user = svc.get("user")
+    if user is None:
+        yield NO_USER, at, "no user: runs as the image's user (root unless the image sets one)"
+    elif str(user).split(":", 1)[0] in ("root", "0"):
+        yield NO_USER, join(at, "user"), f"user: {user}"
+    for i, o in enumerate(_list(svc.get("security_opt"))):
+        if _UNCONFINED.fullmatch(str(o).strip()):
+            yield UNCONFINED, index(join(at, "security_opt"), i), f"security_opt {o}"
+    image = svc.get("image")
+    if isinstance(image, str) and image.strip() and "$" not in image:
+        ref, _, digest = image.strip().partition("@")
+        tag = ref.rsplit(":", 1)[1] if ref.rfind(":") > ref.rfind("/") else ""
+        if not digest and tag in ("", "latest"):
+            yield IMAGE_TAG, join(at, "image"), f"image {image} has {'tag latest' if tag else 'no tag'}"
+    for i, p in enumerate(_list(svc.get("ports"))):
+        ip, ports = _ports(p)
+        if ip in ("", "0.0.0.0", "::", "[::]") and ports:
+            what = ", ".join(f"{n} ({SENSITIVE_PORTS[n]})" for n in ports)
+            yield PORT_EXPOSED, index(join(at, "ports"), i), f"publishes {what} on all interfaces"
+    for i, _d in enumerate(_list(svc.get("devices"))):
+        yield DEVICES, index(join(at, "devices"), i), f"maps host device {_d}"
+
+
+def check(doc: ConfigDoc) -> list[Misconfiguration]:
+    """Every finding of every service of a parsed Compose file."""
+    out: list[Misconfiguration] = []
+    all_lines = doc.meta.get("lines", []) if isinstance(doc.meta, Mapping) else []
+    for n, data in enumerate(doc.inputs):
+        lines: Mapping[str, int] = (
+            all_lines[n] if n < len(all_lines) and isinstance(all_lines[n], dict) else {}
+        )
+        services = data.get("services") if isinstance(data, dict) else None
+        if not isinstance(services, dict):
+            continue
+        for name, svc in services.items():
+            if not isinstance(svc, dict):
+                continue
+            at = join("services", str(name))
+            for rule, fld, msg in _service(svc, at):
+                line = line_of(lines, fld)
+                out.append(
+                    Misconfiguration(
+                        rule,
+                        f"service {name}: {msg}",
+                        Location(doc.path, line, line, doc.layer, fld),
+                        f"service {name}",
+                    )
+                )
+    return out
+
+
+__all__ = ["KIND", "RULES", "check", "is_compose", "parse"]

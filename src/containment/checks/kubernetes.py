@@ -1,0 +1,1060 @@
+"""Kubernetes manifests: parse (multi-document YAML or JSON, List objects expanded) and check.
+
+What is checked: every workload kind (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet,
+ReplicationController, Job, CronJob, PodTemplate, OpenShift DeploymentConfig) and every container
+of it (containers, initContainers, ephemeralContainers) against the Pod Security Standards
+(https://kubernetes.io/docs/concepts/security/pod-security-standards/), control by control as the
+document lists them for the baseline and restricted profiles, plus hygiene rules the peers check
+(resources, read-only root filesystem, image tag/digest/pull policy, secrets in env literals,
+service account token automount, default namespace). `pss_level` tells the strictest profile a
+workload meets, from the same control evaluators the findings come from.
+
+Rule ids are CTM-K8S-nnn; aliases are Checkov's CKV_K8S_n (conditions read from checkov's
+checkov/kubernetes/checks/resource/k8s/*.py) and "pss:<profile>:<control name>". Where one of our
+rules is narrower or stricter than Checkov's, the rationale says how.
+
+Helm templates (text with `{{` that is not YAML) are not manifests: parse returns None for them.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from containment.checks import yamlload
+from containment.checks.yamlload import index, join, line_of
+from containment.model import ConfigDoc, ConfigError, Location, Misconfiguration, Rule
+
+KIND = "kubernetes"
+_PSS = "https://kubernetes.io/docs/concepts/security/pod-security-standards/"
+
+# kind -> path of the pod template (its metadata and spec); Pod is the template itself.
+TEMPLATE_PATHS: Mapping[str, str] = {
+    "Pod": "",
+    "PodTemplate": "template",
+    "Deployment": "spec.template",
+    "StatefulSet": "spec.template",
+    "DaemonSet": "spec.template",
+    "ReplicaSet": "spec.template",
+    "ReplicationController": "spec.template",
+    "Job": "spec.template",
+    "DeploymentConfig": "spec.template",
+    "CronJob": "spec.jobTemplate.spec.template",
+}
+CONTAINER_FIELDS = ("initContainers", "containers", "ephemeralContainers")
+
+BASELINE_CAPABILITIES = frozenset(
+    [
+        "AUDIT_WRITE",
+        "CHOWN",
+        "DAC_OVERRIDE",
+        "FOWNER",
+        "FSETID",
+        "KILL",
+        "MKNOD",
+        "NET_BIND_SERVICE",
+        "SETFCAP",
+        "SETGID",
+        "SETPCAP",
+        "SETUID",
+        "SYS_CHROOT",
+    ]
+)
+SAFE_SYSCTLS = frozenset(
+    [
+        "kernel.shm_rmid_forced",
+        "net.ipv4.ip_local_port_range",
+        "net.ipv4.ip_unprivileged_port_start",
+        "net.ipv4.tcp_syncookies",
+        "net.ipv4.ping_group_range",
+        "net.ipv4.ip_local_reserved_ports",
+        "net.ipv4.tcp_keepalive_time",
+        "net.ipv4.tcp_fin_timeout",
+        "net.ipv4.tcp_keepalive_intvl",
+        "net.ipv4.tcp_keepalive_probes",
+    ]
+)
+SELINUX_TYPES = frozenset({"", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"})
+RESTRICTED_VOLUMES = frozenset(
+    [
+        "configMap",
+        "csi",
+        "downwardAPI",
+        "emptyDir",
+        "ephemeral",
+        "persistentVolumeClaim",
+        "projected",
+        "secret",
+    ]
+)
+RUNTIME_SOCKETS = frozenset(
+    {"docker.sock", "containerd.sock", "crio.sock", "podman.sock", "cri-dockerd.sock"}
+)
+RUNTIME_SOCKET_DIRS = frozenset(
+    {
+        "/",
+        "/var",
+        "/run",
+        "/var/run",
+        "/run/containerd",
+        "/var/run/containerd",
+        "/run/crio",
+        "/var/run/crio",
+        "/run/podman",
+        "/var/run/podman",
+        "/var/run/docker",
+        "/run/docker",
+    }
+)
+# Namespaced kinds whose objects land in the default namespace when metadata.namespace is unset.
+NAMESPACED_KINDS = frozenset(
+    set(TEMPLATE_PATHS)
+    | {
+        "Service",
+        "Secret",
+        "ServiceAccount",
+        "Role",
+        "RoleBinding",
+        "ConfigMap",
+        "Ingress",
+        "NetworkPolicy",
+        "PersistentVolumeClaim",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "LimitRange",
+        "ResourceQuota",
+        "Endpoints",
+        "EndpointSlice",
+        "Lease",
+    }
+)
+
+
+def _rule(n: int, title: str, severity: str, rationale: str, remediation: str, *aliases: str) -> Rule:
+    refs = (_PSS,) if any(a.startswith("pss:") for a in aliases) else ()
+    return Rule(f"CTM-K8S-{n:03d}", title, severity, KIND, rationale, remediation, aliases, refs)
+
+
+PRIVILEGED = _rule(
+    1,
+    "Privileged container",
+    "HIGH",
+    "A privileged container has every capability and the host's devices: it is root on the node.",
+    "Remove securityContext.privileged or set it to false.",
+    "CKV_K8S_16",
+    "pss:baseline:Privileged Containers",
+)
+HOST_PID = _rule(
+    2,
+    "Pod shares the host PID namespace",
+    "HIGH",
+    "hostPID lets the pod see and signal every process of the node.",
+    "Remove spec.hostPID or set it to false.",
+    "CKV_K8S_17",
+    "pss:baseline:Host Namespaces",
+)
+HOST_IPC = _rule(
+    3,
+    "Pod shares the host IPC namespace",
+    "HIGH",
+    "hostIPC lets the pod read the shared memory of every process of the node.",
+    "Remove spec.hostIPC or set it to false.",
+    "CKV_K8S_18",
+    "pss:baseline:Host Namespaces",
+)
+HOST_NETWORK = _rule(
+    4,
+    "Pod shares the host network namespace",
+    "HIGH",
+    "hostNetwork exposes the node's interfaces and loopback services to the pod.",
+    "Remove spec.hostNetwork or set it to false.",
+    "CKV_K8S_19",
+    "pss:baseline:Host Namespaces",
+)
+HOST_PATH = _rule(
+    5,
+    "hostPath volume",
+    "MEDIUM",
+    "A hostPath volume reads (or writes) the node's file system from the pod.",
+    "Use a persistentVolumeClaim, configMap, secret or emptyDir instead.",
+    "pss:baseline:HostPath Volumes",
+)
+RUNTIME_SOCKET = _rule(
+    6,
+    "Container runtime socket mounted",
+    "CRITICAL",
+    "The docker/containerd/CRI-O/podman socket (or a directory holding it) gives full control "
+    "of the node's containers. Checkov's CKV_K8S_27 looks for /var/run/docker.sock only.",
+    "Do not mount the runtime socket; use a dedicated API with narrow rights.",
+    "CKV_K8S_27",
+)
+HOST_PORT = _rule(
+    7,
+    "Container binds a hostPort",
+    "MEDIUM",
+    "hostPort opens a port on the node itself, bypassing network policies.",
+    "Remove ports[].hostPort (or set 0) and use a Service.",
+    "CKV_K8S_26",
+    "pss:baseline:Host Ports",
+)
+CAPS_BASELINE = _rule(
+    8,
+    "Capability added beyond the baseline set",
+    "HIGH",
+    "Pod Security baseline allows only " + ", ".join(sorted(BASELINE_CAPABILITIES)) + " to be added.",
+    "Remove the capability from securityContext.capabilities.add.",
+    "CKV_K8S_25",
+    "pss:baseline:Capabilities",
+)
+CAPS_SYS_ADMIN = _rule(
+    9,
+    "CAP_SYS_ADMIN added",
+    "CRITICAL",
+    "SYS_ADMIN allows mounts, namespaces and many container escapes.",
+    "Remove SYS_ADMIN from securityContext.capabilities.add.",
+    "CKV_K8S_39",
+    "CKV_K8S_25",
+    "pss:baseline:Capabilities",
+)
+CAPS_DROP_ALL = _rule(
+    10,
+    "Capabilities not dropped (drop: [ALL])",
+    "MEDIUM",
+    "Pod Security restricted requires capabilities.drop to contain ALL.",
+    "Set securityContext.capabilities.drop: [ALL] and add back only NET_BIND_SERVICE if needed.",
+    "CKV_K8S_37",
+    "pss:restricted:Capabilities",
+)
+CAPS_RESTRICTED = _rule(
+    11,
+    "Capability added other than NET_BIND_SERVICE",
+    "MEDIUM",
+    "Pod Security restricted allows only NET_BIND_SERVICE to be added (capabilities outside "
+    "the baseline set are CTM-K8S-008/009). Checkov's CKV_K8S_25 fails on any add, "
+    "NET_BIND_SERVICE included.",
+    "Remove the capability from securityContext.capabilities.add.",
+    "CKV_K8S_25",
+    "pss:restricted:Capabilities",
+)
+PRIV_ESCALATION = _rule(
+    13,
+    "allowPrivilegeEscalation is not false",
+    "MEDIUM",
+    "Unless set to false, a process can gain more privileges than its parent (setuid binaries).",
+    "Set securityContext.allowPrivilegeEscalation: false on every container.",
+    "CKV_K8S_20",
+    "pss:restricted:Privilege Escalation",
+)
+RUN_AS_NON_ROOT = _rule(
+    14,
+    "runAsNonRoot is not true",
+    "MEDIUM",
+    "Pod Security restricted requires runAsNonRoot: true (pod level, or on every container). "
+    "Checkov's CKV_K8S_23 also accepts runAsUser > 0 instead.",
+    "Set spec.securityContext.runAsNonRoot: true.",
+    "CKV_K8S_23",
+    "pss:restricted:Running as Non-root",
+)
+RUN_AS_ROOT_USER = _rule(
+    15,
+    "runAsUser is 0 (root)",
+    "HIGH",
+    "Pod Security restricted forbids running as UID 0.",
+    "Set runAsUser to a non-zero UID (or leave it to the image's non-root USER).",
+    "pss:restricted:Running as Non-root user",
+)
+LOW_UID = _rule(
+    16,
+    "Container UID below 10000",
+    "LOW",
+    "A UID under 10000 may collide with a user of the host (CIS/Checkov advice; user namespaces "
+    "(hostUsers: false) make it moot).",
+    "Set runAsUser to 10000 or more.",
+    "CKV_K8S_40",
+)
+SECCOMP_UNCONFINED = _rule(
+    17,
+    "Seccomp profile Unconfined",
+    "HIGH",
+    "Pod Security baseline forbids an Unconfined seccomp profile: every syscall is allowed.",
+    "Set seccompProfile.type to RuntimeDefault (or Localhost).",
+    "pss:baseline:Seccomp",
+)
+SECCOMP_UNSET = _rule(
+    18,
+    "No seccomp profile (RuntimeDefault or Localhost)",
+    "MEDIUM",
+    "Pod Security restricted requires seccompProfile.type RuntimeDefault or Localhost (pod level, "
+    "or on every container). Checkov's CKV_K8S_31 accepts RuntimeDefault only (and the old "
+    "docker/default and runtime/default annotations).",
+    "Set spec.securityContext.seccompProfile.type: RuntimeDefault.",
+    "CKV_K8S_31",
+    "pss:restricted:Seccomp",
+)
+APPARMOR = _rule(
+    19,
+    "AppArmor profile unconfined or unknown",
+    "HIGH",
+    "Pod Security baseline allows only the RuntimeDefault and Localhost AppArmor profiles "
+    "(appArmorProfile field and container.apparmor.security.beta.kubernetes.io annotations).",
+    "Remove the override or use RuntimeDefault / a localhost/ profile.",
+    "pss:baseline:AppArmor",
+)
+SELINUX = _rule(
+    20,
+    "Custom SELinux user, role or type",
+    "HIGH",
+    "Pod Security baseline forbids setting the SELinux user or role, and allows only the container_t, "
+    "container_init_t, container_kvm_t and container_engine_t types.",
+    "Remove seLinuxOptions.user/role and use an allowed type.",
+    "pss:baseline:SELinux",
+)
+PROC_MOUNT = _rule(
+    21,
+    "procMount is not Default",
+    "HIGH",
+    "An Unmasked /proc exposes kernel interfaces the runtime normally masks.",
+    "Remove securityContext.procMount or set it to Default.",
+    "pss:baseline:/proc Mount Type",
+)
+SYSCTLS = _rule(
+    22,
+    "Unsafe sysctl",
+    "HIGH",
+    "Pod Security baseline allows only the namespaced safe sysctls: " + ", ".join(sorted(SAFE_SYSCTLS)) + ".",
+    "Remove the sysctl from spec.securityContext.sysctls.",
+    "pss:baseline:Sysctls",
+)
+VOLUME_TYPES = _rule(
+    23,
+    "Volume type not allowed by the restricted profile",
+    "MEDIUM",
+    "Pod Security restricted allows only " + ", ".join(sorted(RESTRICTED_VOLUMES)) + " volumes.",
+    "Use one of the allowed volume types.",
+    "pss:restricted:Volume Types",
+)
+HOST_PROCESS = _rule(
+    24,
+    "Windows HostProcess container",
+    "HIGH",
+    "A Windows HostProcess container runs directly on the host with full access.",
+    "Remove windowsOptions.hostProcess or set it to false.",
+    "pss:baseline:HostProcess",
+)
+CPU_REQUESTS = _rule(
+    25,
+    "No CPU request",
+    "LOW",
+    "Without requests the scheduler cannot place the pod fairly.",
+    "Set resources.requests.cpu.",
+    "CKV_K8S_10",
+)
+CPU_LIMITS = _rule(
+    26,
+    "No CPU limit",
+    "LOW",
+    "Without a limit one container can starve the node's CPU.",
+    "Set resources.limits.cpu.",
+    "CKV_K8S_11",
+)
+MEMORY_REQUESTS = _rule(
+    27,
+    "No memory request",
+    "LOW",
+    "Without requests the scheduler cannot place the pod fairly.",
+    "Set resources.requests.memory.",
+    "CKV_K8S_12",
+)
+MEMORY_LIMITS = _rule(
+    28,
+    "No memory limit",
+    "LOW",
+    "Without a limit one container can exhaust the node's memory.",
+    "Set resources.limits.memory.",
+    "CKV_K8S_13",
+)
+READ_ONLY_ROOT = _rule(
+    29,
+    "Root file system is writable",
+    "LOW",
+    "A read-only root file system stops an intruder from dropping tools or changing binaries.",
+    "Set securityContext.readOnlyRootFilesystem: true (mount emptyDir where writes are needed).",
+    "CKV_K8S_22",
+)
+IMAGE_TAG = _rule(
+    30,
+    "Image tag is latest or missing",
+    "MEDIUM",
+    "A moving tag gives a different image on every pull: what runs is not what was scanned.",
+    "Pin a version tag, better a digest (image@sha256:...).",
+    "CKV_K8S_14",
+)
+IMAGE_DIGEST = _rule(
+    31,
+    "Image not pinned by digest",
+    "LOW",
+    "Tags can be moved; only a digest names exactly the image that was scanned and signed.",
+    "Refer to the image as name@sha256:<digest>.",
+    "CKV_K8S_43",
+)
+PULL_POLICY = _rule(
+    32,
+    "imagePullPolicy is not Always",
+    "LOW",
+    "With a tag and IfNotPresent/Never, a node may run a stale or planted local image.",
+    "Set imagePullPolicy: Always, or pin the image by digest.",
+    "CKV_K8S_15",
+)
+ENV_SECRET_LITERAL = _rule(
+    33,
+    "Secret as a literal env value",
+    "HIGH",
+    "A credential written into the manifest is in the repository, in etcd unencrypted and "
+    "in every `kubectl get -o yaml`.",
+    "Move it to a Secret and use valueFrom.secretKeyRef, or mount it as a file.",
+)
+ENV_FROM_SECRET = _rule(
+    34,
+    "Secret exposed as environment variable",
+    "LOW",
+    "Environment variables leak into logs, crash dumps and child processes; files are safer.",
+    "Mount the Secret as a volume instead of env/envFrom.",
+    "CKV_K8S_35",
+)
+SA_TOKEN = _rule(
+    35,
+    "Service account token mounted automatically",
+    "LOW",
+    "Unless the pod talks to the API server, its token is only useful to an intruder.",
+    "Set spec.automountServiceAccountToken: false.",
+    "CKV_K8S_38",
+)
+DEFAULT_NAMESPACE = _rule(
+    36,
+    "Object in the default namespace",
+    "LOW",
+    "The default namespace mixes unrelated workloads under the same policies and RBAC.",
+    "Set metadata.namespace to a dedicated namespace.",
+    "CKV_K8S_21",
+)
+
+RULES: tuple[Rule, ...] = (
+    PRIVILEGED,
+    HOST_PID,
+    HOST_IPC,
+    HOST_NETWORK,
+    HOST_PATH,
+    RUNTIME_SOCKET,
+    HOST_PORT,
+    CAPS_BASELINE,
+    CAPS_SYS_ADMIN,
+    CAPS_DROP_ALL,
+    CAPS_RESTRICTED,
+    PRIV_ESCALATION,
+    RUN_AS_NON_ROOT,
+    RUN_AS_ROOT_USER,
+    LOW_UID,
+    SECCOMP_UNCONFINED,
+    SECCOMP_UNSET,
+    APPARMOR,
+    SELINUX,
+    PROC_MOUNT,
+    SYSCTLS,
+    VOLUME_TYPES,
+    HOST_PROCESS,
+    CPU_REQUESTS,
+    CPU_LIMITS,
+    MEMORY_REQUESTS,
+    MEMORY_LIMITS,
+    READ_ONLY_ROOT,
+    IMAGE_TAG,
+    IMAGE_DIGEST,
+    PULL_POLICY,
+    ENV_SECRET_LITERAL,
+    ENV_FROM_SECRET,
+    SA_TOKEN,
+    DEFAULT_NAMESPACE,
+)
+
+
+def _profile(rule: Rule) -> str:
+    """The PSS profile a rule belongs to ("baseline", "restricted" or "")."""
+    for a in rule.aliases:
+        if a.startswith("pss:"):
+            return a.split(":")[1]
+    return ""
+
+
+# ------------------------------------------------------------------------------------------ parse
+
+
+def _is_object(d: Any) -> bool:
+    return isinstance(d, dict) and isinstance(d.get("apiVersion"), str) and isinstance(d.get("kind"), str)
+
+
+def _json_docs(path: str, data: bytes) -> list[yamlload.YamlDoc]:
+    """JSON that YAML cannot read (tabs for indentation): no lines, but the data."""
+    if len(data) > yamlload.MAX_BYTES:
+        raise ConfigError(f"{path}: JSON file over the {yamlload.MAX_BYTES}-byte limit; split it")
+    try:
+        value = json.loads(data)
+    except (ValueError, RecursionError) as e:
+        raise ConfigError(f"{path}: invalid JSON ({' '.join(str(e).split())}); fix the syntax") from None
+    return [yamlload.YamlDoc(value)]
+
+
+def parse(path: str, data: bytes) -> ConfigDoc | None:
+    """The Kubernetes objects of a manifest file (None when it holds none, or is a Helm template)."""
+    try:
+        docs = yamlload.load(path, data)
+    except ConfigError:
+        if b"{{" in data:
+            return None  # a Go/Helm template: render it first (helm template) and scan the output
+        if path.lower().endswith(".json") and b"\x00" not in data:
+            docs = _json_docs(path, data)
+        else:
+            raise
+    inputs: list[Any] = []
+    lines: list[dict[str, int]] = []
+    starts: list[int] = []
+    ends: list[int] = []
+
+    def add(obj: dict[str, Any], at: str, doc: yamlload.YamlDoc) -> None:
+        inputs.append(obj)
+        lines.append(yamlload.sub_map(doc.lines, at))
+        starts.append(doc.lines.get(at, 0))
+        ends.append(doc.ends.get(at, 0))
+
+    for doc in docs:
+        items = doc.data if isinstance(doc.data, list) and not _is_object(doc.data) else None
+        if items is None and _is_object(doc.data):
+            kind = doc.data["kind"]
+            if kind.endswith("List") and isinstance(doc.data.get("items"), list):
+                for i, item in enumerate(doc.data["items"]):
+                    if _is_object(item):
+                        add(item, index("items", i), doc)
+            else:
+                add(doc.data, "", doc)
+        elif items is not None:  # a bare JSON/YAML array of objects
+            for i, item in enumerate(items):
+                if _is_object(item):
+                    add(item, index("", i), doc)
+    if not inputs:
+        return None
+    return ConfigDoc(path, KIND, tuple(inputs), {"lines": lines, "start": starts, "end": ends})
+
+
+# ------------------------------------------------------------------------------------------ model
+
+
+@dataclass
+class _Container:
+    kind: str  # containers | initContainers | ephemeralContainers
+    name: str
+    at: str  # field path
+    c: dict[str, Any]
+
+    @property
+    def sc(self) -> dict[str, Any]:
+        return _dict(self.c.get("securityContext"))
+
+
+@dataclass
+class _Pod:
+    obj: dict[str, Any]
+    kind: str
+    name: str
+    spec: dict[str, Any]
+    spec_at: str
+    meta: dict[str, Any]
+    meta_at: str
+    containers: list[_Container]
+
+    @property
+    def psc(self) -> dict[str, Any]:
+        return _dict(self.spec.get("securityContext"))
+
+    @property
+    def windows(self) -> bool:
+        return _dict(self.spec.get("os")).get("name") == "windows"
+
+
+def _dict(v: Any) -> dict[str, Any]:
+    return v if isinstance(v, dict) else {}
+
+
+def _list(v: Any) -> list[Any]:
+    return v if isinstance(v, list) else []
+
+
+def _get(d: Any, dotted: str) -> Any:
+    for part in dotted.split(".") if dotted else ():
+        if not isinstance(d, dict):
+            return None
+        d = d.get(part)
+    return d
+
+
+def _pod(obj: Mapping[str, Any]) -> _Pod | None:
+    kind = obj.get("kind")
+    if not isinstance(kind, str) or kind not in TEMPLATE_PATHS:
+        return None
+    tpath = TEMPLATE_PATHS[kind]
+    template = obj if not tpath else _get(obj, tpath)
+    if not isinstance(template, dict) or not isinstance(template.get("spec"), dict):
+        return None
+    spec_at = join(tpath, "spec")
+    spec = template["spec"]
+    containers: list[_Container] = []
+    for ck in CONTAINER_FIELDS:
+        for i, c in enumerate(_list(spec.get(ck))):
+            if isinstance(c, dict):
+                containers.append(_Container(ck, str(c.get("name", i)), index(join(spec_at, ck), i), c))
+    name = str(_dict(obj.get("metadata")).get("name", ""))
+    return _Pod(
+        dict(obj),
+        kind,
+        name,
+        spec,
+        spec_at,
+        _dict(template.get("metadata")),
+        join(tpath, "metadata"),
+        containers,
+    )
+
+
+@dataclass
+class _Hit:
+    rule: Rule
+    field: str
+    message: str
+    container: str = ""
+
+
+def _sc_at(c: _Container, *rest: str) -> str:
+    at = join(c.at, "securityContext")
+    for r in rest:
+        at = join(at, r)
+    return at
+
+
+# ------------------------------------------------------------------------------------------ PSS
+
+
+def _pss(p: _Pod) -> Iterator[_Hit]:
+    """Every Pod Security Standards violation of one workload (baseline, then restricted)."""
+    spec, psc, sat = p.spec, p.psc, p.spec_at
+    psc_at = join(sat, "securityContext")
+    # HostProcess
+    if _dict(psc.get("windowsOptions")).get("hostProcess") is True:
+        yield _Hit(
+            HOST_PROCESS,
+            join(join(psc_at, "windowsOptions"), "hostProcess"),
+            "pod runs as Windows HostProcess",
+        )
+    for c in p.containers:
+        if _dict(c.sc.get("windowsOptions")).get("hostProcess") is True:
+            yield _Hit(
+                HOST_PROCESS,
+                _sc_at(c, "windowsOptions", "hostProcess"),
+                "runs as Windows HostProcess",
+                c.name,
+            )
+    # Host Namespaces
+    for fld, rule in (("hostNetwork", HOST_NETWORK), ("hostPID", HOST_PID), ("hostIPC", HOST_IPC)):
+        if spec.get(fld) is True:
+            yield _Hit(rule, join(sat, fld), f"{fld}: true")
+    # Privileged Containers
+    for c in p.containers:
+        if c.sc.get("privileged") is True:
+            yield _Hit(PRIVILEGED, _sc_at(c, "privileged"), "is privileged", c.name)
+    # Capabilities (baseline and restricted)
+    for c in p.containers:
+        caps = _dict(c.sc.get("capabilities"))
+        add_at = _sc_at(c, "capabilities", "add")
+        for i, cap in enumerate(_list(caps.get("add"))):
+            cap_s = str(cap)
+            if cap_s.upper().removeprefix("CAP_") == "SYS_ADMIN":
+                yield _Hit(CAPS_SYS_ADMIN, index(add_at, i), "adds capability SYS_ADMIN", c.name)
+            elif cap_s not in BASELINE_CAPABILITIES:
+                yield _Hit(CAPS_BASELINE, index(add_at, i), f"adds capability {cap_s}", c.name)
+            elif cap_s != "NET_BIND_SERVICE" and not p.windows:
+                yield _Hit(CAPS_RESTRICTED, index(add_at, i), f"adds capability {cap_s}", c.name)
+        if not p.windows and "ALL" not in [str(d) for d in _list(caps.get("drop"))]:
+            yield _Hit(
+                CAPS_DROP_ALL, _sc_at(c, "capabilities", "drop"), "does not drop ALL capabilities", c.name
+            )
+    # HostPath Volumes, Volume Types
+    for i, v in enumerate(_list(spec.get("volumes"))):
+        if not isinstance(v, dict):
+            continue
+        vat = index(join(sat, "volumes"), i)
+        vname = str(v.get("name", i))
+        if "hostPath" in v:
+            hp = str(_dict(v.get("hostPath")).get("path", ""))
+            yield _Hit(HOST_PATH, join(vat, "hostPath"), f"volume {vname} mounts host path {hp}")
+        bad = [k for k in v if k != "name" and k not in RESTRICTED_VOLUMES]
+        if bad:
+            yield _Hit(VOLUME_TYPES, join(vat, bad[0]), f"volume {vname} is of type {bad[0]}")
+    # Host Ports
+    for c in p.containers:
+        for i, port in enumerate(_list(c.c.get("ports"))):
+            hport = _dict(port).get("hostPort")
+            if hport not in (None, 0, "0"):
+                yield _Hit(
+                    HOST_PORT,
+                    join(index(join(c.at, "ports"), i), "hostPort"),
+                    f"binds hostPort {hport}",
+                    c.name,
+                )
+    # AppArmor
+    for who, sc, at in [("pod", psc, psc_at)] + [
+        (c.name, c.sc, join(c.at, "securityContext")) for c in p.containers
+    ]:
+        t = _dict(sc.get("appArmorProfile")).get("type")
+        if t is not None and t not in ("RuntimeDefault", "Localhost"):
+            yield _Hit(
+                APPARMOR,
+                join(join(at, "appArmorProfile"), "type"),
+                f"AppArmor profile {t}",
+                "" if who == "pod" else who,
+            )
+    for key, value in _dict(p.meta.get("annotations")).items():
+        if key.startswith("container.apparmor.security.beta.kubernetes.io/") and not (
+            value in ("", "runtime/default") or str(value).startswith("localhost/")
+        ):
+            yield _Hit(
+                APPARMOR,
+                join(join(p.meta_at, "annotations"), key),
+                f"AppArmor annotation {key}: {value}",
+                key.split("/", 1)[1],
+            )
+    # SELinux
+    for who, sc, at in [("", psc, psc_at)] + [
+        (c.name, c.sc, join(c.at, "securityContext")) for c in p.containers
+    ]:
+        se = sc.get("seLinuxOptions")
+        if not isinstance(se, dict):
+            continue
+        se_at = join(at, "seLinuxOptions")
+        if str(se.get("type") or "") not in SELINUX_TYPES:
+            yield _Hit(SELINUX, join(se_at, "type"), f"SELinux type {se.get('type')}", who)
+        for fld in ("user", "role"):
+            if se.get(fld):
+                yield _Hit(SELINUX, join(se_at, fld), f"SELinux {fld} {se.get(fld)}", who)
+    # /proc Mount Type
+    for c in p.containers:
+        pm = c.sc.get("procMount")
+        if pm is not None and pm != "Default":
+            yield _Hit(PROC_MOUNT, _sc_at(c, "procMount"), f"procMount {pm}", c.name)
+    # Seccomp (baseline: not Unconfined; restricted: RuntimeDefault or Localhost everywhere)
+    pod_sp = _dict(psc.get("seccompProfile")).get("type")
+    if pod_sp == "Unconfined":
+        yield _Hit(
+            SECCOMP_UNCONFINED, join(join(psc_at, "seccompProfile"), "type"), "pod seccomp profile Unconfined"
+        )
+    ann = _dict(p.meta.get("annotations"))
+    for key, value in ann.items():
+        if (
+            key == "seccomp.security.alpha.kubernetes.io/pod"
+            or key.startswith("container.seccomp.security.alpha.kubernetes.io/")
+        ) and value == "unconfined":
+            yield _Hit(
+                SECCOMP_UNCONFINED, join(join(p.meta_at, "annotations"), key), f"annotation {key}: unconfined"
+            )
+    for c in p.containers:
+        t = _dict(c.sc.get("seccompProfile")).get("type")
+        if t == "Unconfined":
+            yield _Hit(
+                SECCOMP_UNCONFINED, _sc_at(c, "seccompProfile", "type"), "seccomp profile Unconfined", c.name
+            )
+        elif not p.windows and t is None and pod_sp not in ("RuntimeDefault", "Localhost", "Unconfined"):
+            yield _Hit(SECCOMP_UNSET, _sc_at(c, "seccompProfile"), "has no seccomp profile", c.name)
+        elif not p.windows and t is not None and t not in ("RuntimeDefault", "Localhost"):
+            yield _Hit(SECCOMP_UNSET, _sc_at(c, "seccompProfile", "type"), f"seccomp profile {t}", c.name)
+    if pod_sp is not None and pod_sp not in ("RuntimeDefault", "Localhost", "Unconfined") and not p.windows:
+        yield _Hit(
+            SECCOMP_UNSET, join(join(psc_at, "seccompProfile"), "type"), f"pod seccomp profile {pod_sp}"
+        )
+    # Sysctls
+    for i, s in enumerate(_list(psc.get("sysctls"))):
+        name = _dict(s).get("name")
+        if name not in SAFE_SYSCTLS:
+            yield _Hit(SYSCTLS, join(index(join(psc_at, "sysctls"), i), "name"), f"sets sysctl {name}")
+    # Privilege Escalation (restricted, Linux only)
+    for c in p.containers:
+        if not p.windows and c.sc.get("allowPrivilegeEscalation") is not False:
+            yield _Hit(
+                PRIV_ESCALATION,
+                _sc_at(c, "allowPrivilegeEscalation"),
+                "does not set allowPrivilegeEscalation: false",
+                c.name,
+            )
+    # Running as Non-root
+    pod_nr = psc.get("runAsNonRoot")
+    if pod_nr is False:
+        yield _Hit(RUN_AS_NON_ROOT, join(psc_at, "runAsNonRoot"), "pod sets runAsNonRoot: false")
+    for c in p.containers:
+        nr = c.sc.get("runAsNonRoot")
+        if nr is False:
+            yield _Hit(RUN_AS_NON_ROOT, _sc_at(c, "runAsNonRoot"), "sets runAsNonRoot: false", c.name)
+        elif nr is not True and pod_nr is not True and pod_nr is not False:
+            yield _Hit(
+                RUN_AS_NON_ROOT, _sc_at(c, "runAsNonRoot"), "may run as root (runAsNonRoot not true)", c.name
+            )
+    # Running as Non-root user
+    if psc.get("runAsUser") == 0:
+        yield _Hit(RUN_AS_ROOT_USER, join(psc_at, "runAsUser"), "pod runs as UID 0")
+    for c in p.containers:
+        if c.sc.get("runAsUser") == 0:
+            yield _Hit(RUN_AS_ROOT_USER, _sc_at(c, "runAsUser"), "runs as UID 0", c.name)
+
+
+def pss_level(obj: Mapping[str, Any]) -> str:
+    """The strictest Pod Security Standards profile the workload meets: "restricted", "baseline" or
+    "privileged"; "" when `obj` is not a workload."""
+    p = _pod(obj)
+    if p is None:
+        return ""
+    profiles = {_profile(h.rule) for h in _pss(p)}
+    if "baseline" in profiles:
+        return "privileged"
+    return "baseline" if "restricted" in profiles else "restricted"
+
+
+# ------------------------------------------------------------------------------------------ others
+
+_SECRET_WORDS = frozenset(
+    [
+        "password",
+        "passwd",
+        "pwd",
+        "pass",
+        "secret",
+        "token",
+        "credential",
+        "credentials",
+        "apikey",
+        "accesskey",
+        "privatekey",
+    ]
+)
+_SECRET_PAIRS = frozenset(
+    {
+        ("api", "key"),
+        ("access", "key"),
+        ("private", "key"),
+        ("secret", "key"),
+        ("auth", "key"),
+        ("client", "secret"),
+        ("encryption", "key"),
+        ("signing", "key"),
+        ("master", "key"),
+    }
+)
+_NOT_SECRET_LAST = frozenset(
+    [
+        "file",
+        "path",
+        "dir",
+        "url",
+        "uri",
+        "host",
+        "hostname",
+        "port",
+        "user",
+        "username",
+        "name",
+        "enabled",
+        "enable",
+        "disabled",
+        "required",
+        "length",
+        "ttl",
+        "timeout",
+        "expiry",
+        "expiration",
+        "id",
+        "type",
+        "mode",
+        "header",
+        "endpoint",
+        "location",
+        "policy",
+        "format",
+        "kind",
+        "version",
+        "size",
+        "count",
+        "ref",
+        "field",
+        "env",
+        "secs",
+        "seconds",
+        "minutes",
+        "hours",
+        "days",
+    ]
+)
+_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+
+
+def looks_like_secret_name(name: str) -> bool:
+    """An env var name that names a credential (DB_PASSWORD, apiKey, GITHUB_TOKEN), not a pointer to one
+    (PASSWORD_FILE, TOKEN_URL) or a setting about one (AUTH_ENABLED)."""
+    words = [w.lower() for w in _WORDS.findall(name)]
+    if not words or words[-1] in _NOT_SECRET_LAST:
+        return False
+    return any(w in _SECRET_WORDS for w in words) or any(
+        pair in _SECRET_PAIRS for pair in zip(words, words[1:], strict=False)
+    )
+
+
+def _image_parts(image: str) -> tuple[str, str, str]:
+    """(name, tag, digest) of an image reference."""
+    name, _, digest = image.partition("@")
+    slash = name.rfind("/")
+    colon = name.rfind(":")
+    if colon > slash:
+        return name[:colon], name[colon + 1 :], digest
+    return name, "", digest
+
+
+def _hygiene(p: _Pod) -> Iterator[_Hit]:
+    sat = p.spec_at
+    for i, v in enumerate(_list(p.spec.get("volumes"))):
+        hp = _dict(_dict(v).get("hostPath")).get("path")
+        if isinstance(hp, str) and hp:
+            norm = posixpath.normpath(hp)
+            if posixpath.basename(norm) in RUNTIME_SOCKETS or norm in RUNTIME_SOCKET_DIRS:
+                yield _Hit(
+                    RUNTIME_SOCKET,
+                    join(join(index(join(sat, "volumes"), i), "hostPath"), "path"),
+                    f"volume {_dict(v).get('name', i)} mounts {hp} (container runtime socket)",
+                )
+    if p.spec.get("automountServiceAccountToken") is not False:
+        yield _Hit(SA_TOKEN, join(sat, "automountServiceAccountToken"), "mounts the service account token")
+    if p.spec.get("hostUsers") is not False:
+        pod_uid = p.psc.get("runAsUser")
+        for c in p.containers:
+            if c.kind == "ephemeralContainers":
+                continue
+            uid = c.sc.get("runAsUser", pod_uid)
+            if not isinstance(uid, int) or isinstance(uid, bool) or uid < 10000:
+                what = "no runAsUser" if uid is None else f"runAsUser {uid}"
+                fld = (
+                    _sc_at(c, "runAsUser")
+                    if "runAsUser" in c.sc
+                    else join(join(sat, "securityContext"), "runAsUser")
+                )
+                yield _Hit(LOW_UID, fld, f"{what} (below 10000)", c.name)
+    for c in p.containers:
+        cname = c.name
+        if c.kind != "ephemeralContainers":
+            res = _dict(c.c.get("resources"))
+            res_at = join(c.at, "resources")
+            for part, key, rule in (
+                ("requests", "cpu", CPU_REQUESTS),
+                ("limits", "cpu", CPU_LIMITS),
+                ("requests", "memory", MEMORY_REQUESTS),
+                ("limits", "memory", MEMORY_LIMITS),
+            ):
+                if not _dict(res.get(part)).get(key):
+                    yield _Hit(rule, join(join(res_at, part), key), f"has no {key} {part[:-1]}", cname)
+        if c.sc.get("readOnlyRootFilesystem") is not True:
+            yield _Hit(
+                READ_ONLY_ROOT, _sc_at(c, "readOnlyRootFilesystem"), "has a writable root file system", cname
+            )
+        image = c.c.get("image")
+        if isinstance(image, str) and image.strip():
+            name, tag, digest = _image_parts(image.strip())
+            img_at = join(c.at, "image")
+            if not digest and tag in ("", "latest"):
+                yield _Hit(IMAGE_TAG, img_at, f"image {image} has {'tag latest' if tag else 'no tag'}", cname)
+            if not digest:
+                yield _Hit(IMAGE_DIGEST, img_at, f"image {image} is not pinned by digest", cname)
+                policy = c.c.get("imagePullPolicy") or ("Always" if tag in ("", "latest") else "IfNotPresent")
+                if policy != "Always":
+                    fld = join(c.at, "imagePullPolicy") if "imagePullPolicy" in c.c else img_at
+                    yield _Hit(PULL_POLICY, fld, f"imagePullPolicy {policy} for {image}", cname)
+        for i, e in enumerate(_list(c.c.get("env"))):
+            e = _dict(e)
+            e_at = index(join(c.at, "env"), i)
+            ename = str(e.get("name", ""))
+            if "secretKeyRef" in _dict(e.get("valueFrom")):
+                yield _Hit(
+                    ENV_FROM_SECRET,
+                    join(join(e_at, "valueFrom"), "secretKeyRef"),
+                    f"env {ename} comes from a Secret",
+                    cname,
+                )
+            value = e.get("value")
+            if (
+                isinstance(value, str)
+                and value.strip()
+                and looks_like_secret_name(ename)
+                and not value.startswith(("$(", "/"))
+                and "{{" not in value
+            ):
+                yield _Hit(
+                    ENV_SECRET_LITERAL, join(e_at, "value"), f"env {ename} holds a literal secret", cname
+                )
+        for i, ef in enumerate(_list(c.c.get("envFrom"))):
+            if "secretRef" in _dict(ef):
+                yield _Hit(
+                    ENV_FROM_SECRET,
+                    join(index(join(c.at, "envFrom"), i), "secretRef"),
+                    "envFrom takes a whole Secret as environment",
+                    cname,
+                )
+
+
+# ------------------------------------------------------------------------------------------ check
+
+
+def check(doc: ConfigDoc) -> list[Misconfiguration]:
+    """Every finding of every object of a parsed manifest."""
+    all_lines = doc.meta.get("lines", []) if isinstance(doc.meta, Mapping) else []
+    out: list[Misconfiguration] = []
+    for n, obj in enumerate(doc.inputs):
+        if not isinstance(obj, dict):
+            continue
+        lines: Mapping[str, int] = (
+            all_lines[n] if n < len(all_lines) and isinstance(all_lines[n], dict) else {}
+        )
+        kind = str(obj.get("kind", ""))
+        meta = _dict(obj.get("metadata"))
+        resource = f"{kind}/{meta.get('name', '')}"
+        hits: list[_Hit] = []
+        p = _pod(obj)
+        if p is not None:
+            hits.extend(_pss(p))
+            hits.extend(_hygiene(p))
+        ns = meta.get("namespace")
+        if (
+            kind in NAMESPACED_KINDS
+            and (ns is None or ns == "default")
+            and not (
+                (kind == "ServiceAccount" and meta.get("name") == "default")
+                or (kind == "Service" and meta.get("name") == "kubernetes")
+            )
+        ):
+            what = "namespace default" if ns else "no namespace (default unless kubectl -n)"
+            hits.append(_Hit(DEFAULT_NAMESPACE, "metadata.namespace", what))
+        for h in hits:
+            res = f"{resource} container {h.container}" if h.container else resource
+            line = line_of(lines, h.field)
+            who = f"container {h.container} of {resource}" if h.container else resource
+            out.append(
+                Misconfiguration(
+                    h.rule, f"{who}: {h.message}", Location(doc.path, line, line, doc.layer, h.field), res
+                )
+            )
+    return out
+
+
+__all__ = ["KIND", "RULES", "check", "looks_like_secret_name", "parse", "pss_level"]
