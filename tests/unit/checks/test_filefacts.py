@@ -71,7 +71,9 @@ LAYER = [
     TarEntry("usr/share/doc/curl/copyright", b"c"),
     TarEntry("opt/app/bin/curl", b"not in a system bin dir", mode=0o755),
     TarEntry("var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease", b"x" * 1000),
-    TarEntry("var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages.lz4", b"y" * 500),
+    TarEntry(
+        "var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages.lz4", b"y" * 500
+    ),
     TarEntry("var/lib/apt/lists/lock", b""),
     TarEntry("var/lib/apt/lists/partial", kind="dir", mode=0o700),
     TarEntry("var/cache/apt/archives/python3_3.11.2-1_amd64.deb", b"z" * 300),
@@ -188,8 +190,30 @@ PATHS = st.one_of(
     st.text(max_size=80),
     st.lists(
         st.sampled_from(
-            ["usr", "bin", "sbin", "local", "var", "cache", "apt", "lib", "lists", ".cache", "pip", "root",
-             "tmp", "sshd", "nc", "lock", ".npm", "_cacache", "pkg", "mod", "download", ""]
+            [
+                "usr",
+                "bin",
+                "sbin",
+                "local",
+                "var",
+                "cache",
+                "apt",
+                "lib",
+                "lists",
+                ".cache",
+                "pip",
+                "root",
+                "tmp",
+                "sshd",
+                "nc",
+                "lock",
+                ".npm",
+                "_cacache",
+                "pkg",
+                "mod",
+                "download",
+                "",
+            ]
         ),
         max_size=8,
     ).map("/".join),
@@ -197,7 +221,9 @@ PATHS = st.one_of(
 
 
 @settings(max_examples=400, deadline=None)
-@given(path=PATHS, kind=KINDS, mode=st.integers(min_value=0, max_value=0o177777), size=st.integers(0, 1 << 40))
+@given(
+    path=PATHS, kind=KINDS, mode=st.integers(min_value=0, max_value=0o177777), size=st.integers(0, 1 << 40)
+)
 def test_entry_never_raises_and_facts_follow_the_mode(path: str, kind: str, mode: int, size: int) -> None:
     facts = list(ANALYZER.entry(Entry(path, kind, mode, size)))
     assert all(isinstance(f, FileFact) and f.layer == "" for f in facts)
@@ -217,8 +243,18 @@ def test_entry_never_raises_and_facts_follow_the_mode(path: str, kind: str, mode
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.builds(FileFact, st.sampled_from(["a", "b", "c"]), st.sampled_from(["cache", "setuid"]),
-                          st.just(0), st.integers(0, 10**6)), max_size=30))
+@given(
+    st.lists(
+        st.builds(
+            FileFact,
+            st.sampled_from(["a", "b", "c"]),
+            st.sampled_from(["cache", "setuid"]),
+            st.just(0),
+            st.integers(0, 10**6),
+        ),
+        max_size=30,
+    )
+)
 def test_merge_conserves_sizes(facts: list[FileFact]) -> None:
     merged = merge(facts)
     for path in {f.path for f in facts if f.what == "cache"}:
