@@ -170,7 +170,7 @@ def _near_service_account(text: str, start: int, end: int) -> bool:
 _add(1, "AWS access key ID", "CRITICAL", r"(?<![A-Z0-9])(?P<s>(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})(?![A-Z0-9])",
      ("akia", "asia", "abia", "acca"), "AWS IAM (and its secret access key)", what="access key", entropy=3.0)
 _add(2, "AWS secret access key", "CRITICAL",
-     r"(?i)(?:aws_?secret_?access_?key|secret_?access_?key|aws_?secret_?key|aws_?secret)[\"']?[ \t]{0,4}(?:=|:=|:|=>|,)[ \t]{0,4}[\"']?"
+     r"(?i)(?:aws_?secret_?access_?key|secret_?access_?key|aws_?secret_?key|aws_?secret)[\"']?(?:[ \t]{0,4}(?:=|:=|:|=>|,)[ \t]{0,4}|[ \t]{1,4})[\"']?"
      r"(?P<s>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
      ("secret_access_key", "secretaccesskey", "aws_secret", "awssecret", "secret-access-key"), "AWS IAM",
      what="access key", entropy=4.0, priority=2)
@@ -296,7 +296,8 @@ _add(48, "JSON Web Token", "MEDIUM",
 _add(49, "Database URL with a password", "HIGH",
      r"(?i)(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|ldaps?)://"
      r"[^:@/\s\"']{1,100}:(?P<s>[^@/\s\"']{3,200})@[^\s/\"'@]{1,200}",
-     ("://",), "the database server (change the user's password)", what="password", entropy=1.5, priority=1)
+     ("://",), "the database server (change the user's password)", what="password", entropy=1.5, priority=1,
+     context=lambda t, s, e: t[t.rfind("//", 0, s) + 2 : s - 1] != t[s:e])
 _add(50, "HashiCorp Vault token", "CRITICAL",
      _START + r"(?P<s>hv[sbr]\.[A-Za-z0-9_\-]{24,200}|s\.[A-Za-z0-9]{24})" + _END, ("hvs.", "hvb.", "hvr.", "vault"),
      "Vault (vault token revoke)", what="token", entropy=3.5,
@@ -345,6 +346,15 @@ _add(64, "Doppler token", "HIGH", _START + r"(?P<s>dp\.(?:pt|st|ct|sa|scim|audit
 _add(65, "age secret key", "CRITICAL", r"(?P<s>AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58})",
      ("age-secret-key-1",), "everything encrypted to it (re-encrypt to a new key)", what="key", entropy=3.5)
 
+_add(67, "HTTP Authorization header credentials", "HIGH",
+     r"(?i:authorization)[\"']?[ \t]{0,4}[:=][ \t]{0,4}[\"']?(?i:bearer|basic|token)[ \t]{1,4}(?P<s>[A-Za-z0-9_~+/=.\-]{16,2000})",
+     ("authorization",), "the service that issued it", what="token", entropy=3.2, priority=0)
+_add(68, "URL with embedded credentials", "MEDIUM",
+     r"(?i)(?:https?|ftps?|git|ssh|smtps?|sftp)://[A-Za-z0-9._%~\-]{1,100}:(?P<s>[^@/\s\"'<>]{6,200})@[A-Za-z0-9.\-]{1,200}",
+     ("://",), "the service (change the password or revoke the token)", what="password", entropy=2.5, priority=0,
+     context=lambda t, s, e: t[t.rfind("//", 0, s) + 2 : s - 1] != t[s:e])
+
+
 GENERIC = Rule(
     id="CTM-SEC-066",
     title="Password or secret assigned a literal value",
@@ -357,7 +367,7 @@ GENERIC = Rule(
 )
 _RULES.append(GENERIC)
 
-RULES: tuple[Rule, ...] = tuple(_RULES)
+RULES: tuple[Rule, ...] = tuple(sorted(_RULES, key=lambda r: r.id))
 BY_ID = {r.id: r for r in RULES}
 
 __all__ = ["BY_ID", "GENERIC", "PATTERNS", "RULES", "SecretPattern", "b64_userpass", "github_checksum", "jwt_structure"]
