@@ -123,7 +123,7 @@ SINGLE: dict[str, tuple[Gen, str]] = {
     "nuget": (lambda r: "oy2" + rs(r, string.ascii_lowercase + string.digits, 43), "NUGET_API_KEY"),
     "dockerhub-pat": (lambda r: "dckr_pat_" + rs(r, URLSAFE, 27), "DOCKERHUB_TOKEN"),
     "jwt": (lambda r: b64url({"alg": "HS256", "typ": "JWT"}) + "." + b64url(
-        {"sub": rs(r, string.digits, 8), "iat": r.randint(1.6e9, 1.8e9), "role": "svc"}) + "." + rs(r, URLSAFE, 43),
+        {"sub": rs(r, string.digits, 8), "iat": r.randint(1_600_000_000, 1_800_000_000), "role": "svc"}) + "." + rs(r, URLSAFE, 43),
         "SESSION_JWT"),
     "database-url": (lambda r: f"{r.choice(['postgres', 'postgresql', 'mysql', 'mongodb+srv', 'redis', 'amqp'])}://"
                      f"app{r.randint(1, 99)}:{rs(r, B62, 16)}@db{r.randint(1, 9)}.internal:{r.randint(1000, 9999)}/app",
@@ -248,9 +248,6 @@ def multi_line(rng: random.Random) -> list[tuple[str, str, str, list[int]]]:
     return out
 
 
-NEGATIVES: list[tuple[str, str]] = []  # (file name, content) filled by negatives()
-
-
 def negatives(rng: random.Random, n: int) -> list[tuple[str, str]]:
     """Hard negatives: things that look like secrets and are not."""
     out: list[tuple[str, str]] = []
@@ -311,15 +308,13 @@ def build(root: Path, seed: int, per_type: int) -> Corpus:
             for k in range(first, first + len(text.splitlines())):
                 c.spans[(rel, k)] = first
 
-    n = 0
     fmts = list(FORMATS)
-    for kind, (gen, var) in SINGLE.items():
+    for n, (kind, (gen, var)) in enumerate(SINGLE.items()):
         for j in range(per_type):
             fmt = fmts[(j + n) % len(fmts)]
             name, render = FORMATS[fmt]
             text, line = render(var, gen(rng))
             write(f"pos/{kind}/{j}-{fmt}/{name}", text, kind, [line])
-        n += 1
     for j in range(per_type):
         for kind, name, text, lines in multi_line(rng):
             write(f"pos/{kind}/{j}/{name}", text, kind, sorted(set(lines)))

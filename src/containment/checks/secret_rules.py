@@ -321,7 +321,7 @@ _add(56, "Sentry DSN", "LOW",
      r"(?P<s>https://[0-9a-f]{32}(?::[0-9a-f]{32})?@[\w.\-]{1,100}\.(?:ingest\.)?sentry\.io/\d{1,12})",
      ("sentry.io",), "Sentry (Project settings > Client keys: revoke)", what="client key", entropy=3.0,
      rationale="A Sentry DSN lets anyone send events to the project; one with a secret part also reads them.")
-_add(57, "Sentry auth token", "HIGH", _START + r"(?P<s>sntr[ysu]_[A-Za-z0-9_=+/\-]{40,200})" + _END,
+_add(57, "Sentry auth token", "HIGH", _START + r"(?P<s>sntry[sua]_[A-Za-z0-9_=+/\-]{40,200})" + _END,
      ("sntrys_", "sntryu_", "sntrya_"), "Sentry (User settings > Auth tokens)", what="token", entropy=3.5)
 _add(58, "OpenAI API key", "CRITICAL",
      _START + r"(?P<s>sk-(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_\-]{20,200}T3BlbkFJ[A-Za-z0-9_\-]{20,200})" + _END,

@@ -164,7 +164,7 @@ _OP = re.compile(r"[\"']?[ \t]{0,4}(?::=|=>|\?=|\|\|=|=(?!=)|:(?![:/\\]))[ \t]{0
 _NEXT_VALUE = re.compile(r"[\"']?[ \t]*\r?\n[ \t]*(?:-[ \t]*)?value:[ \t]*")
 _XML_VALUE = re.compile(r"[\"'][ \t]{1,4}value[ \t]*=[ \t]*")
 _WS = re.compile(r"[ \t]+")
-_UNQUOTED = re.compile(r"[^\s\"'`<>;,]{1,300}")
+_UNQUOTED = re.compile(r"[^\s\"'`<>;,(\[]{1,300}")
 _IDENT = re.compile(
     r"[A-Za-z_$][\w$]*(?:(?:\.|::|->)[A-Za-z_$][\w$]*)+|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[a-z]+(?:[_\-][a-z]+)+|\d+(?:\.\d+)?"
 )
