@@ -497,7 +497,7 @@ def _is_object(d: Any) -> bool:
 
 
 def _json_docs(path: str, data: bytes) -> list[yamlload.YamlDoc]:
-    """JSON that YAML cannot read (tabs for indentation): no lines, but the data."""
+    """JSON that PyYAML cannot read (tab indentation, escaped surrogate pairs): no lines, but the data."""
     if len(data) > yamlload.MAX_BYTES:
         raise ConfigError(f"{path}: JSON file over the {yamlload.MAX_BYTES}-byte limit; split it")
     try:
@@ -514,7 +514,7 @@ def parse(path: str, data: bytes) -> ConfigDoc | None:
     except ConfigError:
         if b"{{" in data:
             return None  # a Go/Helm template: render it first (helm template) and scan the output
-        if path.lower().endswith(".json") and b"\x00" not in data:
+        if (path.lower().endswith(".json") or data.lstrip()[:1] in (b"{", b"[")) and b"\x00" not in data:
             docs = _json_docs(path, data)
         else:
             raise

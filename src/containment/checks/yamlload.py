@@ -245,6 +245,11 @@ def _scalar(path: str, node: ScalarNode, yaml12: bool = False) -> Any:
 
 
 def _end_line(node: Node) -> int:
+    """The last line of a node's text: a block collection ends with its last child (its own end
+    mark is the next token, maybe lines later); a scalar or flow collection at its end mark."""
+    while isinstance(node, (MappingNode, SequenceNode)) and not node.flow_style and node.value:
+        last = node.value[-1]
+        node = last[1] if isinstance(node, MappingNode) else last
     m = node.end_mark
     return m.line if m.column == 0 and m.line > node.start_mark.line else m.line + 1
 
