@@ -367,7 +367,7 @@ def test_bash_completes_with_the_script(tmp_path):
         (["cache", "info", "--quiet"], "cache info: no such option --quiet"),
         (
             ["sbom", "oci:x", "--fail-on", "high"],
-            "sbom: no such option --fail-on (scan fs and scan image take it)",
+            "sbom: no such option --fail-on (scan config, scan fs, scan image take it)",
         ),
         (["scan", "fs", ".", "--workdir", "x"], "scan fs: no such option --workdir (demo takes it)"),
     ],

@@ -119,10 +119,10 @@ def demo(
     ),
 ) -> None:
     """Build a small image from this machine's own files, inventory it, write its SBOM, summarize."""
-    from containment.layers import Analyzer, scan_target
     from containment.cache import cache_dir
     from containment.cli.common import dump_json, progress_printer, write_output
     from containment.escape import one_line
+    from containment.layers import Analyzer, scan_target
     from containment.report.cyclonedx import to_cyclonedx
     from containment.report.summary import to_summary
 
@@ -148,25 +148,27 @@ def demo(
 
 def _findings(inv, db: str | None):  # type: ignore[no-untyped-def]
     """The inventory's findings and a note naming the database, or (None, what to do) without one."""
-    import shlex
-
     from containment.advisories.store import AdvisoryStore, default_path
     from containment.escape import one_line
-    from containment.match import coverage, match
     from containment.model import FeedError
 
     path = default_path(db)
     if not path.is_file():
         return None, f"no advisory database at {one_line(str(path))} yet (next: db update)", [], []
+    from containment.service import ScanOptions, scan
+
     try:
-        with AdvisoryStore.open(str(path)) as store:
-            findings, notes = match(inv, store)
-            update = "containment db update" + (f" --db {shlex.quote(db)}" if db else "")
-            gaps = coverage(inv, store, update=update)
-            updated = store.summary().get("updated_at") or "unknown"
+        report = scan(
+            inv.target,
+            ScanOptions(db=db, default_ignorefiles=False),  # the demo image is ours: no ignore file
+            open_store=lambda _: AdvisoryStore.open(str(path)),
+            inv=inv,
+        )
     except FeedError as e:
         return None, one_line(str(e)), [], []
-    return findings, one_line(f"{path}, updated {updated}"), [*notes, *(g.message for g in gaps)], gaps
+    updated = report.db.get("updated_at") or "unknown"
+    notes = [w for w in report.warnings if w not in inv.warnings]
+    return list(report.findings), one_line(f"{path}, updated {updated}"), notes, list(report.gaps)
 
 
 def _warn_some(warnings: list[str], limit: int = 5) -> None:

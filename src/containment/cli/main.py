@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from containment import __version__
-from containment.cli import build, cache, db, demo, scan
+from containment.cli import build, cache, checks, db, demo, scan
 from containment.cli.entry import ContainmentTyper, Shell
 
 app = ContainmentTyper(
@@ -19,6 +19,7 @@ app = ContainmentTyper(
 app.command()(build.sbom)
 app.command()(build.inventory)
 app.add_typer(scan.app, name="scan")
+app.add_typer(checks.app, name="checks")
 app.add_typer(cache.app, name="cache")
 app.add_typer(db.app, name="db")
 app.command()(demo.demo)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime
 import os
-import shlex
 import sys
 from enum import StrEnum
 from typing import Annotated
@@ -23,21 +21,26 @@ from containment.cli.build import (
     SkipFiles,
     Target,
     Timeout,
-    _inventory,
     skip_rules,
 )
 from containment.cli.common import EXIT_FINDINGS, fail, progress_printer, user_errors, warn, write_output
 from containment.cli.deadline import deadline
 from containment.cli.firstrun import SkipDbUpdate, open_store, set_skip_db_update
-from containment.model import SEVERITIES, Finding, Inventory, ScanReport
+from containment.model import (
+    SEVERITIES,
+    ContainmentError,
+    Finding,
+    Misconfiguration,
+    ScanReport,
+    SecretFinding,
+)
+from containment.service import ScanOptions
 
 app = typer.Typer(
     rich_markup_mode=None,
-    help="Find known vulnerabilities in an image or a source tree.",
+    help="Find vulnerabilities, secrets and misconfigurations in an image, a source tree or config files.",
     no_args_is_help=True,
 )
-
-DEFAULT_IGNOREFILES = (".containmentignore", ".trivyignore.yaml", ".trivyignore")
 
 
 class ScanFormat(StrEnum):
@@ -107,50 +110,63 @@ def _severities(text: str | None) -> set[str] | None:
     return wanted
 
 
+Scanners = Annotated[
+    str | None,
+    typer.Option(
+        "--scanners",
+        help="what to look for, comma-separated: vuln, secret, config (misconfigurations) (default: vuln)",
+    ),
+]
+Policy = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--policy", help="Rego policy file or directory, Conftest-style deny/warn rules (repeatable)"
+    ),
+]
+Namespace = Annotated[
+    list[str] | None,
+    typer.Option("--namespace", help="Rego package(s) whose rules run (repeatable; default: main)"),
+]
+SecretAllowlist = Annotated[
+    str | None,
+    typer.Option("--secret-allowlist", help="YAML file of secret rules, paths and values not to report"),
+]
+
+
+def _scanners(text: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    from containment.model import SCANNERS
+
+    if not text:
+        return default
+    wanted = [s.strip().lower() for s in text.split(",") if s.strip()]
+    aliases = {"vulnerability": "vuln", "misconfig": "config", "secrets": "secret"}
+    wanted = [aliases.get(s, s) for s in wanted]
+    bad = [s for s in wanted if s not in SCANNERS]
+    if bad or not wanted:
+        fail(f"--scanners {text}: unknown {', '.join(bad) or 'empty list'}; use some of {','.join(SCANNERS)}")
+    return tuple(dict.fromkeys(wanted))
+
+
 def _run(
-    inv: Inventory,
+    target: str,
+    options: ScanOptions,
     fmt: ScanFormat,
     output: str | None,
-    severity: str | None,
-    ignore_unfixed: bool,
-    exit_code: int,
-    ignorefile: str | None,
-    vex: list[str] | None,
-    db: str | None,
-    include_dev: bool,
     quiet: bool,
     *,
-    list_all_pkgs: bool = False,
+    exit_code: int = 0,
     fail_on: str | None = None,
+    list_all_pkgs: bool = False,
+    progress: bool = True,
 ) -> None:
-    from containment.match import coverage, match
+    """Everything a scan does is the service's (containment.service.scan); here: render, exit."""
+    from containment.service import scan
 
-    wanted = _severities(severity)
-    store = open_store(db, inv, quiet)  # a first scan downloads the database (cli/firstrun.py)
-    try:
-        findings, warnings = match(inv, store, include_dev=include_dev)
-        update = "containment db update" + (f" --db {shlex.quote(db)}" if db else "")
-        gaps = coverage(inv, store, include_dev=include_dev, update=update)
-        db_summary = store.summary()
-    finally:
-        store.close()
-    warnings.extend(g.message for g in gaps)
-    for doc in vex or []:
-        from containment.policy.vex import load_vex
-
-        applied, w = load_vex(doc).apply(findings, inventory=inv)
-        findings = list(applied)
-        warnings.extend(w)
-    path = ignorefile or next((f for f in DEFAULT_IGNOREFILES if os.path.isfile(f)), None)
-    if path:
-        from containment.policy.ignorefile import load_ignorefile
-
-        applied, notes = load_ignorefile(path).apply(findings, datetime.date.today())
-        findings = list(applied)
-        warnings.extend(notes)
-    findings = _filter(findings, wanted, ignore_unfixed)
-    report = ScanReport(
-        inv, tuple(findings), db=db_summary, warnings=tuple([*inv.warnings, *warnings]), gaps=tuple(gaps)
+    report = scan(
+        target,
+        options,
+        open_store=lambda inv: open_store(options.db, inv, quiet),  # a first scan downloads the DB
+        progress=progress_printer(quiet, enabled=progress),
     )
     if not quiet:
         shown = list(dict.fromkeys(report.warnings))
@@ -161,28 +177,36 @@ def _run(
     write_output(
         _render(report, fmt, color=not output and sys.stdout.isatty(), packages=list_all_pkgs), output
     )
-    if (exit_code or fail_on) and _failing(report.active, fail_on):
+    if (exit_code or fail_on) and _failing(report, fail_on):
         raise typer.Exit(exit_code or EXIT_FINDINGS)
 
 
-def _failing(active: tuple[Finding, ...], fail_on: str | None) -> list[Finding]:
-    """The findings that fail the run: all that remain, or with --fail-on those at or above it
-    (CRITICAL > HIGH > MEDIUM > LOW > NEGLIGIBLE > UNKNOWN, as Grype orders them)."""
+def _failing(report: ScanReport, fail_on: str | None) -> list[Finding | Misconfiguration | SecretFinding]:
+    """What fails the run: every active finding of every kind (a Rego `warn` never fails), or with
+    --fail-on those at or above it (CRITICAL > HIGH > MEDIUM > LOW > NEGLIGIBLE > UNKNOWN, as
+    Grype orders them)."""
+    active: list[Finding | Misconfiguration | SecretFinding] = [
+        *report.active,
+        *(m for m in report.active_misconfigurations if m.level != "warn"),
+        *report.active_secrets,
+    ]
     if not fail_on:
-        return list(active)
+        return active
     worst = SEVERITIES.index(str(fail_on).upper())
     return [f for f in active if f.severity in SEVERITIES and SEVERITIES.index(f.severity) <= worst]
 
 
-def _filter(findings: list[Finding], wanted: set[str] | None, ignore_unfixed: bool) -> list[Finding]:
-    out = []
-    for f in findings:
-        if wanted is not None and f.severity not in wanted:
-            continue
-        if ignore_unfixed and f.status != "fixed":
-            continue
-        out.append(f)
-    return out
+def _options(kind: str, scanners: tuple[str, ...], severity: str | None, **kw: object) -> ScanOptions:
+    wanted = _severities(severity)
+    try:
+        return ScanOptions(
+            kind=kind,
+            scanners=scanners,
+            severities=frozenset(wanted) if wanted else None,
+            **kw,  # type: ignore[arg-type]
+        )
+    except ContainmentError as e:
+        fail(str(e))
 
 
 def _render(report: ScanReport, fmt: ScanFormat, color: bool = False, packages: bool = False) -> str:
@@ -212,6 +236,7 @@ def image(
     target: Target,
     format: Format = ScanFormat.table,
     output: Output = None,
+    scanners: Scanners = None,
     severity: Severity = None,
     ignore_unfixed: IgnoreUnfixed = False,
     exit_code: ExitCode = 0,
@@ -220,6 +245,9 @@ def image(
     db: Db = None,
     skip_db_update: SkipDbUpdate = False,
     include_dev_deps: IncludeDev = False,
+    policy: Policy = None,
+    namespace: Namespace = None,
+    secret_allowlist: SecretAllowlist = None,
     platform: Platform = None,
     plain_http: PlainHttp = False,
     insecure: Insecure = False,
@@ -232,36 +260,43 @@ def image(
     list_all_pkgs: ListAllPkgs = False,
     fail_on: FailOn = None,
 ) -> None:
-    """Scan an image (or a rootfs with dir:PATH) for known vulnerabilities.
+    """Scan an image (or a rootfs with dir:PATH): vulnerabilities, and with --scanners also
+    secrets in every layer (deleted ones too) and misconfigurations (image config and hygiene,
+    config files in the image, --policy Rego rules), all from one walk of the layers.
 
-    With no advisory database yet, the first scan downloads one (see --skip-db-update); exit
-    code 3 when that download fails (offline: containment db update --source DIR|URL)."""
+    With no advisory database yet, the first vulnerability scan downloads one (see
+    --skip-db-update); exit code 3 when that download fails (offline: containment db update
+    --source DIR|URL)."""
     set_skip_db_update(skip_db_update)
     with deadline(timeout, target), user_errors(target):
-        inv = _inventory(
-            target,
-            platform,
-            plain_http,
-            insecure,
-            no_cache,
-            True,
-            progress=not no_progress,
+        options = _options(
+            "image",
+            _scanners(scanners, ("vuln",)),
+            severity,
+            platform=platform,
+            plain_http=plain_http,
+            tls_verify=not insecure,
+            cache=not no_cache,
             skip=skip_rules(skip_dirs, skip_files),
+            db=db,
+            include_dev=include_dev_deps,
+            ignore_unfixed=ignore_unfixed,
+            ignorefile=ignorefile,
+            vex=tuple(vex or ()),
+            policies=tuple(policy or ()),
+            policy_namespaces=tuple(namespace or ("main",)),
+            secret_allowlist=secret_allowlist,
         )
         _run(
-            inv,
+            target,
+            options,
             format,
             output,
-            severity,
-            ignore_unfixed,
-            exit_code,
-            ignorefile,
-            vex,
-            db,
-            include_dev_deps,
             quiet,
-            list_all_pkgs=list_all_pkgs,
+            exit_code=exit_code,
             fail_on=fail_on,
+            list_all_pkgs=list_all_pkgs,
+            progress=not no_progress,
         )
 
 
@@ -272,6 +307,7 @@ def fs(
     ],
     format: Format = ScanFormat.table,
     output: Output = None,
+    scanners: Scanners = None,
     severity: Severity = None,
     ignore_unfixed: IgnoreUnfixed = False,
     exit_code: ExitCode = 0,
@@ -280,6 +316,9 @@ def fs(
     db: Db = None,
     skip_db_update: SkipDbUpdate = False,
     include_dev_deps: IncludeDev = False,
+    policy: Policy = None,
+    namespace: Namespace = None,
+    secret_allowlist: SecretAllowlist = None,
     quiet: Quiet = False,
     no_progress: NoProgress = False,
     skip_dirs: SkipDirs = None,
@@ -288,38 +327,86 @@ def fs(
     list_all_pkgs: ListAllPkgs = False,
     fail_on: FailOn = None,
 ) -> None:
-    """Scan a directory: lockfiles and manifests (npm, pip, Go, Cargo, Maven, ...) and installed trees.
+    """Scan a directory: lockfiles and manifests (npm, pip, Go, Cargo, Maven, ...) and installed
+    trees for vulnerabilities; with --scanners secret,config also secrets and config files.
 
-    With no advisory database yet, the first scan downloads one (see --skip-db-update); exit
-    code 3 when that download fails (offline: containment db update --source DIR|URL)."""
+    With no advisory database yet, the first vulnerability scan downloads one (see
+    --skip-db-update); exit code 3 when that download fails (offline: containment db update
+    --source DIR|URL)."""
     set_skip_db_update(skip_db_update)
     with deadline(timeout, path), user_errors(path):
-        from containment.layers import Analyzer
-        from containment.cache import LayerCache
-
         if not os.path.isdir(path):
             fail(f"{path}: not a directory; give the root of a source tree (or use scan image for images)")
-        analyzer = Analyzer(
-            cache=LayerCache(enabled=False),
-            progress=progress_printer(quiet, enabled=not no_progress),
-            prefer_installed=False,
+        options = _options(
+            "fs",
+            _scanners(scanners, ("vuln",)),
+            severity,
             skip=skip_rules(skip_dirs, skip_files),
+            db=db,
+            include_dev=include_dev_deps,
+            ignore_unfixed=ignore_unfixed,
+            ignorefile=ignorefile,
+            vex=tuple(vex or ()),
+            policies=tuple(policy or ()),
+            policy_namespaces=tuple(namespace or ("main",)),
+            secret_allowlist=secret_allowlist,
         )
-        inv = analyzer.inventory_dir(path, path)
         _run(
-            inv,
+            path,
+            options,
             format,
             output,
-            severity,
-            ignore_unfixed,
-            exit_code,
-            ignorefile,
-            vex,
-            db,
-            include_dev_deps,
             quiet,
-            list_all_pkgs=list_all_pkgs,
+            exit_code=exit_code,
             fail_on=fail_on,
+            list_all_pkgs=list_all_pkgs,
+            progress=not no_progress,
+        )
+
+
+@app.command("config")
+def config(
+    path: Annotated[
+        str,
+        typer.Argument(help="a directory or one file: Dockerfiles, Kubernetes manifests, Compose files"),
+    ],
+    format: Format = ScanFormat.table,
+    output: Output = None,
+    severity: Severity = None,
+    exit_code: ExitCode = 0,
+    policy: Policy = None,
+    namespace: Namespace = None,
+    quiet: Quiet = False,
+    no_progress: NoProgress = False,
+    skip_dirs: SkipDirs = None,
+    skip_files: SkipFiles = None,
+    timeout: Timeout = None,
+    fail_on: FailOn = None,
+) -> None:
+    """Check Dockerfiles, Kubernetes manifests and Compose files for misconfigurations, with the
+    built-in rules (containment checks list) and your own Rego policies (--policy)."""
+    with deadline(timeout, path), user_errors(path):
+        if not os.path.exists(path):
+            fail(
+                f"{path}: no such file or directory; give a directory or a Dockerfile, manifest or Compose file"
+            )
+        options = _options(
+            "config",
+            ("config",),
+            severity,
+            skip=skip_rules(skip_dirs, skip_files),
+            policies=tuple(policy or ()),
+            policy_namespaces=tuple(namespace or ("main",)),
+        )
+        _run(
+            path,
+            options,
+            format,
+            output,
+            quiet,
+            exit_code=exit_code,
+            fail_on=fail_on,
+            progress=not no_progress,
         )
 
 

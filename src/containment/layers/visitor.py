@@ -92,6 +92,8 @@ class LayerVisitor:
                     self._parse_path(c, path)
                     continue
                 if size > c.max_size:
+                    if c.group != "packages":  # a huge file is no config file or secret store
+                        continue
                     self._gap(
                         path,
                         f"skipped by {c.name}: over its {c.max_size}-byte limit",
