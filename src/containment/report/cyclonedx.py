@@ -1,9 +1,34 @@
 """CycloneDX 1.6 JSON. Written directly (one pass, no object model) and checked against the
-official 1.6 schema in the tests; components carry bom-ref, purl, type and the layer diff_id."""
+official 1.6 schema in the tests; components carry bom-ref, purl, type and the layer diff_id.
+
+CycloneDX 1.6 has no object for a misconfiguration or a leaked secret (`vulnerabilities[]` are
+known vulnerabilities of components, and a Dockerfile rule or a key in a file is neither), so
+the scan report (`to_cyclonedx_vulns`) carries them as properties, the spec's name-value
+extension (duplicate names allowed), in containment's namespace (CycloneDX property taxonomy:
+lower-case segments, no ':' inside a segment):
+
+on `metadata.properties` (about the whole scan):
+  containment:scanner                        one per kind looked for: vuln, secret, config
+  containment:misconfigurations:total        active misconfigurations (only when config ran)
+  containment:misconfigurations:suppressed   suppressed ones
+  containment:secrets:total                  active secrets (only when secret ran)
+  containment:secrets:suppressed             suppressed ones
+on `metadata.component.properties` (the scanned image or directory, which they are about):
+  containment:misconfiguration   one per misconfiguration, its value a JSON object: rule, title,
+                                 severity, kind, aliases, message, resource, path, start_line,
+                                 end_line, field, layer, source, level, suppressed (null or a reason)
+  containment:secret             one per secret, a JSON object: rule, title, severity, match
+                                 (masked, never the secret), path, start_line, end_line, field,
+                                 layer, removed_in, suppressed
+`path` is in the target (no leading slash; empty for the image config, then `field` names the
+part); `layer` / `removed_in` are diff_ids (`containment:image:layer` maps them to indexes).
+A kind whose scanner did not run has none of its properties (and without the vuln scanner the
+document has no `vulnerabilities`), so "clean" and "not looked at" differ."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import uuid
 from datetime import UTC, datetime
@@ -11,8 +36,8 @@ from typing import Any
 
 from containment import __version__
 from containment.escape import escape, raw_bytes
-from containment.model import Finding, Gap, Inventory, Package, ScanReport
-from containment.report import _gaps, _vulns
+from containment.model import Finding, Gap, Inventory, Misconfiguration, Package, ScanReport, SecretFinding
+from containment.report import _checks, _gaps, _vulns
 from containment.report.licenses import spdx_expression, spdx_id
 
 PROP_LAYER = "containment:layer:diff_id"
@@ -384,9 +409,91 @@ def to_cyclonedx_vulns(report: ScanReport) -> dict[str, Any]:
             vref = f"{escape(f.id)}/{cref}#{n}"
         vrefs.add(vref)
         vulns.append(vulnerability(f, cref, vref))
-    doc["vulnerabilities"] = vulns
+    if _checks.VULN in report.scanners:
+        doc["vulnerabilities"] = vulns
     props = doc["metadata"].setdefault("properties", [])
-    for key in ("built_at", "updated_at"):
-        if report.db.get(key):
-            props.append({"name": f"containment:db:{key}", "value": str(report.db[key])})
+    if _checks.VULN in report.scanners:
+        for key in ("built_at", "updated_at"):
+            if report.db.get(key):
+                props.append({"name": f"containment:db:{key}", "value": str(report.db[key])})
+    props += [{"name": "containment:scanner", "value": s} for s in report.scanners]
+    subject = doc["metadata"]["component"]
+    found: list[dict[str, Any]] = []
+    if _checks.CONFIG in report.scanners:
+        misconfigs = _checks.sorted_misconfigurations(report.misconfigurations)
+        props += _check_counts("misconfigurations", misconfigs)
+        found += [{"name": PROP_MISCONFIGURATION, "value": _misconfiguration(m)} for m in misconfigs]
+    if _checks.SECRET in report.scanners:
+        secrets = _checks.sorted_secrets(report.secrets)
+        props += _check_counts("secrets", secrets)
+        found += [{"name": PROP_SECRET, "value": _secret(s)} for s in secrets]
+    if found:
+        subject["properties"] = [*subject.get("properties", []), *found]
     return doc
+
+
+# ------------------------------------------------------------------ misconfigurations, secrets
+
+PROP_MISCONFIGURATION = "containment:misconfiguration"
+PROP_SECRET = "containment:secret"
+
+
+def _check_counts(kind: str, items: list[Misconfiguration] | list[SecretFinding]) -> list[dict[str, Any]]:
+    silenced = sum(1 for x in items if x.suppressed is not None)
+    return [
+        {"name": f"containment:{kind}:total", "value": str(len(items) - silenced)},
+        {"name": f"containment:{kind}:suppressed", "value": str(silenced)},
+    ]
+
+
+def _common(x: Misconfiguration | SecretFinding) -> dict[str, Any]:
+    r = x.rule
+    return {
+        "rule": r.id,
+        "title": r.title,
+        "severity": _checks.severity(r.severity),
+        "kind": r.kind,
+        "aliases": list(r.aliases),
+    }
+
+
+def _where(x: Misconfiguration | SecretFinding) -> dict[str, Any]:
+    loc = x.location
+    return {
+        "path": loc.path,
+        "start_line": loc.start_line,
+        "end_line": loc.end_line,
+        "field": loc.field,
+        "layer": loc.layer,
+    }
+
+
+def _value(d: dict[str, Any]) -> str:
+    """A property value: one line of JSON (its strings escaped as every output escapes them)."""
+    return escape(json.dumps(d, ensure_ascii=False, separators=(",", ":")))
+
+
+def _misconfiguration(m: Misconfiguration) -> str:
+    return _value(
+        {
+            **_common(m),
+            "message": m.message,
+            "resource": m.resource,
+            **_where(m),
+            "source": m.source,
+            "level": m.level,
+            "suppressed": _checks.suppression_text(m.suppressed) or None,
+        }
+    )
+
+
+def _secret(s: SecretFinding) -> str:
+    return _value(
+        {
+            **_common(s),
+            "match": s.match,
+            **_where(s),
+            "removed_in": s.removed_in,
+            "suppressed": _checks.suppression_text(s.suppressed) or None,
+        }
+    )

@@ -1,9 +1,14 @@
 """SARIF 2.1.0 for GitHub code scanning (and any SARIF viewer).
 
-One run; one rule per vulnerability id; one result per finding. A result's location is the
-file the package was found in (for an image: its path inside the image, the image reference
-in the result's properties). Suppressed findings are kept as results with an external
-suppression, so viewers show them as dismissed rather than losing them.
+One run; one rule per vulnerability id and per check rule that fired (misconfiguration,
+secret); one result per finding of every kind. A vulnerability's location is the file the
+package was found in (for an image: its path inside the image, the image reference in the
+result's properties); a misconfiguration's or secret's is its file and lines, or for the image
+config the image reference (the config part in the location's message). Every rule carries
+`properties.aliases` (the ids peers give it: hadolint, CIS, Checkov, PSS; a vulnerability's
+other ids). A secret's result holds only the masked match, in its message. Suppressed findings
+are kept as results with an external suppression, so viewers show them as dismissed rather
+than losing them.
 
 `security-severity` (what GitHub ranks alerts by) is the highest CVSS score (3.x/4.0 preferred
 over 2.0) among the rule's findings; without any CVSS, a representative score of the rule's
@@ -17,8 +22,8 @@ from urllib.parse import quote
 
 from containment import __version__
 from containment.escape import raw_bytes
-from containment.model import Finding, ScanReport
-from containment.report import _gaps
+from containment.model import Finding, Inventory, Location, Misconfiguration, Rule, ScanReport, SecretFinding
+from containment.report import _checks, _gaps
 from containment.report import _vulns as v
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -71,6 +76,7 @@ def _rule(vid: str, findings: list[Finding]) -> dict[str, Any]:
     md_lines += ["", description, "", "References:", *(f"- <{r}>" for r in refs[:20])]
     return {
         "id": vid,
+        "name": vid,
         "shortDescription": {"text": title},
         "fullDescription": {"text": description},
         "helpUri": link,
@@ -80,8 +86,130 @@ def _rule(vid: str, findings: list[Finding]) -> dict[str, Any]:
             "security-severity": f"{score:.1f}",
             "precision": "very-high",
             "tags": ["security", "vulnerability", sev],
+            "aliases": aliases,
         },
     }
+
+
+def _name(title: str, rid: str) -> str:
+    """A rule's `name`: its title in PascalCase (RunsAsRoot), as SARIF viewers show names."""
+    words = "".join(c if c.isalnum() else " " for c in title).split()
+    return "".join(w[:1].upper() + w[1:] for w in words) or rid
+
+
+def _check_rule(rule: Rule, what: str) -> dict[str, Any]:
+    """One misconfiguration or secret rule (`what`: "misconfiguration" / "secret")."""
+    sev = _checks.severity(rule.severity)
+    title = rule.title or rule.id
+    rationale = rule.rationale or title
+    remediation = rule.remediation or "No remediation recorded for this rule."
+    links = [r for r in rule.references if r.startswith(("https://", "http://"))]
+    text_lines = [f"{rule.id}: {title}", f"Severity: {sev}", "", remediation]
+    md_lines = [f"**{rule.id}**: {title}", "", f"Severity: {sev}", "", remediation]
+    if rule.rationale:
+        text_lines += ["", "Why: " + rule.rationale]
+        md_lines += ["", "**Why:** " + rule.rationale]
+    if rule.aliases:
+        text_lines += ["", "Also known as: " + ", ".join(rule.aliases)]
+        md_lines += ["", "Also known as: " + ", ".join(f"`{a}`" for a in rule.aliases)]
+    if rule.references:
+        text_lines += ["", "References:", *rule.references[:20]]
+        md_lines += ["", "References:", *(f"- <{r}>" for r in rule.references[:20])]
+    d: dict[str, Any] = {
+        "id": rule.id,
+        "name": _name(title, rule.id),
+        "shortDescription": {"text": title},
+        "fullDescription": {"text": rationale},
+    }
+    if links:
+        d["helpUri"] = links[0]
+    d["help"] = {"text": "\n".join(text_lines), "markdown": "\n".join(md_lines)}
+    d["defaultConfiguration"] = {"level": LEVELS[sev]}
+    d["properties"] = {
+        "security-severity": f"{_SEVERITY_SCORE[sev]:.1f}",
+        "precision": "high",
+        "tags": list(dict.fromkeys(["security", what, *([rule.kind] if rule.kind else []), sev])),
+        "aliases": list(rule.aliases),
+        "kind": rule.kind,
+    }
+    return d
+
+
+def check_fingerprint(x: Misconfiguration | SecretFinding) -> str:
+    """Stable across scans and line moves: the rule, the file or config part, and what fired."""
+    loc = x.location
+    what = f"{x.resource}|{x.message}" if isinstance(x, Misconfiguration) else f"{x.match}|{loc.layer}"
+    return hashlib.sha256(raw_bytes(f"{x.rule.id}|{loc.path}|{loc.field}|{what}")).hexdigest()[:32]
+
+
+def _physical(loc: Location, inv: Inventory) -> dict[str, Any]:
+    """The file and lines; for the image config (no path), the image reference."""
+    phys: dict[str, Any] = {"artifactLocation": {"uri": _uri(loc.path or inv.target)}}
+    if loc.path and loc.start_line > 0:
+        region = {"startLine": loc.start_line}
+        if loc.end_line >= loc.start_line:
+            region["endLine"] = loc.end_line
+        phys["region"] = region
+    return phys
+
+
+def _check_result(
+    x: Misconfiguration | SecretFinding, inv: Inventory, index: dict[str, int]
+) -> dict[str, Any]:
+    loc = x.location
+    sev = _checks.severity(x.severity)
+    level = LEVELS[sev]
+    layer = _checks.layer_name(loc.layer, inv)
+    props: dict[str, Any] = {"severity": sev, "target": inv.target}
+    if isinstance(x, Misconfiguration):
+        props["kind"] = "misconfiguration"
+        text = x.message or x.rule.title or x.rule.id
+        if not loc.path:
+            text += f" ({_checks.where(loc, inv)})"
+        if layer and not loc.path:
+            text += f" [{layer}]"
+        if x.level == "warn" and level == "error":
+            level = "warning"  # a Conftest-style warn rule never fails like a deny
+        props.update({"resource": x.resource, "source": x.source, "policyLevel": x.level})
+    else:
+        props["kind"] = "secret"
+        text = f"{x.rule.title or x.rule.id}: {x.match} in {_checks.where(loc, inv)}"
+        if layer:
+            text += f" ({layer})"
+        note = _checks.removed_note(x, inv)
+        if note:
+            text += f"; {note}"
+            props["removedIn"] = x.removed_in
+        text += "."
+    if loc.field:
+        props["field"] = loc.field
+    if loc.layer:
+        props["layer"] = loc.layer
+    if inv.kind == "image":
+        props["imageRef"] = inv.target
+        if inv.image_digest:
+            props["imageDigest"] = inv.image_digest
+    location: dict[str, Any] = {"physicalLocation": _physical(loc, inv)}
+    if not loc.path:
+        location["message"] = {"text": _checks.where(loc, inv)}
+    r: dict[str, Any] = {
+        "ruleId": x.rule.id,
+        "ruleIndex": index[x.rule.id],
+        "level": level,
+        "message": {"text": text},
+        "locations": [location],
+        "partialFingerprints": {FINGERPRINT_KEY: check_fingerprint(x)},
+        "properties": props,
+    }
+    if x.suppressed is not None:
+        r["suppressions"] = [
+            {
+                "kind": "external",
+                "status": "accepted",
+                "justification": _checks.suppression_text(x.suppressed),
+            }
+        ]
+    return r
 
 
 def _message(f: Finding) -> str:
@@ -109,7 +237,22 @@ def to_sarif(report: ScanReport) -> dict[str, Any]:
     for f in findings:
         by_id.setdefault(f.id, []).append(f)
     rule_ids = sorted(by_id, key=lambda i: (min(v.severity_rank(f.severity) for f in by_id[i]), i))
+    rules = [_rule(rid, by_id[rid]) for rid in rule_ids]
     index = {rid: i for i, rid in enumerate(rule_ids)}
+    # a kind whose scanner did not run is not reported (as in every format)
+    misconfigs = _checks.sorted_misconfigurations(
+        report.misconfigurations if _checks.CONFIG in report.scanners else ()
+    )
+    secrets = _checks.sorted_secrets(report.secrets if _checks.SECRET in report.scanners else ())
+    check_rules: dict[str, tuple[Rule, str]] = {}
+    for m in misconfigs:
+        check_rules.setdefault(m.rule.id, (m.rule, "misconfiguration"))
+    for sf in secrets:
+        check_rules.setdefault(sf.rule.id, (sf.rule, "secret"))
+    for rid in sorted(check_rules, key=lambda i: (_checks.rank(check_rules[i][0].severity), i)):
+        if rid not in index:  # an id both a vulnerability and a check use keeps the first rule
+            index[rid] = len(rules)
+            rules.append(_check_rule(*check_rules[rid]))
     results = []
     for f in findings:
         p = f.package
@@ -151,6 +294,8 @@ def to_sarif(report: ScanReport) -> dict[str, Any]:
                 {"kind": "external", "status": "accepted", "justification": v.suppression_text(f)}
             ]
         results.append(r)
+    checks: list[Misconfiguration | SecretFinding] = [*misconfigs, *secrets]
+    results += [_check_result(x, inv, index) for x in checks]
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -158,7 +303,7 @@ def to_sarif(report: ScanReport) -> dict[str, Any]:
                 "version": __version__,
                 "semanticVersion": __version__,
                 "informationUri": INFORMATION_URI,
-                "rules": [_rule(rid, by_id[rid]) for rid in rule_ids],
+                "rules": rules,
             }
         },
         "invocations": [
@@ -171,7 +316,12 @@ def to_sarif(report: ScanReport) -> dict[str, Any]:
         ],
         "results": results,
         "columnKind": "utf16CodeUnits",
-        "properties": {"target": inv.target, "kind": inv.kind, "complete": report.complete},
+        "properties": {
+            "target": inv.target,
+            "kind": inv.kind,
+            "complete": report.complete,
+            "scanners": list(report.scanners),
+        },
     }
     if inv.image_digest:
         run["properties"]["imageDigest"] = inv.image_digest

@@ -1,22 +1,29 @@
-"""Vulnerability findings as a text table, grouped by target like Trivy.
+"""A scan as text tables: vulnerabilities grouped by target like Trivy, then misconfigurations
+per file, then secrets.
 
-Groups: OS packages (the scanned image / directory) first, then installed language packages
-per ecosystem ("Python", "Node.js"), then one group per lockfile or binary path. Within a
-group: worst severity first, then package name. Suppressed findings follow each group's
-table with the reason they were silenced."""
+Vulnerability groups: OS packages (the scanned image / directory) first, then installed
+language packages per ecosystem ("Python", "Node.js"), then one group per lockfile or binary
+path. Within a group: worst severity first, then package name. Suppressed findings follow each
+group's table with the reason they were silenced. Misconfigurations: one table per file (the
+image config last), by line. Secrets: one table, worst first, each with where it is, its layer
+and, for a file a later layer deleted, "removed in layer N, still in the image"; only the
+masked match is ever shown. A kind whose scanner did not run has no section; one that ran and
+found nothing says so."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from containment.escape import escape
-from containment.model import Finding, ScanReport
-from containment.report import _gaps
+from containment.model import Finding, Misconfiguration, ScanReport, SecretFinding
+from containment.report import _checks, _gaps
 from containment.report import _vulns as v
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
@@ -34,7 +41,6 @@ def to_table(report: ScanReport, width: int = 160, color: bool = False, packages
     """The report as text. `color=True` adds ANSI styles (pass it only when stdout is a TTY);
     `packages=True` (--list-all-pkgs) lists every package of each group after its findings."""
     from rich.console import Console
-    from rich.table import Table
 
     inv = report.inventory
     buf = io.StringIO()
@@ -54,13 +60,31 @@ def to_table(report: ScanReport, width: int = 160, color: bool = False, packages
     con.print(_t(f"{inv.target}  {osname}".rstrip(), style="bold"))
     if inv.image_digest:
         con.print(_t(f"digest {inv.image_digest}"))
-    if report.db.get("updated_at"):
+    vulns = _checks.VULN in report.scanners
+    if vulns and report.db.get("updated_at"):
         con.print(_t(f"advisory database updated {report.db['updated_at']}"))
     raters = sorted({f.severity_source for f in report.active if f.severity_source in v.CVE_RATERS})
     if raters:
         con.print(_t(f"severity ({', '.join(raters)}): {v.cve_raters_note(raters)}"))
     for line in _gaps.table_lines(report.all_gaps, "the result may miss packages or vulnerabilities"):
         con.print(_t(line, style="bold" if color else ""), soft_wrap=True)  # a command stays whole
+    if vulns:
+        _vulnerabilities(con, report, width, color, packages)
+    if _checks.CONFIG in report.scanners:
+        _misconfigurations(con, report, width, color)
+    if _checks.SECRET in report.scanners:
+        _secrets(con, report, width, color)
+    if len(report.scanners) > 1:
+        con.print()
+        con.print(_t(_totals(report), style="bold" if color else ""))
+    return "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"
+
+
+def _vulnerabilities(con: Console, report: ScanReport, width: int, color: bool, packages: bool) -> None:
+    """The vulnerability groups, each with its Total, table, suppressed table (and packages)."""
+    from rich.table import Table
+
+    inv = report.inventory
 
     groups: dict[tuple[int, str, str], tuple[list[Finding], list[Finding]]] = {}
     for p in inv.packages:
@@ -149,7 +173,175 @@ def to_table(report: ScanReport, width: int = 160, color: bool = False, packages
             con.print(table)
         if packages:
             con.print(_packages_table(report, key, color))
-    return "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"
+
+
+def _sev(sev: str, color: bool) -> Text:
+    s = _checks.severity(sev)
+    return _t(s, style=_SEVERITY_STYLE[s] if color else "")
+
+
+def _heading(con: Console, title: str, width: int) -> None:
+    con.print()
+    con.print(_t(title, style="bold"))
+    con.print(_t("=" * min(width, len(escape(title, control=True)))))
+
+
+def _misconfigurations(con: Console, report: ScanReport, width: int, color: bool) -> None:
+    """Per file (the image config last): rule, severity, line, message; then the suppressed."""
+    from rich.table import Table
+
+    inv = report.inventory
+    items = _checks.sorted_misconfigurations(report.misconfigurations)
+    active = [m for m in items if m.suppressed is None]
+    _heading(con, "Misconfigurations", width)
+    con.print(_t(_checks.summary_line(active, len(items) - len(active))))
+    if not items:
+        con.print(_t("no misconfigurations found"))
+        return
+    files: dict[str, list[Misconfiguration]] = {}
+    for m in items:
+        files.setdefault(m.location.path, []).append(m)
+    for path, group in files.items():
+        loc = group[0].location
+        name = (
+            _checks.where(replace(loc, start_line=0, field=""), inv)
+            if path
+            else f"{inv.target} (image config)"
+        )
+        kind = group[0].rule.kind if path else ""
+        con.print()
+        con.print(_t(f"{name} ({kind})" if kind else name, style="bold"))
+        shown = [m for m in group if m.suppressed is None]
+        silenced = [m for m in group if m.suppressed is not None]
+        con.print(_t(_checks.summary_line(shown, len(silenced))))
+        layer = next((m.location.layer for m in group if m.location.layer), "")
+        if layer:
+            con.print(_t(f"found in {_checks.layer_name(layer, inv)}"))
+        header = "bold" if color else ""
+        if shown:
+            table = Table(expand=False, header_style=header)
+            table.add_column("Rule", no_wrap=True)
+            table.add_column("Severity", no_wrap=True)
+            table.add_column("Line", no_wrap=True, justify="right")
+            table.add_column("Message", overflow="fold", ratio=1)
+            for m in shown:
+                table.add_row(_t(m.rule.id), _sev(m.severity, color), _t(_lines(m)), _t(_misconfig_text(m)))
+            con.print(table)
+        if silenced:
+            table = Table(title="Suppressed", title_justify="left", expand=False, header_style=header)
+            table.add_column("Rule", no_wrap=True)
+            table.add_column("Severity", no_wrap=True)
+            table.add_column("Line", no_wrap=True, justify="right")
+            table.add_column("Reason", overflow="fold", ratio=1)
+            for m in silenced:
+                table.add_row(
+                    _t(m.rule.id),
+                    _sev(m.severity, color),
+                    _t(_lines(m)),
+                    _t(_checks.suppression_text(m.suppressed)),
+                )
+            con.print(table)
+
+
+def _lines(m: Misconfiguration) -> str:
+    loc = m.location
+    if loc.start_line <= 0:
+        return "-"
+    if loc.end_line > loc.start_line:
+        return f"{loc.start_line}-{loc.end_line}"
+    return str(loc.start_line)
+
+
+def _misconfig_text(m: Misconfiguration) -> str:
+    text = m.message or m.rule.title
+    if not m.location.path and m.location.field:
+        text += f" ({m.location.field})"
+    if m.level == "warn":
+        text += " [warn]"
+    return text
+
+
+def _secrets(con: Console, report: ScanReport, width: int, color: bool) -> None:
+    """Rule, severity, where, layer, masked match (and removed-but-still-there), then the suppressed."""
+    from rich.table import Table
+
+    inv = report.inventory
+    items = _checks.sorted_secrets(report.secrets)
+    shown = [s for s in items if s.suppressed is None]
+    silenced = [s for s in items if s.suppressed is not None]
+    _heading(con, "Secrets", width)
+    con.print(_t(_checks.summary_line(shown, len(silenced))))
+    if not items:
+        con.print(_t("no secrets found"))
+        return
+    header = "bold" if color else ""
+    with_layer = any(s.location.layer for s in items)
+    with_note = any(s.removed_in for s in items)
+    if shown:
+        table = Table(expand=False, header_style=header)
+        for name, kw, on in (
+            ("Rule", {"no_wrap": True}, True),
+            ("Secret", {"overflow": "fold"}, True),
+            ("Severity", {"no_wrap": True}, True),
+            ("Where", {"overflow": "fold", "ratio": 1}, True),
+            ("Layer", {"no_wrap": True}, with_layer),
+            ("Match", {"overflow": "fold"}, True),
+            ("Note", {"overflow": "fold", "ratio": 1}, with_note),
+        ):
+            if on:
+                table.add_column(name, **kw)
+        for s in shown:
+            table.add_row(*_secret_cells(s, report, color, with_layer, with_note))
+        con.print(table)
+    if silenced:
+        table = Table(title="Suppressed", title_justify="left", expand=False, header_style=header)
+        table.add_column("Rule", no_wrap=True)
+        table.add_column("Severity", no_wrap=True)
+        table.add_column("Where", overflow="fold", ratio=1)
+        table.add_column("Match", overflow="fold")
+        table.add_column("Reason", overflow="fold", ratio=1)
+        for s in silenced:
+            table.add_row(
+                _t(s.rule.id),
+                _sev(s.severity, color),
+                _t(_checks.where(s.location, inv)),
+                _t(s.match),
+                _t(_checks.suppression_text(s.suppressed)),
+            )
+        con.print(table)
+
+
+def _secret_cells(
+    s: SecretFinding, report: ScanReport, color: bool, with_layer: bool, with_note: bool
+) -> list[Text]:
+    inv = report.inventory
+    cells = [
+        _t(s.rule.id),
+        _t(s.rule.title),
+        _sev(s.severity, color),
+        _t(_checks.where(s.location, inv)),
+    ]
+    if with_layer:
+        cells.append(_t(_checks.layer_name(s.location.layer, inv)))
+    cells.append(_t(s.match))
+    if with_note:
+        cells.append(_t(_checks.removed_note(s, inv)))
+    return cells
+
+
+def _totals(report: ScanReport) -> str:
+    """One line, the active items of every kind looked for (suppressed ones in brackets)."""
+    parts = []
+    for scanner, label, items in (
+        (_checks.VULN, "vulnerabilities", report.findings),
+        (_checks.CONFIG, "misconfigurations", report.misconfigurations),
+        (_checks.SECRET, "secrets", report.secrets),
+    ):
+        if scanner in report.scanners:
+            silenced = sum(1 for x in items if x.suppressed is not None)
+            part = f"{label}: {len(items) - silenced}"
+            parts.append(part + (f" (suppressed: {silenced})" if silenced else ""))
+    return "Totals: " + ", ".join(parts)
 
 
 def _packages_table(report: ScanReport, key: tuple[int, str, str], color: bool) -> Table:

@@ -209,7 +209,9 @@ def test_sarif_content():
         "security-severity": "7.8",
         "precision": "very-high",
         "tags": ["security", "vulnerability", "HIGH"],
+        "aliases": ["DSA-5514-1"],  # the vulnerability's other ids, where check rules list peers' ids
     }
+    assert glibc["name"] == "CVE-2023-4911"
     assert glibc["helpUri"] == "https://nvd.nist.gov/vuln/detail/CVE-2023-4911"
     assert glibc["shortDescription"]["text"].startswith("glibc: buffer overflow")
     assert glibc["fullDescription"]["text"].startswith("A buffer overflow was discovered")
