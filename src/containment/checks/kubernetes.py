@@ -207,7 +207,6 @@ CAPS_BASELINE = _rule(
     "HIGH",
     "Pod Security baseline allows only " + ", ".join(sorted(BASELINE_CAPABILITIES)) + " to be added.",
     "Remove the capability from securityContext.capabilities.add.",
-    "CKV_K8S_25",
     "pss:baseline:Capabilities",
 )
 CAPS_SYS_ADMIN = _rule(
@@ -217,7 +216,6 @@ CAPS_SYS_ADMIN = _rule(
     "SYS_ADMIN allows mounts, namespaces and many container escapes.",
     "Remove SYS_ADMIN from securityContext.capabilities.add.",
     "CKV_K8S_39",
-    "CKV_K8S_25",
     "pss:baseline:Capabilities",
 )
 CAPS_DROP_ALL = _rule(
@@ -234,10 +232,9 @@ CAPS_RESTRICTED = _rule(
     "Capability added other than NET_BIND_SERVICE",
     "MEDIUM",
     "Pod Security restricted allows only NET_BIND_SERVICE to be added (capabilities outside "
-    "the baseline set are CTM-K8S-008/009). Checkov's CKV_K8S_25 fails on any add, "
-    "NET_BIND_SERVICE included.",
+    "the baseline set are CTM-K8S-008/009). Not Checkov's CKV_K8S_25, which fails on any add, "
+    "NET_BIND_SERVICE included, although both profiles allow it.",
     "Remove the capability from securityContext.capabilities.add.",
-    "CKV_K8S_25",
     "pss:restricted:Capabilities",
 )
 PRIV_ESCALATION = _rule(
@@ -963,7 +960,9 @@ def _hygiene(p: _Pod) -> Iterator[_Hit]:
                 ("requests", "memory", MEMORY_REQUESTS),
                 ("limits", "memory", MEMORY_LIMITS),
             ):
-                if not _dict(res.get(part)).get(key):
+                # a limit without a request is also the request (Kubernetes copies it)
+                parts = ("requests", "limits") if part == "requests" else ("limits",)
+                if not any(_dict(res.get(x)).get(key) for x in parts):
                     yield _Hit(rule, join(join(res_at, part), key), f"has no {key} {part[:-1]}", cname)
         if c.sc.get("readOnlyRootFilesystem") is not True:
             yield _Hit(

@@ -301,3 +301,9 @@ def test_rules_are_well_formed() -> None:
     fired = {c[0] for c in CASES} | {"CTM-K8S-009", "CTM-K8S-010", "CTM-K8S-011", "CTM-K8S-025", "CTM-K8S-026",
                                      "CTM-K8S-027", "CTM-K8S-028", "CTM-K8S-029", "CTM-K8S-035"}
     assert set(ids) <= fired  # every rule has a failing case here
+
+
+def test_limit_without_request_is_the_request() -> None:
+    text = manifest(reskey="resources:\n            limits: {cpu: 1, memory: 1Gi}\n          x-resources")
+    found = {r for r, _, _ in run(text)}
+    assert not found & {"CTM-K8S-025", "CTM-K8S-026", "CTM-K8S-027", "CTM-K8S-028"}
