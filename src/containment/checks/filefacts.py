@@ -66,6 +66,7 @@ TOOLS: dict[str, str] = {
     **dict.fromkeys(("sudo", "doas"), "privilege"),
 }
 
+_BIN_PREFIXES = tuple(d + "/" for d in sorted(BIN_DIRS))
 TMP_PREFIXES = ("tmp/", "var/tmp/", "dev/shm/", "run/lock/", "var/lock/")
 
 # Cache directories at fixed places: the whole directory is cache.
@@ -101,7 +102,7 @@ def cache_dir(path: str) -> str:
         for prefix in _FIXED_CACHES:
             if path.startswith(prefix):
                 return prefix[:-1]
-    if "/." in path or path.startswith(".") or "pkg/mod/" in path:
+    if "/." in path or path.startswith(".") or "pkg/mod/cache/" in path:
         for marker in _HOME_CACHES:
             i = path.find(marker)
             if i == 0 or (i > 0 and path[i - 1] == "/"):
@@ -112,28 +113,28 @@ def cache_dir(path: str) -> str:
 def _facts(e: Entry) -> tuple[FileFact, ...]:
     kind = e.kind
     mode = e.mode
-    path = e.path
     if kind == "dir":
-        if mode & 0o1002 == 0o002:
-            return (FileFact(path, WORLD_WRITABLE, mode),)
-        return ()
+        return (FileFact(e.path, WORLD_WRITABLE, mode),) if mode & 0o1002 == 0o002 else ()
     if kind != "file" and kind != "hardlink":
         return ()
-    out: list[FileFact] = []
-    if mode & 0o6002:
+    path = e.path
+    out: tuple[FileFact, ...] = ()
+    if mode & 0o6002:  # rare: most files are 0644/0755
         if mode & stat.S_ISUID:
-            out.append(FileFact(path, SETUID, mode, e.size))
+            out += (FileFact(path, SETUID, mode, e.size),)
         if mode & stat.S_ISGID:
-            out.append(FileFact(path, SETGID, mode, e.size))
+            out += (FileFact(path, SETGID, mode, e.size),)
         if mode & 0o002 and not path.startswith(TMP_PREFIXES):
-            out.append(FileFact(path, WORLD_WRITABLE, mode, e.size))
-    slash = path.rfind("/")
-    if path[slash + 1 :] in TOOLS and path[:slash] in BIN_DIRS:
-        out.append(FileFact(path, TOOL, mode, e.size))
-    root = cache_dir(path)
-    if root and path[slash + 1 :] not in _NOT_CACHE:
-        out.append(FileFact(root, CACHE, 0, e.size))
-    return tuple(out)
+            out += (FileFact(path, WORLD_WRITABLE, mode, e.size),)
+    if path.startswith(_BIN_PREFIXES):
+        slash = path.rfind("/")
+        if path[slash + 1 :] in TOOLS and path[:slash] in BIN_DIRS:
+            out += (FileFact(path, TOOL, mode, e.size),)
+    if path.startswith(_FIXED_CACHES) or "/." in path or path.startswith(".") or "pkg/mod/cache/" in path:
+        root = cache_dir(path)
+        if root and path[path.rfind("/") + 1 :] not in _NOT_CACHE:
+            out += (FileFact(root, CACHE, 0, e.size),)
+    return out
 
 
 def merge(facts: Iterable[FileFact]) -> list[FileFact]:
@@ -169,8 +170,7 @@ class FileFactsAnalyzer(LayerAnalyzer):
     def parse(self, path: str, data: bytes, tree: FileTree) -> Iterable[Any]:
         return ()
 
-    def entry(self, e: Entry) -> Iterable[FileFact]:
-        return _facts(e)
+    entry = staticmethod(_facts)  # type: ignore[assignment]  # called per entry: one call, not two
 
 
 ANALYZERS = (FileFactsAnalyzer(),)
