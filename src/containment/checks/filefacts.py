@@ -110,33 +110,6 @@ def cache_dir(path: str) -> str:
     return ""
 
 
-def _facts(e: Entry) -> tuple[FileFact, ...]:
-    kind = e.kind
-    mode = e.mode
-    if kind == "dir":
-        return (FileFact(e.path, WORLD_WRITABLE, mode),) if mode & 0o1002 == 0o002 else ()
-    if kind != "file" and kind != "hardlink":
-        return ()
-    path = e.path
-    out: tuple[FileFact, ...] = ()
-    if mode & 0o6002:  # rare: most files are 0644/0755
-        if mode & stat.S_ISUID:
-            out += (FileFact(path, SETUID, mode, e.size),)
-        if mode & stat.S_ISGID:
-            out += (FileFact(path, SETGID, mode, e.size),)
-        if mode & 0o002 and not path.startswith(TMP_PREFIXES):
-            out += (FileFact(path, WORLD_WRITABLE, mode, e.size),)
-    if path.startswith(_BIN_PREFIXES):
-        slash = path.rfind("/")
-        if path[slash + 1 :] in TOOLS and path[:slash] in BIN_DIRS:
-            out += (FileFact(path, TOOL, mode, e.size),)
-    if path.startswith(_FIXED_CACHES) or "/." in path or path.startswith(".") or "pkg/mod/cache/" in path:
-        root = cache_dir(path)
-        if root and path[path.rfind("/") + 1 :] not in _NOT_CACHE:
-            out += (FileFact(root, CACHE, 0, e.size),)
-    return out
-
-
 def merge(facts: Iterable[FileFact]) -> list[FileFact]:
     """One layer's facts with the cache facts summed into one per cache directory (at the
     place of its first file); the other facts pass unchanged, in order."""
@@ -170,7 +143,32 @@ class FileFactsAnalyzer(LayerAnalyzer):
     def parse(self, path: str, data: bytes, tree: FileTree) -> Iterable[Any]:
         return ()
 
-    entry = staticmethod(_facts)  # type: ignore[assignment]  # called per entry: one call, not two
+    def entry(self, e: Entry) -> tuple[FileFact, ...]:
+        """Facts from one entry's metadata; called for every entry of every layer, so early exits."""
+        kind = e.kind
+        mode = e.mode
+        if kind == "dir":
+            return (FileFact(e.path, WORLD_WRITABLE, mode),) if mode & 0o1002 == 0o002 else ()
+        if kind != "file" and kind != "hardlink":
+            return ()
+        path = e.path
+        out: tuple[FileFact, ...] = ()
+        if mode & 0o6002:  # rare: most files are 0644/0755
+            if mode & stat.S_ISUID:
+                out += (FileFact(path, SETUID, mode, e.size),)
+            if mode & stat.S_ISGID:
+                out += (FileFact(path, SETGID, mode, e.size),)
+            if mode & 0o002 and not path.startswith(TMP_PREFIXES):
+                out += (FileFact(path, WORLD_WRITABLE, mode, e.size),)
+        if path.startswith(_BIN_PREFIXES):
+            slash = path.rfind("/")
+            if path[slash + 1 :] in TOOLS and path[:slash] in BIN_DIRS:
+                out += (FileFact(path, TOOL, mode, e.size),)
+        if path.startswith(_FIXED_CACHES) or "/." in path or path.startswith(".") or "pkg/mod/cache/" in path:
+            root = cache_dir(path)
+            if root and path[path.rfind("/") + 1 :] not in _NOT_CACHE:
+                out += (FileFact(root, CACHE, 0, e.size),)
+        return out
 
 
 ANALYZERS = (FileFactsAnalyzer(),)
