@@ -176,7 +176,26 @@ def _split_operator(tok: str) -> bool:
     return tok in _OPERATORS or (bool(tok) and set(tok) <= set(";&|()\n"))
 
 
-def fallback_commands(script: str) -> list[Command]:
+def _substitutions(word: str) -> list[str]:
+    """Bodies of the `$(...)` inside one word (a quoted word keeps them as text)."""
+    out: list[str] = []
+    i = word.find("$(")
+    while i != -1:
+        depth, j = 0, i + 1
+        while j < len(word):
+            if word[j] == "(":
+                depth += 1
+            elif word[j] == ")":
+                depth -= 1
+                if depth == 0:
+                    break
+            j += 1
+        out.append(word[i + 2 : j])
+        i = word.find("$(", j)
+    return out
+
+
+def fallback_commands(script: str, _depth: int = 0) -> list[Command]:
     """Commands by shlex tokens split at shell operators (for what bashlex cannot parse)."""
     out: list[Command] = []
     words: list[str] = []
@@ -194,6 +213,10 @@ def fallback_commands(script: str) -> list[Command]:
         cmd = _make(ws, pipe_from) if ws else None
         if cmd is not None:
             out.append(cmd)
+        if _depth < 8:
+            for w in ws:
+                for body in _substitutions(w) if "$(" in w else ():
+                    out.extend(_inner(body, _depth + 1))
         pipe_from = cmd.argv if (piped and cmd is not None) else ()
         words = []
 
@@ -238,6 +261,13 @@ def fallback_commands(script: str) -> list[Command]:
         words.append(tok)
     flush(False)
     return out
+
+
+def _inner(script: str, depth: int) -> list[Command]:
+    try:
+        return _bashlex(script)
+    except Exception:
+        return fallback_commands(script, depth)
 
 
 def _rewrite(script: str) -> str:
