@@ -87,6 +87,11 @@ class LayerAnalyzer(ABC):
         """Facts from one entry's metadata (only called when `wants_entries`)."""
         return ()
 
+    def finish(self, facts: list[Any]) -> list[Any]:
+        """Once per layer, after the walk: the facts of this analyzer's group, for it to condense
+        (one fact per cache directory instead of one per file)."""
+        return facts
+
 
 def _module_file(module: str) -> Path:
     import containment

@@ -170,6 +170,10 @@ class FileFactsAnalyzer(LayerAnalyzer):
                 out += (FileFact(root, CACHE, 0, e.size),)
         return out
 
+    def finish(self, facts: list[Any]) -> list[Any]:
+        """One fact per cache directory (a layer may hold thousands of cached files)."""
+        return merge(facts)
+
 
 ANALYZERS = (FileFactsAnalyzer(),)
 

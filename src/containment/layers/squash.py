@@ -70,8 +70,8 @@ def squash(layers: list[LayerFacts], diff_ids: list[str]) -> Squashed:
             for table in (live, os_live, links, gaps, configs):
                 for p in [p for p in table if _deleted(p, gone, emptied)]:
                     del table[p]  # type: ignore[attr-defined]
-            for k in [k for k in files if _deleted(k[0], gone, emptied)]:
-                del files[k]
+            for k in [k for k in files if k[1] != "cache" and _deleted(k[0], gone, emptied)]:
+                del files[k]  # a deleted cache still ships in its own layer: it stays
             for p in [p for p in secrets if _deleted(p, gone, emptied)]:
                 removed.extend(replace(s, removed_in=diff_ids[i]) for s in secrets.pop(p))
         by_path: dict[str, list[Package]] = {}
@@ -96,7 +96,8 @@ def squash(layers: list[LayerFacts], diff_ids: list[str]) -> Squashed:
         for c in f.configs:
             configs[c.path] = replace(c, layer=diff_ids[i])
         for ff in f.files:
-            files[(ff.path, ff.what)] = replace(ff, layer=diff_ids[i])
+            key = (ff.path, ff.what) if ff.what != "cache" else (ff.path, f"cache@{i}")
+            files[key] = replace(ff, layer=diff_ids[i])
         here: dict[str, list[SecretFinding]] = {}
         for s in f.secrets:
             here.setdefault(s.location.path, []).append(

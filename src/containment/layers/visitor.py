@@ -135,7 +135,15 @@ class LayerVisitor:
             for c in cats:
                 self._parse(c, path, self.collected[path], tree)
         self.collected.clear()
-        return self.facts
+        f = self.facts
+        for a in self.analyzers:
+            if a.group == "files":
+                f.files = a.finish(f.files)
+            elif a.group == "secrets":
+                f.secrets = a.finish(f.secrets)
+            elif a.group == "config":
+                f.configs = a.finish(f.configs)
+        return f
 
     def _parse_path(self, c: LayerAnalyzer, path: str) -> None:
         """A paths_only cataloger: nothing is read; each package is kept once per tree."""
