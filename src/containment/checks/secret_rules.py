@@ -39,6 +39,8 @@ class SecretPattern:
     checksum: Check | None = None
     context: Context | None = None
     priority: int = 0  # higher wins when two rules claim the same bytes
+    boundary: bool = False  # the secret must not follow a token char ([A-Za-z0-9_-]); checked in code
+    # so the regex starts with its literal prefix, which `re` searches for fast
 
 
 # ---------------------------------------------------------------------------- validators
@@ -141,6 +143,9 @@ def _add(
     flags: int = 0,
     rationale: str = "",
 ) -> Rule:
+    boundary = regex.startswith(_START)
+    if boundary:
+        regex = regex[len(_START) :]
     rule = Rule(
         id=f"CTM-SEC-{n:03d}",
         title=title,
@@ -151,7 +156,7 @@ def _add(
     )
     _RULES.append(rule)
     PATTERNS.append(
-        SecretPattern(rule, re.compile(regex, flags), keywords, entropy, validate, checksum, context, priority)
+        SecretPattern(rule, re.compile(regex, flags), keywords, entropy, validate, checksum, context, priority, boundary)
     )
     return rule
 
@@ -293,11 +298,27 @@ _add(48, "JSON Web Token", "MEDIUM",
      "the issuer (rotate its signing key if the token does not expire soon)", what="token",
      validate=jwt_structure, entropy=3.0,
      rationale="A JSON Web Token is a bearer credential: whoever holds it acts as its subject until it expires.")
+_DB_SCHEME = re.compile(r"(?i)(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|ldaps?)$")
+_URL_SCHEME = re.compile(r"(?i)(?:https?|ftps?|git|ssh|smtps?|sftp)$")
+
+
+def _url_context(scheme: re.Pattern[str]) -> Context:
+    """The regex starts at `://` (a literal: fast to search); the scheme and the user are
+    checked here. A password equal to the user name is a placeholder."""
+
+    def check(text: str, s: int, e: int) -> bool:
+        at = text.rfind("://", max(0, s - 110), s)
+        if at < 0 or not scheme.search(text, max(0, at - 12), at):
+            return False
+        return text[at + 3 : s - 1] != text[s:e]
+
+    return check
+
+
 _add(49, "Database URL with a password", "HIGH",
-     r"(?i)(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|ldaps?)://"
-     r"[^:@/\s\"']{1,100}:(?P<s>[^@/\s\"']{3,200})@[^\s/\"'@]{1,200}",
+     r"://[^:@/\s\"']{1,100}:(?P<s>[^@/\s\"']{3,200})@[^\s/\"'@]{1,200}",
      ("://",), "the database server (change the user's password)", what="password", entropy=1.5, priority=1,
-     context=lambda t, s, e: t[t.rfind("//", 0, s) + 2 : s - 1] != t[s:e])
+     context=_url_context(_DB_SCHEME))
 _add(50, "HashiCorp Vault token", "CRITICAL",
      _START + r"(?P<s>hv[sbr]\.[A-Za-z0-9_\-]{24,200}|s\.[A-Za-z0-9]{24})" + _END, ("hvs.", "hvb.", "hvr.", "vault"),
      "Vault (vault token revoke)", what="token", entropy=3.5,
@@ -350,9 +371,9 @@ _add(67, "HTTP Authorization header credentials", "HIGH",
      r"(?i:authorization)[\"']?[ \t]{0,4}[:=][ \t]{0,4}[\"']?(?i:bearer|basic|token)[ \t]{1,4}(?P<s>[A-Za-z0-9_~+/=.\-]{16,2000})",
      ("authorization",), "the service that issued it", what="token", entropy=3.2, priority=0)
 _add(68, "URL with embedded credentials", "MEDIUM",
-     r"(?i)(?:https?|ftps?|git|ssh|smtps?|sftp)://[A-Za-z0-9._%~\-]{1,100}:(?P<s>[^@/\s\"'<>]{6,200})@[A-Za-z0-9.\-]{1,200}",
+     r"://[A-Za-z0-9._%~\-]{1,100}:(?P<s>[^@/\s\"'<>]{6,200})@[A-Za-z0-9.\-]{1,200}",
      ("://",), "the service (change the password or revoke the token)", what="password", entropy=2.5, priority=0,
-     context=lambda t, s, e: t[t.rfind("//", 0, s) + 2 : s - 1] != t[s:e])
+     context=_url_context(_URL_SCHEME))
 
 
 GENERIC = Rule(

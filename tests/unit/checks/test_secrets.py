@@ -48,7 +48,8 @@ def test_analyzer_interface() -> None:
     "path",
     ["usr/share/locale/de/LC_MESSAGES/x.mo", "usr/lib/x86_64-linux-gnu/libssl.so.3", "opt/app/logo.PNG",
      "usr/share/fonts/x.ttf", "app/archive.tar.gz", "usr/lib/python3/dist-packages/x/tests/keys.py",
-     "app/node_modules/jsonwebtoken/test/priv.pem", "usr/share/doc/openssl/README"],
+     "app/node_modules/jsonwebtoken/test/priv.pem", "usr/share/doc/openssl/README", "usr/bin/python3.11",
+     "opt/app/venv/lib/python3.11/site-packages/x/settings.py", "usr/local/go/src/crypto/tls/testdata/key.pem"],
 )
 def test_wants_skips_never_secret_sources(path: str) -> None:
     assert not A.wants(path, 0o100644, 100)
@@ -101,6 +102,8 @@ def test_no_raw_secret_in_any_output_field() -> None:
         "TOKEN_TYPE=Bearer",
         "password = os.environ['DB']",
         "secret: !vault |",
+        "secret = pass:insta # openssl.cnf",
+        "DB_PASSWORD_FILE=/run/secrets/db_password",
     ],
 )
 def test_placeholders_and_non_secrets_not_reported(text: str) -> None:
@@ -163,6 +166,10 @@ def test_scan_text_env_label_history() -> None:
     assert scan_text("DB_PASSWORD_FILE=/run/secrets/db", Location(field="Env[1]")) == []
     label = scan_text(f"git clone https://{GH}@github.com/o/r", Location(field="Labels[x]"))
     assert [f.rule.id for f in label] == ["CTM-SEC-008"]
+
+
+def test_base64_value_starting_with_slash_is_not_a_path() -> None:
+    assert [f.rule.id for f in parse("a.env", "APP_SECRET=/s+L6M+t6ddgSfwhGVtbJqz+CwkB\n")] == ["CTM-SEC-066"]
 
 
 def test_specific_rule_wins_over_generic() -> None:
