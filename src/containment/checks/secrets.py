@@ -6,8 +6,11 @@ as it streams by and dropped. The raw secret never leaves this module: findings 
 `********`), so reports, caches and logs never hold one.
 
 How a file is scanned, cheapest test first:
-1. `wants`: path and size only (images, archives, compiled objects, fonts, locales, docs and
-   library test data are never secret sources; files above `MAX_SIZE` are not read).
+1. `wants`: path and size only. Never read: images, archives, compiled objects, fonts;
+   distribution-managed trees (usr/bin, usr/lib, usr/share, lib, the package databases) and
+   installed third-party code (site-packages, node_modules, Go module cache, gems), as Trivy
+   and gitleaks do; files above `MAX_SIZE`. Read: etc/, opt/, srv/, home/, root/, usr/local/
+   (but its Python library), var/, app directories, everything else.
 2. Content sniff: an ELF header, or a NUL byte in the first 8 KiB (UTF-16 with a BOM excepted),
    means binary: skipped.
 3. Keyword prefilter: each rule runs its regex only when one of its keywords is in the
