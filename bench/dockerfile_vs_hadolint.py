@@ -14,6 +14,10 @@ Known, deliberate differences (hadolint is wrong or narrower there; they count a
 - DL3009: hadolint counts any `rm -rf <anything>` as cleaning the apt lists (its check is
   `cmdHasArgs "rm" ["-rf", "/var/lib/apt/lists/*"]`, any one of the two words); we ask for an
   rm of a path under /var/lib/apt/lists.
+- DL3009: `apt-get dist-clean` (apt >= 2.7.8, used by the Debian trixie/forky official images)
+  removes /var/lib/apt/lists; hadolint only knows `rm`, so it reports those RUNs wrongly.
+- DL3013/DL3042: pip called by path (`/opt/venv/bin/pip install x`): ShellCheck names the
+  command by its full path and hadolint's `"pip" isPrefixOf name` misses it; we take the basename.
 - DL4006: hadolint ignores `set -o pipefail` at the top of the RUN itself (only SHELL counts);
   we accept it, since the pipe then does fail.
 - Shell parsing: hadolint uses ShellCheck's parser; where bashlex cannot parse a construct we
