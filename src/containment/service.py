@@ -110,7 +110,12 @@ def inventory(target: str, options: ScanOptions, progress: Progress | None = Non
             f"{target}: not a directory; give the root of a source tree"
             + (" or a configuration file" if options.kind == "config" else " (or use scan image for images)")
         )
-    return analyzer.inventory_dir(target, target)
+    inv = analyzer.inventory_dir(target, target)
+    if options.kind == "config":
+        from dataclasses import replace
+
+        inv = replace(inv, kind="config")
+    return inv
 
 
 def _one_config_file(path: str, analyzer: Any) -> Inventory:

@@ -32,8 +32,17 @@ def app_report(request):
     return json.loads(r.stdout), img
 
 
+def _valid(doc: dict) -> None:
+    import jsonschema
+
+    from containment.report.findings_json import schema_path
+
+    jsonschema.Draft202012Validator(json.loads(schema_path().read_text())).validate(doc)
+
+
 def test_every_planted_problem_is_reported_with_its_layer(app_report):
     doc, img = app_report
+    _valid(doc)
     diff_ids = [layer["diff_id"] for layer in doc["layers"]]
     assert len(diff_ids) == 4
     secrets = doc["secrets"]
@@ -207,6 +216,7 @@ def test_hostile_config_files_are_one_line_errors(tmp_path, name, data, says):
     r2 = cli("scan", "config", str(tmp_path), "-f", "json")
     assert r2.returncode == 0
     doc = json.loads(r2.stdout)
-    assert doc["misconfigurations"]  # the good Dockerfile was checked
+    _valid(doc)
+    assert doc["kind"] == "config" and doc["misconfigurations"]  # the good Dockerfile was checked
     if name != "binary.yaml":
         assert name in r2.stderr and any(g["subject"] == name for g in doc["gaps"])
