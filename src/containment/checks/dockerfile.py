@@ -30,14 +30,26 @@ KIND = "dockerfile"
 __all__ = ["RULES", "check", "is_dockerfile", "parse"]
 
 
+# `dockerfile.go`, `Dockerfile.md`, `dockerfile.png`: code, docs and data named after Dockerfiles.
+_NOT_DOCKERFILE = frozenset(
+    {
+    "go", "py", "pyc", "js", "ts", "json", "md", "rst", "txt", "html", "png", "jpg", "jpeg", "gif",
+    "svg", "yaml", "yml", "toml", "golden", "rs", "java", "rb", "sh", "bash", "ps1", "lock", "snap",
+    "orig", "rej", "bak", "swp", "tmpl", "tpl", "j2", "jinja", "erb", "mustache", "dockerignore",
+    "containerignore", "zip", "gz", "tar",
+    }
+)
+
+
 def is_dockerfile(path: str) -> bool:
-    """Dockerfile, Containerfile, Dockerfile.*, Containerfile.*, *.Dockerfile, *.dockerfile."""
+    """Dockerfile, Containerfile, Dockerfile.*, Containerfile.*, *.Dockerfile, *.dockerfile (any case),
+    but not code, docs or templates named after them (dockerfile.go, Dockerfile.md, Dockerfile.j2)."""
     base = path.rsplit("/", 1)[-1]
     low = base.lower()
     if low in ("dockerfile", "containerfile"):
         return True
-    if low.startswith(("dockerfile.", "containerfile.")) and len(base) > 11:
-        return not low.endswith((".dockerignore", ".containerignore"))
+    if low.startswith(("dockerfile.", "containerfile.")) and not low.endswith("."):
+        return low.rsplit(".", 1)[-1] not in _NOT_DOCKERFILE
     return low.endswith(".dockerfile") and len(base) > len(".dockerfile")
 
 

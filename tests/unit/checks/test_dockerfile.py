@@ -27,7 +27,8 @@ def test_is_dockerfile(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ["Dockerfile.dockerignore", "Dockerfilex", ".dockerfile", "docker-compose.yml",
-                                  "Dockerfile/", "README.md"])
+                                  "Dockerfile/", "README.md", "pkg/dockerfile.go", "dockerfile.json",
+                                  "Dockerfile.md", "dockerfile.png", "Dockerfile.j2", "Dockerfile."])
 def test_is_not_dockerfile(name: str) -> None:
     assert not is_dockerfile(name)
 
