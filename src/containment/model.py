@@ -258,6 +258,18 @@ class Suppression:
             d["expires"] = self.expires
         return d
 
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any] | None) -> Suppression | None:
+        if not d:
+            return None
+        return cls(
+            str(d.get("kind", "")),
+            str(d.get("reason", "")),
+            str(d.get("source", "")),
+            str(d.get("justification", "")),
+            str(d.get("expires", "")),
+        )
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -432,6 +444,7 @@ class Misconfiguration:
             str(d.get("resource", "")),
             str(d.get("source", "builtin")),
             str(d.get("level", "deny")),
+            Suppression.from_json(d.get("suppressed")),
         )
 
 
@@ -468,6 +481,7 @@ class SecretFinding:
             str(d.get("match", "")),
             Location.from_json(d.get("location", {})),
             str(d.get("removed_in", "")),
+            Suppression.from_json(d.get("suppressed")),
         )
 
 

@@ -167,7 +167,19 @@ def scan(
     secrets: list[SecretFinding] = []
     if "secret" in options.scanners:
         secrets = _secrets(inv, options)
+    path = options.ignorefile
+    if path is None and options.default_ignorefiles:
+        path = next((f for f in DEFAULT_IGNOREFILES if os.path.isfile(f)), None)
+    if path:  # one ignore file for every kind, as Trivy's .trivyignore.yaml
+        from containment.policy.ignorefile import load_ignorefile
+
+        applied, notes = load_ignorefile(path).apply([*findings, *misconfigs, *secrets], datetime.date.today())
+        findings = [f for f in applied if isinstance(f, Finding)]
+        misconfigs = [f for f in applied if isinstance(f, Misconfiguration)]
+        secrets = [f for f in applied if isinstance(f, SecretFinding)]
+        warnings.extend(notes)
     if options.severities is not None:
+        findings = [f for f in findings if f.severity in options.severities]
         misconfigs = [m for m in misconfigs if m.severity in options.severities]
         secrets = [s for s in secrets if s.severity in options.severities]
     return ScanReport(
@@ -219,19 +231,8 @@ def _vulnerabilities(
         applied, w = load_vex(doc).apply(findings, inventory=inv)
         findings = list(applied)
         warnings.extend(w)
-    path = options.ignorefile
-    if path is None and options.default_ignorefiles:
-        path = next((f for f in DEFAULT_IGNOREFILES if os.path.isfile(f)), None)
-    if path:
-        from containment.policy.ignorefile import load_ignorefile
-
-        applied, notes = load_ignorefile(path).apply(findings, datetime.date.today())
-        findings = list(applied)
-        warnings.extend(notes)
     out = []
     for f in findings:
-        if options.severities is not None and f.severity not in options.severities:
-            continue
         if options.ignore_unfixed and f.status != "fixed":
             continue
         out.append(f)

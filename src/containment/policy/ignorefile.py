@@ -1,6 +1,7 @@
 """Ignore files: `.containmentignore` (YAML) and Trivy's plain `.trivyignore`.
 
-YAML (a list of entries, or a mapping with a `vulnerabilities:` list)::
+YAML (a list of entries, or a mapping with `vulnerabilities:`, `misconfigurations:` and
+`secrets:` lists, as Trivy's `.trivyignore.yaml`)::
 
     vulnerabilities:
       - id: CVE-2023-4911            # the finding id or any of its aliases (GHSA, PYSEC, ...)
@@ -9,6 +10,14 @@ YAML (a list of entries, or a mapping with a `vulnerabilities:` list)::
         expires: 2026-12-31           # optional; suppresses through that day, then warns
         reason: not reachable: no setuid binaries in the image
 
+    misconfigurations:
+      - id: CTM-DF-002                # a rule id or a peer's id for it (DL3007, CKV_K8S_20, ...)
+        paths: [docker/legacy/Dockerfile]
+    secrets:
+      - id: CTM-SEC-048
+        paths: [tests/fixtures/**]
+
+A bare list, and the plain format, apply to every kind (the id decides what it matches).
 Trivy's `.trivyignore.yaml` keys `statement` and `expired_at` are accepted as `reason` and
 `expires`. The plain format has one id per line, `#` comments and an optional
 `exp:YYYY-MM-DD` after the id. An entry without a reason is allowed (as in Trivy); the
@@ -29,14 +38,18 @@ from typing import Any
 import yaml
 
 from containment import fserrors
-from containment.model import Finding, PolicyError, Suppression
+from containment.model import Finding, Misconfiguration, PolicyError, SecretFinding, Suppression
 from containment.policy import _purl
 
 MAX_SIZE = 4 * 1024 * 1024
 
-_ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[-_.][A-Za-z0-9]+)+$")
+_ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[-_.][A-Za-z0-9]+)*$")  # CVE-2024-1, GHSA-..., DL3007
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _KEYS = {"id", "purls", "paths", "expires", "reason", "statement", "expired_at"}
+
+
+Item = Finding | Misconfiguration | SecretFinding
+KIND_KEYS = {"vulnerabilities": "vuln", "misconfigurations": "config", "secrets": "secret"}
 
 
 @dataclass(frozen=True)
@@ -47,14 +60,26 @@ class IgnoreRule:
     expires: dt.date | None = None
     reason: str = ""
     line: int = 0  # where the entry starts in its file (1-based; 0 unknown)
+    kind: str = ""  # vuln, config or secret (the list it came from); "" = any
 
-    def matches(self, f: Finding) -> bool:
+    def matches(self, f: Item) -> bool:
         want = self.id.casefold()
-        if not any(want == i.casefold() for i in (f.id, *f.aliases, *f.advisory_ids)):
+        if isinstance(f, Finding):
+            if self.kind not in ("", "vuln"):
+                return False
+            ids: tuple[str, ...] = (f.id, *f.aliases, *f.advisory_ids)
+            path = f.package.path
+        else:
+            if self.kind not in ("", "config" if isinstance(f, Misconfiguration) else "secret"):
+                return False
+            ids, path = (f.rule.id, *f.rule.aliases), f.location.path
+        if not any(want == i.casefold() for i in ids):
             return False
-        if self.purls and not any(_purl.matches(p, f.package.purl, glob=True) for p in self.purls):
+        if self.purls and not (
+            isinstance(f, Finding) and any(_purl.matches(p, f.package.purl, glob=True) for p in self.purls)
+        ):
             return False
-        return not self.paths or any(_path_matches(p, f.package.path) for p in self.paths)
+        return not self.paths or any(_path_matches(p, path) for p in self.paths)
 
     def expired(self, today: dt.date) -> bool:
         return self.expires is not None and today > self.expires
@@ -68,11 +93,12 @@ class IgnoreRules:
     def __len__(self) -> int:
         return len(self.rules)
 
-    def apply(self, findings: Iterable[Finding], today: dt.date) -> tuple[tuple[Finding, ...], list[str]]:
-        """Mark the findings the rules cover (already-suppressed ones stay as they are).
+    def apply(self, findings: Iterable[Item], today: dt.date) -> tuple[tuple[Any, ...], list[str]]:
+        """Mark the findings the rules cover (already-suppressed ones stay as they are), of any
+        kind: vulnerabilities, misconfigurations, secrets.
 
         Returns the findings in their order, and one warning per expired rule."""
-        out: list[Finding] = []
+        out: list[Any] = []
         stale: dict[IgnoreRule, int] = {r: 0 for r in self.rules if r.expired(today)}
         for f in findings:
             if f.suppressed is None:
@@ -82,7 +108,7 @@ class IgnoreRules:
                     if r in stale:
                         stale[r] += 1
                         continue
-                    f = replace(
+                    f = replace(  # type: ignore[type-var]
                         f,
                         suppressed=Suppression(
                             kind="ignorefile",
@@ -229,18 +255,23 @@ def _parse_yaml(text: str, source: str) -> Iterable[IgnoreRule]:
         raise PolicyError(f"{source}: not valid YAML ({' '.join(str(e).split())[:200]})") from None
     if doc is None:
         return []
-    entries: Any = doc
     if isinstance(doc, dict):
-        unknown = sorted(str(k) for k in doc if k not in {"vulnerabilities", "__line__"})
+        unknown = sorted(str(k) for k in doc if k not in {*KIND_KEYS, "__line__"})
         if unknown:
             raise PolicyError(
                 f"{source}:{doc['__line__']}: unknown top-level key {unknown[0]!r}; "
-                "the file holds a `vulnerabilities:` list of entries"
+                "the file holds `vulnerabilities:`, `misconfigurations:` and `secrets:` lists of entries"
             )
-        entries = doc.get("vulnerabilities") or []
-    if not isinstance(entries, list):
+        out: list[IgnoreRule] = []
+        for key, kind in KIND_KEYS.items():
+            entries = doc.get(key) or []
+            if not isinstance(entries, list):
+                raise PolicyError(f"{source}: `{key}` must be a list of entries like `- id: CVE-2024-1234`")
+            out += [replace(_entry(e, i, source), kind=kind) for i, e in enumerate(entries)]
+        return out
+    if not isinstance(doc, list):
         raise PolicyError(f"{source}: `vulnerabilities` must be a list of entries like `- id: CVE-2024-1234`")
-    return [_entry(e, i, source) for i, e in enumerate(entries)]
+    return [_entry(e, i, source) for i, e in enumerate(doc)]
 
 
 def _strings(value: Any, where: str, field: str) -> tuple[str, ...]:
@@ -267,7 +298,9 @@ def _entry(e: Any, i: int, source: str) -> IgnoreRule:
         )
     vid = e.get("id")
     if not isinstance(vid, str) or not vid.strip():
-        raise PolicyError(f"{where}: `id` is missing; give the vulnerability id (CVE-..., GHSA-...)")
+        raise PolicyError(
+            f"{where}: `id` is missing; give the vulnerability id (CVE-..., GHSA-...) or rule id (CTM-DF-002, DL3007)"
+        )
     if len(vid.split()) != 1:
         raise PolicyError(
             f"{where}: id {vid.strip()[:60]!r} is not one word; give one vulnerability id per entry"

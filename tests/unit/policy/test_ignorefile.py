@@ -81,7 +81,7 @@ vulnerabilities:
     )
     rules = load_ignorefile(p)
     assert rules.rules[0] == IgnoreRule(
-        "CVE-2023-36053", ("pkg:pypi/Django",), (), None, "EmailValidator is not used", 2
+        "CVE-2023-36053", ("pkg:pypi/Django",), (), None, "EmailValidator is not used", 2, "vuln"
     )
     out, warnings = rules.apply(ALL, TODAY)
     assert out[1].suppressed == Suppression("ignorefile", "EmailValidator is not used", str(p))
@@ -256,3 +256,39 @@ def test_fuzz_structured_yaml(entries, wrap):
     except PolicyError:
         return
     rules.apply([GLIBC_CVE, replace(DJANGO_CVE, package=DJANGO)], TODAY)
+
+
+def test_one_ignore_file_covers_every_kind(tmp_path):
+    """As Trivy's .trivyignore.yaml: misconfigurations by our id or a peer's alias, secrets by
+    rule id, each scoped by path; a bare id in the plain format matches any kind."""
+    from containment.model import Location, Misconfiguration, Rule, SecretFinding
+
+    df = Rule("CTM-DF-002", "latest tag", "MEDIUM", "dockerfile", aliases=("DL3007",))
+    sec = Rule("CTM-SEC-048", "JWT", "MEDIUM", "secret")
+    m1 = Misconfiguration(df, "uses latest", Location("legacy/Dockerfile", 1))
+    m2 = Misconfiguration(df, "uses latest", Location("app/Dockerfile", 1))
+    s1 = SecretFinding(sec, "eyJh****", Location("tests/fixtures/token.txt", 3))
+    s2 = SecretFinding(sec, "eyJh****", Location("app/config.js", 9))
+    p = write(
+        tmp_path,
+        ".trivyignore.yaml",
+        """\
+misconfigurations:
+  - id: DL3007
+    paths: [legacy/Dockerfile]
+    statement: frozen legacy image
+secrets:
+  - id: CTM-SEC-048
+    paths: ["tests/**"]
+""",
+    )
+    out, _ = load_ignorefile(p).apply([m1, m2, s1, s2], TODAY)
+    assert [x.suppressed is not None for x in out] == [True, False, True, False]
+    assert out[0].suppressed.reason == "frozen legacy image"
+    # a secrets entry never silences a misconfiguration with the same id, and vice versa
+    q = write(tmp_path, "kinds.yaml", "secrets:\n  - id: CTM-DF-002\n")
+    out, _ = load_ignorefile(q).apply([m1], TODAY)
+    assert out[0].suppressed is None
+    plain = write(tmp_path, ".trivyignore", "CTM-SEC-048\nDL3007\n")
+    out, _ = load_ignorefile(plain).apply([m1, s2], TODAY)
+    assert all(x.suppressed is not None for x in out)
