@@ -1,4 +1,4 @@
-"""The one service entry every face calls: `scan(target, options) -> ScanReport`.
+"""The scan service: `scan(target, options) -> ScanReport`, the one entry every face calls.
 
 The CLI (`scan image|fs|config`), and later the server, the registry gate and the admission
 webhook, parse their own input into `ScanOptions` and render the report; none of them repeats
