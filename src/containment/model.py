@@ -544,6 +544,19 @@ class FileFact:
         )
 
 
+@dataclass(frozen=True)
+class Workload:
+    """A Kubernetes workload the config scanner read, and the strictest Pod Security Standards
+    profile it meets (restricted, baseline or privileged: the one a namespace may enforce)."""
+
+    resource: str  # "Deployment/web"
+    location: Location
+    pss_level: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"resource": self.resource, "location": self.location.to_json(), "pss_level": self.pss_level}
+
+
 SCANNERS = ("vuln", "secret", "config")  # --scanners; license/policy come later
 
 
@@ -559,6 +572,7 @@ class ScanReport:
     misconfigurations: tuple[Misconfiguration, ...] = ()
     secrets: tuple[SecretFinding, ...] = ()
     scanners: tuple[str, ...] = ("vuln",)  # which kinds were looked for (an empty kind means clean)
+    workloads: tuple[Workload, ...] = ()  # config scanner: Kubernetes workloads and their PSS level
 
     @property
     def vulnerabilities(self) -> tuple[Finding, ...]:

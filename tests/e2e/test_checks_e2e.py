@@ -177,6 +177,13 @@ def test_scan_config_finds_each_kind_with_lines_and_runs_rego(repo, tmp_path):
     assert 12 in by_file["web.yaml"] or 13 in by_file["web.yaml"]  # privileged
     rego = [res for res in run["results"] if "uses latest" in res["message"]["text"]]
     assert rego and rego[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("Dockerfile")
+    js = cli("scan", "config", str(repo), "-f", "json", "-q")
+    doc = json.loads(js.stdout)
+    _valid(doc)
+    assert [(w["resource"], w["pss_level"], w["location"]["start_line"]) for w in doc["workloads"]] == [
+        ("Deployment/web", "privileged", 1)
+    ]
+    assert "Pod Security Standards" in cli("scan", "config", str(repo), "-q").stdout
     # exit codes: findings with --exit-code, bad policy is bad input
     assert cli("scan", "config", str(repo), "--exit-code", "5", "-q").returncode == 5
     (repo / "policies" / "broken.rego").write_text("package main\n\ndeny contains msg if {\n")

@@ -18,6 +18,7 @@ from containment.model import (
     Misconfiguration,
     Rule,
     SecretFinding,
+    Workload,
 )
 
 RULE_MODULES = ("dockerfile", "image", "kubernetes", "compose", "secret_rules")
@@ -70,6 +71,30 @@ def run_checks(inv: Inventory, policies: Any = None) -> tuple[list[Misconfigurat
     return found, warnings, gaps
 
 
+def workloads(inv: Inventory) -> list[Workload]:
+    """Every Kubernetes workload read, with the strictest Pod Security Standards level it meets."""
+    from containment.checks.kubernetes import pss_level
+
+    out = []
+    for doc in inv.configs:
+        if doc.kind != "kubernetes" or doc.error:
+            continue
+        starts = doc.meta.get("start") or []
+        ends = doc.meta.get("end") or []
+        for i, obj in enumerate(doc.inputs):
+            level = pss_level(obj) if isinstance(obj, dict) else ""
+            if not level:
+                continue
+            meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+            name = f"{obj.get('kind', '')}/{meta.get('name', '')}"
+            if meta.get("namespace"):
+                name = f"{meta['namespace']}/{name}"
+            line = starts[i] if i < len(starts) and isinstance(starts[i], int) else 0
+            end = ends[i] if i < len(ends) and isinstance(ends[i], int) else 0
+            out.append(Workload(name, Location(doc.path, line, end, doc.layer), level))
+    return out
+
+
 def history_layers(config: Any, diff_ids: list[str]) -> list[str]:
     """The diff_id each history entry made ("" for empty_layer entries: ENV, LABEL, ...)."""
     out: list[str] = []
@@ -115,4 +140,4 @@ def config_secrets(inv: Inventory) -> list[SecretFinding]:
     return out
 
 
-__all__ = ["ConfigError", "all_rules", "config_secrets", "history_layers", "run_checks"]
+__all__ = ["ConfigError", "all_rules", "config_secrets", "history_layers", "run_checks", "workloads"]

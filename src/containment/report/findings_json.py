@@ -68,6 +68,7 @@ def to_json(report: ScanReport, packages: bool = False) -> dict[str, Any]:
         misconfigs = _checks.sorted_misconfigurations(report.misconfigurations)
         summary["misconfigurations"] = _checks.kind_counts(misconfigs)
         doc["misconfigurations"] = [_misconfiguration(m) for m in misconfigs]
+        doc["workloads"] = [w.to_json() for w in report.workloads]
     if _checks.SECRET in report.scanners:
         secrets = _checks.sorted_secrets(report.secrets)
         summary["secrets"] = _checks.kind_counts(secrets)

@@ -72,6 +72,7 @@ def to_table(report: ScanReport, width: int = 160, color: bool = False, packages
         _vulnerabilities(con, report, width, color, packages)
     if _checks.CONFIG in report.scanners:
         _misconfigurations(con, report, width, color)
+        _workloads(con, report, width)
     if _checks.SECRET in report.scanners:
         _secrets(con, report, width, color)
     if len(report.scanners) > 1:
@@ -241,6 +242,23 @@ def _misconfigurations(con: Console, report: ScanReport, width: int, color: bool
                     _t(_checks.suppression_text(m.suppressed)),
                 )
             con.print(table)
+
+
+def _workloads(con: Console, report: ScanReport, width: int) -> None:
+    """Each Kubernetes workload and the strictest Pod Security Standards profile it meets."""
+    from rich.table import Table
+
+    if not report.workloads:
+        return
+    _heading(con, "Pod Security Standards", width)
+    table = Table(expand=False)
+    table.add_column("Workload", overflow="fold")
+    table.add_column("File", overflow="fold")
+    table.add_column("Meets", no_wrap=True)
+    for w in report.workloads:
+        where = f"/{w.location.path}:{w.location.start_line}" if w.location.start_line else f"/{w.location.path}"
+        table.add_row(_t(w.resource), _t(where), _t(w.pss_level))
+    con.print(table)
 
 
 def _lines(m: Misconfiguration) -> str:

@@ -27,6 +27,7 @@ from containment.model import (
     Misconfiguration,
     ScanReport,
     SecretFinding,
+    Workload,
 )
 from containment.progress import Progress
 
@@ -162,8 +163,12 @@ def scan(
     if "vuln" in options.scanners:
         findings, db_summary = _vulnerabilities(inv, options, open_store, warnings, gaps)
     misconfigs: list[Misconfiguration] = []
+    workloads: tuple[Workload, ...] = ()
     if "config" in options.scanners:
+        from containment.checks.registry import workloads as pss_workloads
+
         misconfigs = _misconfigurations(inv, options, warnings, gaps)
+        workloads = tuple(pss_workloads(inv))
     secrets: list[SecretFinding] = []
     if "secret" in options.scanners:
         secrets = _secrets(inv, options)
@@ -191,6 +196,7 @@ def scan(
         misconfigurations=tuple(misconfigs),
         secrets=tuple(secrets),
         scanners=tuple(s for s in SCANNERS if s in options.scanners),
+        workloads=workloads,
     )
 
 
