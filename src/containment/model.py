@@ -535,12 +535,22 @@ class FileFact:
     layer: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {"path": self.path, "what": self.what, "mode": self.mode, "size": self.size, "layer": self.layer}
+        return {
+            "path": self.path,
+            "what": self.what,
+            "mode": self.mode,
+            "size": self.size,
+            "layer": self.layer,
+        }
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> FileFact:
         return cls(
-            str(d["path"]), str(d["what"]), int(d.get("mode", 0)), int(d.get("size", 0)), str(d.get("layer", ""))
+            str(d["path"]),
+            str(d["what"]),
+            int(d.get("mode", 0)),
+            int(d.get("size", 0)),
+            str(d.get("layer", "")),
         )
 
 

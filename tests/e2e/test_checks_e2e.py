@@ -176,7 +176,9 @@ def test_scan_config_finds_each_kind_with_lines_and_runs_rego(repo, tmp_path):
     assert {1, 4, 6} <= by_file["Dockerfile"]  # latest base, curl | sh, EXPOSE 22
     assert 12 in by_file["web.yaml"] or 13 in by_file["web.yaml"]  # privileged
     rego = [res for res in run["results"] if "uses latest" in res["message"]["text"]]
-    assert rego and rego[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("Dockerfile")
+    assert rego and rego[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith(
+        "Dockerfile"
+    )
     js = cli("scan", "config", str(repo), "-f", "json", "-q")
     doc = json.loads(js.stdout)
     _valid(doc)

@@ -256,7 +256,9 @@ def _workloads(con: Console, report: ScanReport, width: int) -> None:
     table.add_column("File", overflow="fold")
     table.add_column("Meets", no_wrap=True)
     for w in report.workloads:
-        where = f"/{w.location.path}:{w.location.start_line}" if w.location.start_line else f"/{w.location.path}"
+        where = (
+            f"/{w.location.path}:{w.location.start_line}" if w.location.start_line else f"/{w.location.path}"
+        )
         table.add_row(_t(w.resource), _t(where), _t(w.pss_level))
     con.print(table)
 

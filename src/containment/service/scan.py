@@ -178,7 +178,9 @@ def scan(
     if path:  # one ignore file for every kind, as Trivy's .trivyignore.yaml
         from containment.policy.ignorefile import load_ignorefile
 
-        applied, notes = load_ignorefile(path).apply([*findings, *misconfigs, *secrets], datetime.date.today())
+        applied, notes = load_ignorefile(path).apply(
+            [*findings, *misconfigs, *secrets], datetime.date.today()
+        )
         findings = [f for f in applied if isinstance(f, Finding)]
         misconfigs = [f for f in applied if isinstance(f, Misconfiguration)]
         secrets = [f for f in applied if isinstance(f, SecretFinding)]
