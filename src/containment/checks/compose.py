@@ -15,7 +15,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from containment.checks import yamlload
-from containment.checks.kubernetes import RUNTIME_SOCKET_DIRS, RUNTIME_SOCKETS, looks_like_secret_name
+from containment.checks.kubernetes import looks_like_secret_name
+from containment.checks.kubernetes_rules import RUNTIME_SOCKET_DIRS, RUNTIME_SOCKETS
 from containment.checks.yamlload import index, join, line_of
 from containment.model import ConfigDoc, Location, Misconfiguration, Rule
 
