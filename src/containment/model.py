@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from containment import ecosystems as _eco
@@ -388,13 +388,7 @@ class Location:
     field: str = ""  # image config part or manifest field: "Env[2]", "spec.containers[0].securityContext"
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "start_line": self.start_line,
-            "end_line": self.end_line,
-            "layer": self.layer,
-            "field": self.field,
-        }
+        return asdict(self)
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> Location:
@@ -535,13 +529,7 @@ class FileFact:
     layer: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "what": self.what,
-            "mode": self.mode,
-            "size": self.size,
-            "layer": self.layer,
-        }
+        return asdict(self)
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> FileFact:

@@ -196,6 +196,30 @@ def _failing(report: ScanReport, fail_on: str | None) -> list[Finding | Misconfi
     return [f for f in active if f.severity in SEVERITIES and SEVERITIES.index(f.severity) <= worst]
 
 
+def _shared(
+    skip_dirs: list[str] | None,
+    skip_files: list[str] | None,
+    db: str | None,
+    include_dev: bool,
+    ignore_unfixed: bool,
+    ignorefile: str | None,
+    vex: list[str] | None,
+    policy: list[str] | None,
+    namespace: list[str] | None,
+) -> dict[str, object]:
+    """The ScanOptions fields scan image and scan fs take alike."""
+    return {
+        "skip": skip_rules(skip_dirs, skip_files),
+        "db": db,
+        "include_dev": include_dev,
+        "ignore_unfixed": ignore_unfixed,
+        "ignorefile": ignorefile,
+        "vex": tuple(vex or ()),
+        "policies": tuple(policy or ()),
+        "policy_namespaces": tuple(namespace or ("main",)),
+    }
+
+
 def _options(kind: str, scanners: tuple[str, ...], severity: str | None, **kw: object) -> ScanOptions:
     wanted = _severities(severity)
     try:
@@ -277,14 +301,9 @@ def image(
             plain_http=plain_http,
             tls_verify=not insecure,
             cache=not no_cache,
-            skip=skip_rules(skip_dirs, skip_files),
-            db=db,
-            include_dev=include_dev_deps,
-            ignore_unfixed=ignore_unfixed,
-            ignorefile=ignorefile,
-            vex=tuple(vex or ()),
-            policies=tuple(policy or ()),
-            policy_namespaces=tuple(namespace or ("main",)),
+            **_shared(
+                skip_dirs, skip_files, db, include_dev_deps, ignore_unfixed, ignorefile, vex, policy, namespace
+            ),
             secret_allowlist=secret_allowlist,
         )
         _run(
@@ -341,14 +360,9 @@ def fs(
             "fs",
             _scanners(scanners, ("vuln",)),
             severity,
-            skip=skip_rules(skip_dirs, skip_files),
-            db=db,
-            include_dev=include_dev_deps,
-            ignore_unfixed=ignore_unfixed,
-            ignorefile=ignorefile,
-            vex=tuple(vex or ()),
-            policies=tuple(policy or ()),
-            policy_namespaces=tuple(namespace or ("main",)),
+            **_shared(
+                skip_dirs, skip_files, db, include_dev_deps, ignore_unfixed, ignorefile, vex, policy, namespace
+            ),
             secret_allowlist=secret_allowlist,
         )
         _run(

@@ -24,7 +24,7 @@ from containment.image.source import Image, verify_layer
 from containment.image.target import open_target
 from containment.image.walk import Entry, Limits, walk_dir, walk_tar
 from containment.layers.facts import FACTS_VERSION, LayerFacts
-from containment.layers.squash import finalize, squash
+from containment.layers.squash import Squashed, finalize, squash
 from containment.layers.visitor import LayerVisitor
 from containment.model import UNREADABLE, Gap, Inventory, LayerInfo
 from containment.progress import Progress, as_progress
@@ -274,21 +274,14 @@ class Analyzer:
     def inventory(self, image: Image) -> Inventory:
         layer_facts = self.analyze_layers(image)
         s = squash(layer_facts, [layer.diff_id for layer in image.layers])
-        return Inventory(
-            target=image.ref,
-            kind="image",
-            os=s.os,
-            packages=tuple(finalize(s.packages, s.os, self.prefer_installed)),
+        return self._inventory(
+            image.ref,
+            "image",
+            s,
             layers=tuple(image.layers),
             image_digest=image.manifest_digest,
             image_id=image.config_digest,
             config=image.config,
-            warnings=tuple(s.warnings),
-            gaps=tuple(s.gaps),
-            secrets=tuple(s.secrets),
-            configs=tuple(s.configs),
-            files=tuple(s.files),
-            groups=self.groups,
         )
 
     def inventory_dir(self, root: str, ref: str) -> Inventory:
@@ -301,10 +294,12 @@ class Analyzer:
             self.progress.stop()
         facts.walk_warnings.extend(stats.warnings)
         facts.walk_notes.extend(stats.notes)
-        s = squash([facts], [""])
+        return self._inventory(ref, "filesystem", squash([facts], [""]))
+
+    def _inventory(self, ref: str, kind: str, s: Squashed, **image: Any) -> Inventory:
         return Inventory(
             target=ref,
-            kind="filesystem",
+            kind=kind,
             os=s.os,
             packages=tuple(finalize(s.packages, s.os, self.prefer_installed)),
             warnings=tuple(s.warnings),
@@ -313,6 +308,7 @@ class Analyzer:
             configs=tuple(s.configs),
             files=tuple(s.files),
             groups=self.groups,
+            **image,
         )
 
 
