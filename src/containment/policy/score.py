@@ -286,7 +286,11 @@ def _vuln_label(fs: list[Finding], kind: str) -> str:
 
 
 def _secret_key(s: SecretFinding) -> str:
-    return f"secret:{s.location.path}" if s.location.path else f"secret:config:{s.location.field or 'image config'}"
+    return (
+        f"secret:{s.location.path}"
+        if s.location.path
+        else f"secret:config:{s.location.field or 'image config'}"
+    )
 
 
 def _secret_label(ss: list[SecretFinding]) -> str:
@@ -321,7 +325,9 @@ class _Item:
     action: str
 
 
-def _items(report: ScanReport, exploits: ExploitData | None) -> tuple[list[_Item], dict[str, tuple[str, str, bool]]]:
+def _items(
+    report: ScanReport, exploits: ExploitData | None
+) -> tuple[list[_Item], dict[str, tuple[str, str, bool]]]:
     """The weighted findings and, per action key, (kind, label, fixable); every label is made
     from the whole group, so it never depends on the order of the findings."""
     items: list[_Item] = []
@@ -378,9 +384,7 @@ def score(report: ScanReport, exploits: ExploitData | None = None) -> Score:
         Contribution(i.kind, i.id, i.subject, i.severity, i.weight, p, i.factors, i.action)
         for i, p in zip(items, shares, strict=True)
     )
-    components = {
-        k: _rounded(combine(i.weight for i in items if _COMPONENT[i.kind] == k)) for k in KINDS
-    }
+    components = {k: _rounded(combine(i.weight for i in items if _COMPONENT[i.kind] == k)) for k in KINDS}
     grouped: dict[str, list[int]] = {}
     for n, i in enumerate(items):
         grouped.setdefault(i.action, []).append(n)

@@ -29,7 +29,9 @@ Item = Finding | SecretFinding | Misconfiguration
 
 
 def pkg(name: str = "openssl", version: str = "3.0.11-1", typ: str = "deb", source: str = "") -> Package:
-    return Package(name, version, typ, f"pkg:{typ}/{name}@{version}", "var/lib/dpkg/status", "dpkg", source_name=source)
+    return Package(
+        name, version, typ, f"pkg:{typ}/{name}@{version}", "var/lib/dpkg/status", "dpkg", source_name=source
+    )
 
 
 def vuln(
@@ -61,9 +63,16 @@ def secret(path: str = "app/.env", severity: str = "CRITICAL", removed: str = ""
     return SecretFinding(rule, "AKIA****", Location(path, 1, 1, "sha256:l1"), removed_in=removed)
 
 
-def misconf(rid: str = "CTM-DF-001", severity: str = "MEDIUM", path: str = "Dockerfile", kind: str = "dockerfile",
-            level: str = "deny") -> Misconfiguration:
-    return Misconfiguration(Rule(rid, f"rule {rid}", severity, kind), "bad", Location(path, 3, 3), level=level)
+def misconf(
+    rid: str = "CTM-DF-001",
+    severity: str = "MEDIUM",
+    path: str = "Dockerfile",
+    kind: str = "dockerfile",
+    level: str = "deny",
+) -> Misconfiguration:
+    return Misconfiguration(
+        Rule(rid, f"rule {rid}", severity, kind), "bad", Location(path, 3, 3), level=level
+    )
 
 
 def report(items: Sequence[Item]) -> ScanReport:
@@ -81,22 +90,35 @@ def report(items: Sequence[Item]) -> ScanReport:
 
 _ids = st.integers(1, 40).map(lambda n: f"CVE-2024-{n:04d}")
 _pkgs = st.sampled_from(
-    [pkg(), pkg("libssl3", source="openssl"), pkg("zlib1g", "1:1.2.13", source="zlib"),
-     Package("requests", "2.25.0", "pypi", "pkg:pypi/requests@2.25.0", "app/requirements.txt", "pip")]
+    [
+        pkg(),
+        pkg("libssl3", source="openssl"),
+        pkg("zlib1g", "1:1.2.13", source="zlib"),
+        Package("requests", "2.25.0", "pypi", "pkg:pypi/requests@2.25.0", "app/requirements.txt", "pip"),
+    ]
 )
 vulns = st.builds(
-    lambda i, s, fixed, cv, p: vuln(i, s, ("9.9.9",) if fixed else (), cv, p,
-                                     eco="PyPI" if p.type == "pypi" else "Debian:12"),
-    _ids, st.sampled_from(SEVS), st.booleans(), st.one_of(st.none(), st.floats(0, 10)), _pkgs,
+    lambda i, s, fixed, cv, p: vuln(
+        i, s, ("9.9.9",) if fixed else (), cv, p, eco="PyPI" if p.type == "pypi" else "Debian:12"
+    ),
+    _ids,
+    st.sampled_from(SEVS),
+    st.booleans(),
+    st.one_of(st.none(), st.floats(0, 10)),
+    _pkgs,
 )
 secrets = st.builds(
     lambda p, s, r: secret(p, s, "sha256:l2" if r else ""),
-    st.sampled_from(["a/.env", "b/id_rsa", "c/config.json"]), st.sampled_from(SEVS), st.booleans(),
+    st.sampled_from(["a/.env", "b/id_rsa", "c/config.json"]),
+    st.sampled_from(SEVS),
+    st.booleans(),
 )
 checks = st.builds(
     lambda r, s, k, lv: misconf(r, s, "Dockerfile" if k == "dockerfile" else "", k, lv),
-    st.sampled_from(["CTM-DF-001", "CTM-DF-002", "CTM-IMG-001"]), st.sampled_from(SEVS),
-    st.sampled_from(["dockerfile", "image", "kubernetes"]), st.sampled_from(["deny", "warn"]),
+    st.sampled_from(["CTM-DF-001", "CTM-DF-002", "CTM-IMG-001"]),
+    st.sampled_from(SEVS),
+    st.sampled_from(["dockerfile", "image", "kubernetes"]),
+    st.sampled_from(["deny", "warn"]),
 )
 items = st.one_of(vulns, secrets, checks)
 exploit_data = st.builds(
@@ -114,7 +136,9 @@ FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 
 @FAST
 @given(st.lists(items, max_size=30), items, st.one_of(st.none(), exploit_data))
-def test_adding_a_finding_never_lowers_the_score(base: list[Item], extra: Item, ex: ExploitData | None) -> None:
+def test_adding_a_finding_never_lowers_the_score(
+    base: list[Item], extra: Item, ex: ExploitData | None
+) -> None:
     before = sc.score(report(base), ex)
     after = sc.score(report([*base, extra]), ex)
     assert after.exact >= before.exact - 1e-9
@@ -131,8 +155,9 @@ def _raise(i: Item, to: str) -> Item:
 
 @FAST
 @given(st.lists(items, min_size=1, max_size=30), st.data(), st.one_of(st.none(), exploit_data))
-def test_raising_a_severity_never_lowers_the_score(base: list[Item], data: st.DataObject,
-                                                   ex: ExploitData | None) -> None:
+def test_raising_a_severity_never_lowers_the_score(
+    base: list[Item], data: st.DataObject, ex: ExploitData | None
+) -> None:
     n = data.draw(st.integers(0, len(base) - 1))
     cur = base[n].severity
     rank = sc.RISK_ORDER.index(cur)
@@ -163,22 +188,27 @@ def test_bounded_and_graded(base: list[Item], ex: ExploitData | None) -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(
-    st.sampled_from([
-        lambda n: vuln(f"CVE-2023-{n:05d}", "LOW", (), 10.0, eco="Debian:12"),
-        lambda n: secret(f"f{n}", "LOW"),
-        lambda n: misconf(f"R{n}", "LOW"),
-        lambda n: vuln(f"CVE-2023-{n:05d}", "LOW", ("1",), 10.0),
-    ]),
+    st.sampled_from(
+        [
+            lambda n: vuln(f"CVE-2023-{n:05d}", "LOW", (), 10.0, eco="Debian:12"),
+            lambda n: secret(f"f{n}", "LOW"),
+            lambda n: misconf(f"R{n}", "LOW"),
+            lambda n: vuln(f"CVE-2023-{n:05d}", "LOW", ("1",), 10.0),
+        ]
+    ),
     st.booleans(),
     st.booleans(),
     st.one_of(st.none(), st.floats(0, 10)),
 )
-def test_a_thousand_lows_never_beat_one_critical_kev(make: object, fixed: bool, ransom: bool,
-                                                     cvss: float | None) -> None:
+def test_a_thousand_lows_never_beat_one_critical_kev(
+    make: object, fixed: bool, ransom: bool, cvss: float | None
+) -> None:
     lows = [make(n) for n in range(1000)]  # type: ignore[operator]
     # the LOWs as bad as they get: every one in KEV with ransomware and EPSS 1
     ids = [x.id for x in lows if isinstance(x, Finding)]
-    worst = ExploitData({i: KevEntry(i, ransomware=True) for i in ids}, {i: EpssEntry(i, 1.0, 1.0) for i in ids})
+    worst = ExploitData(
+        {i: KevEntry(i, ransomware=True) for i in ids}, {i: EpssEntry(i, 1.0, 1.0) for i in ids}
+    )
     crit = vuln("CVE-2021-44228", "CRITICAL", ("2.17.1",) if fixed else (), cvss)
     kev = ExploitData({"CVE-2021-44228": KevEntry("CVE-2021-44228", ransomware=ransom)})
     assert sc.score(report(lows), worst).value < sc.score(report([crit]), kev).value
@@ -228,7 +258,12 @@ def test_components_keep_kinds_apart() -> None:
     s = sc.score(report([vuln(), secret(), misconf(), misconf("CTM-IMG-001", kind="image", path="")]))
     assert all(s.components[k] > 0 for k in sc.KINDS)
     only = sc.score(report([secret()]))
-    assert only.components == {"vulnerabilities": 0, "secrets": only.value, "misconfigurations": 0, "hygiene": 0}
+    assert only.components == {
+        "vulnerabilities": 0,
+        "secrets": only.value,
+        "misconfigurations": 0,
+        "hygiene": 0,
+    }
 
 
 def test_actions_group_by_fix_and_pick_the_highest_fixed_version() -> None:
@@ -259,19 +294,28 @@ def test_top_three_line_is_a_real_rescore() -> None:
         vuln("CVE-2024-0002", "CRITICAL", ("2",), 9.0, pkg("b", "1", "pypi"), eco="PyPI"),
         vuln("CVE-2024-0003", "HIGH", ("2",), 8.0, pkg("c", "1", "pypi"), eco="PyPI"),
         vuln("CVE-2024-0004", "MEDIUM", ("2",), 5.0, pkg("d", "1", "pypi"), eco="PyPI"),
-        vuln("CVE-2024-0005", "CRITICAL", (), 9.8, pkg("e", "1", "pypi"), eco="PyPI"),  # no fix: not in the top
+        vuln(
+            "CVE-2024-0005", "CRITICAL", (), 9.8, pkg("e", "1", "pypi"), eco="PyPI"
+        ),  # no fix: not in the top
     ]
     s = sc.score(report(fs))
     assert len(s.top_actions) == 3
     assert all(next(a for a in s.actions if a.key == k).fixable for k in s.top_actions)
     left = sc.score(report([fs[3], fs[4]]))
     assert s.after_top == left.value
-    assert s.headline == f"risk score {s.value}/100 ({s.grade}): fix these 3 to drop from {s.value} to {left.value}"
+    assert (
+        s.headline
+        == f"risk score {s.value}/100 ({s.grade}): fix these 3 to drop from {s.value} to {left.value}"
+    )
 
 
 def test_to_json_round_trips_through_json() -> None:
-    s = sc.score(report([vuln(cvss=9.1), secret()]), ExploitData({"CVE-2024-0001": KevEntry("CVE-2024-0001")},
-                                                                 feeds=({"name": "kev", "version": "2024.01"},)))
+    s = sc.score(
+        report([vuln(cvss=9.1), secret()]),
+        ExploitData(
+            {"CVE-2024-0001": KevEntry("CVE-2024-0001")}, feeds=({"name": "kev", "version": "2024.01"},)
+        ),
+    )
     d = json.loads(json.dumps(s.to_json()))
     assert d["value"] == s.value and d["grade"] == s.grade and d["exploit_feeds"][0]["name"] == "kev"
     assert {c["kind"] for c in d["contributions"]} == {"vulnerability", "secret"}
@@ -280,6 +324,12 @@ def test_to_json_round_trips_through_json() -> None:
 
 def test_unparseable_fixed_versions_are_not_compared_as_text() -> None:
     p = Package("x", "1", "generic", "pkg:generic/x@1", "opt/x", "binary")
-    s = sc.score(report([vuln("CVE-2024-0001", fixed=("b",), package=p, eco="Nope"),
-                         vuln("CVE-2024-0002", fixed=("a",), package=p, eco="Nope")]))
+    s = sc.score(
+        report(
+            [
+                vuln("CVE-2024-0001", fixed=("b",), package=p, eco="Nope"),
+                vuln("CVE-2024-0002", fixed=("a",), package=p, eco="Nope"),
+            ]
+        )
+    )
     assert s.actions[0].label == "upgrade x in opt/x from 1 to a or b"
