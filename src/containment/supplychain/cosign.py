@@ -177,7 +177,12 @@ def simple_signing_payload(
         },
         "optional": dict(annotations) if annotations else None,
     }
-    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+    try:
+        return json.dumps(doc, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError) as e:
+        raise ContainmentError(
+            f"signature annotations must be plain JSON values ({_first_line(e)})"
+        ) from None
 
 
 def sign(key: ec.EllipticCurvePrivateKey, payload: bytes) -> str:

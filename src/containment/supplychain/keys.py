@@ -74,6 +74,8 @@ def _pem(label: str, der: bytes) -> bytes:
 def _unpem(data: bytes, where: str) -> tuple[str, bytes]:
     """The label and body of the first PEM block in `data` (text before it is ignored, as Go's
     pem.Decode does). PEM headers (`Proc-Type: ...`) are refused: no key cosign reads has them."""
+    if len(data) > MAX_KEY_FILE:
+        raise KeyFileError(f"{where}: {MAX_KEY_FILE // 1024} KiB or more, too large to be a key file")
     try:
         text = data.decode("ascii")
     except UnicodeDecodeError:

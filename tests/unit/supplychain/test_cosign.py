@@ -103,6 +103,8 @@ def test_payload_is_cosigns_simple_signing_document() -> None:
     }
     with_notes = json.loads(c.simple_signing_payload(REPO, D1, {"stage": "prod"}))
     assert with_notes["optional"] == {"stage": "prod"}
+    with pytest.raises(ContainmentError, match="annotations must be plain JSON values"):
+        c.simple_signing_payload(REPO, D1, {"when": datetime.now(UTC)})
     with pytest.raises(ContainmentError, match="not a docker reference"):
         c.simple_signing_payload("", D1)
     with pytest.raises(ContainmentError, match="not a sha256 digest"):

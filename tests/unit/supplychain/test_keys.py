@@ -245,6 +245,8 @@ def test_file_errors_name_the_file(tmp_path: Path) -> None:
     big.write_bytes(b"A" * (keys.MAX_KEY_FILE + 1))
     with pytest.raises(KeyFileError, match="too large to be a key file"):
         keys.load_private(str(big), b"")
+    with pytest.raises(KeyFileError, match="too large to be a key file"):
+        keys.parse_public(b"A" * (keys.MAX_KEY_FILE + 1), "k")
 
 
 # ---------------------------------------------------------------------- password and writing
