@@ -1,8 +1,15 @@
-"""Images straight from a registry: OCI Distribution API v2.
+"""Images straight from a registry: OCI Distribution API v2, pull and push.
 
 Anonymous, basic and bearer-token auth (credentials from the same files skopeo, podman and
 docker read), OCI indexes and Docker manifest lists, every manifest and config checked against
 its digest, layer blobs streamed (the walk hashes them as it reads; `verify_layer` compares).
+
+The push side (signatures, attestations, promotion) speaks the same API: HEAD a blob before
+sending it, cross-repository mount within one registry, monolithic upload (POST then PUT
+?digest=) or PATCH chunks for big blobs, always streamed from a file; manifests PUT by tag or
+digest with their media type, the registry's digest checked against ours; tags listed page by
+page. Bearer tokens are asked for every scope the registry's challenge names (a mount needs
+push on the target and pull on the source).
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -44,6 +51,12 @@ DOCKER_HUB_API = "registry-1.docker.io"
 ACCEPT = ", ".join([OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST])
 REPO_RE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")
 TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+CHUNK = 32 << 20  # blobs up to this size go in one PUT; bigger ones in PATCH chunks of this size
+READ = 1 << 20  # bytes read from a file per step of an upload
+MAX_TAG_PAGES = 1000  # tag listing pages followed before refusing the registry's Link chain as hostile
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# what a request body is: bytes, or a factory called once per attempt (a retry after a 401 re-reads)
+Body = bytes | Callable[[], Iterable[bytes]]
 
 
 class RegistryUnreachable(ImageError):
@@ -231,7 +244,7 @@ class RegistryClient:
             h["Authorization"] = self._auth
         return h
 
-    def _authenticate(self, resp: httpx.Response) -> None:
+    def _authenticate(self, resp: httpx.Response, method: str = "GET") -> None:
         challenge = resp.headers.get("WWW-Authenticate", "")
         scheme, params = _parse_challenge(challenge)
         where = f"{self.ref.registry}/{self.ref.repository}"
@@ -245,9 +258,12 @@ class RegistryClient:
             self._auth = f"Basic {tok}"
             return
         if scheme == "bearer" and params.get("realm"):
-            q = {"service": params.get("service", "")} if params.get("service") else {}
-            scope = params.get("scope") or f"repository:{self.ref.repository}:pull"
-            q["scope"] = scope
+            q: dict[str, str | list[str]] = {"service": params["service"]} if params.get("service") else {}
+            # distribution names several scopes in one challenge, space-separated (a mount needs
+            # push here and pull on the source): the token spec wants one `scope` parameter each
+            actions = "pull,push" if method in WRITE_METHODS else "pull"
+            scopes = (params.get("scope") or f"repository:{self.ref.repository}:{actions}").split()
+            q["scope"] = scopes
             auth = httpx.BasicAuth(*self.creds) if self.creds else None
             try:
                 r = self.http.get(params["realm"], params=q, auth=auth)
@@ -275,13 +291,28 @@ class RegistryClient:
         )
 
     def _request(
-        self, method: str, path: str, headers: dict[str, str] | None = None, stream: bool = False
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str] | None = None,
+        stream: bool = False,
+        *,
+        params: dict[str, str] | None = None,
+        content: Body | None = None,
+        url: str | None = None,
     ) -> httpx.Response:
-        url = f"{self.base}/v2/{self.ref.repository}/{path}"
+        """One API call, authenticated on a 401 and sent again once. `url` (an upload's
+        Location) replaces `path`; `content` is re-made for the second attempt."""
+        url = url or f"{self.base}/v2/{self.ref.repository}/{path}"
+        if params:  # httpx replaces a URL's query with `params`: an upload Location keeps its own
+            url, params = str(httpx.URL(url).copy_merge_params(params)), None
         where = f"{self.ref.registry}/{self.ref.repository}"
         for attempt in range(2):
             try:
-                req = self.http.build_request(method, url, headers=self._headers(headers))
+                body = content() if callable(content) else content
+                req = self.http.build_request(
+                    method, url, headers=self._headers(headers), params=params, content=body
+                )
                 resp = self.http.send(req, stream=stream)
             except (httpx.ConnectError, httpx.ConnectTimeout) as e:
                 why, hint = connect_failure(e, self.base.startswith("https"))
@@ -297,7 +328,7 @@ class RegistryClient:
                 if stream:
                     resp.close()
                 with self._lock:
-                    self._authenticate(resp)
+                    self._authenticate(resp, method)
                 continue
             return resp
         if resp.status_code == 401:
@@ -320,7 +351,7 @@ class RegistryClient:
         if len(body) > MAX_JSON:
             raise ImageError(f"{where}: manifest larger than {MAX_JSON} bytes; refusing it as hostile")
         mt = resp.headers.get("Content-Type", "").split(";")[0].strip()
-        if reference.startswith("sha"):
+        if ":" in reference:  # a digest (a tag has no colon; sha256-<hex>.sig is a tag)
             got = digest_of(body, reference.split(":")[0])
             if got != reference:
                 raise ImageError(
@@ -367,6 +398,171 @@ class RegistryClient:
             yield resp
         finally:
             resp.close()
+
+    # -- push side -------------------------------------------------------------------------
+
+    def _refused(self, resp: httpx.Response, what: str) -> ImageError:
+        """An error for a write the registry refused, with its own error code when it sent one."""
+        where = f"{self.ref.registry}/{self.ref.repository}"
+        code = ""
+        try:
+            errs = json.loads(resp.content[:65536]).get("errors") or []
+            if errs and isinstance(errs[0], dict):
+                code = f": {errs[0].get('code', '')} {errs[0].get('message', '')}".rstrip()
+        except (ValueError, AttributeError, httpx.ResponseNotRead):
+            pass
+        hint = {
+            403: "the credentials may read but not write here: check your login's push rights",
+            404: "the repository is unknown to the registry",
+            405: "the registry is read-only or a pull-through cache: push to the registry itself",
+        }.get(resp.status_code, "retry, or check the registry's log")
+        return ImageError(f"{where}: {what} refused ({resp.status_code}{code}); {hint}")
+
+    def blob_size(self, digest: str) -> int | None:
+        """The size of a blob the repository holds, or None when it has none (HEAD)."""
+        check_digest(digest, f"{self.ref.registry}/{self.ref.repository} blob")
+        resp = self._request("HEAD", f"blobs/{digest}")
+        if resp.status_code == 404:
+            return None
+        if resp.status_code != 200:
+            raise self._refused(resp, f"HEAD of blob {digest}")
+        try:
+            return int(resp.headers.get("Content-Length", "-1"))
+        except ValueError:
+            return -1
+
+    def _location(self, resp: httpx.Response, what: str) -> str:
+        loc = resp.headers.get("Location")
+        if not loc:
+            raise ImageError(
+                f"{self.ref.registry}/{self.ref.repository}: {what}: the registry sent no upload Location; "
+                "it does not speak the distribution API's push side"
+            )
+        return str(httpx.URL(self.base).join(loc))
+
+    def push_blob(
+        self,
+        digest: str,
+        size: int,
+        opener: Callable[[], BinaryIO],
+        mount_from: str | None = None,
+    ) -> str:
+        """Make the repository hold a blob: "exists" when it already does, "mounted" when the
+        registry linked it from `mount_from` (a repository of the same registry), else
+        "uploaded" from `opener()` (a file positioned at the blob's first byte, read in steps:
+        never the whole blob in memory). The registry checks the bytes against `digest`."""
+        where = f"{self.ref.registry}/{self.ref.repository}"
+        check_digest(digest, f"{where} blob")
+        if self.blob_size(digest) is not None:
+            return "exists"
+        params = {"mount": digest, "from": mount_from} if mount_from else None
+        resp = self._request("POST", "blobs/uploads/", params=params)
+        if resp.status_code == 201 and mount_from:
+            return "mounted"
+        if resp.status_code != 202:
+            raise self._refused(resp, f"upload of blob {digest}")
+        loc = self._location(resp, f"upload of {digest}")
+        with opener() as f:
+            start = f.tell() if f.seekable() else 0
+
+            def part(offset: int, n: int) -> Callable[[], Iterator[bytes]]:
+                def gen() -> Iterator[bytes]:
+                    if f.seekable():
+                        f.seek(start + offset)
+                    left = n
+                    while left:
+                        b = f.read(min(READ, left))
+                        if not b:
+                            raise ImageError(f"{where}: blob {digest} ended {left} bytes short of {size}")
+                        left -= len(b)
+                        yield b
+
+                return gen
+
+            octet = {"Content-Type": "application/octet-stream"}
+            if size <= CHUNK:
+                resp = self._request(
+                    "PUT",
+                    "",
+                    {**octet, "Content-Length": str(size)},
+                    params={"digest": digest},
+                    content=part(0, size),
+                    url=loc,
+                )
+            else:
+                for offset in range(0, size, CHUNK):
+                    n = min(CHUNK, size - offset)
+                    hdr = {**octet, "Content-Length": str(n), "Content-Range": f"{offset}-{offset + n - 1}"}
+                    resp = self._request("PATCH", "", hdr, content=part(offset, n), url=loc)
+                    if resp.status_code != 202:
+                        raise self._refused(resp, f"chunk {offset}-{offset + n - 1} of blob {digest}")
+                    loc = self._location(resp, f"chunk of {digest}")
+                resp = self._request(
+                    "PUT", "", {"Content-Length": "0"}, params={"digest": digest}, content=b"", url=loc
+                )
+        if resp.status_code != 201:
+            raise self._refused(resp, f"upload of blob {digest}")
+        got = resp.headers.get("Docker-Content-Digest")
+        if got and got != digest:
+            raise ImageError(f"{where}: the registry stored blob {digest} as {got}; refusing to go on")
+        return "uploaded"
+
+    def push_bytes(self, data: bytes) -> str:
+        """Push a small blob (a config, a signature payload) held in memory; its digest."""
+        import io
+
+        digest = digest_of(data)
+        self.push_blob(digest, len(data), lambda: io.BytesIO(data))
+        return digest
+
+    def put_manifest(self, reference: str, body: bytes, media_type: str) -> str:
+        """PUT a manifest or index by tag or digest with its media type; the digest of `body`,
+        checked against the one the registry reports."""
+        where = f"{self.ref.registry}/{self.ref.repository}:{reference}"
+        if not (TAG_RE.match(reference) or reference.startswith("sha256:")):
+            raise ImageError(f"{where}: invalid tag or digest to push to")
+        digest = digest_of(body)
+        if reference.startswith("sha256:") and reference != digest:
+            raise ImageError(
+                f"{where}: manifest bytes have digest {digest}; refusing to push them under another"
+            )
+        resp = self._request("PUT", f"manifests/{reference}", {"Content-Type": media_type}, content=body)
+        if resp.status_code not in (200, 201):
+            raise self._refused(resp, "manifest upload")
+        got = resp.headers.get("Docker-Content-Digest")
+        if got and got != digest:
+            raise ImageError(f"{where}: the registry stored the manifest as {got}, not {digest}; refusing it")
+        return digest
+
+    def find_manifest(self, reference: str) -> tuple[bytes, str, str] | None:
+        """get_manifest, or None when the repository has no such tag or digest."""
+        try:
+            return self.get_manifest(reference)
+        except ManifestUnknown:
+            return None
+
+    def list_tags(self, page: int = 1000) -> list[str]:
+        """Every tag of the repository, following the registry's Link pages."""
+        where = f"{self.ref.registry}/{self.ref.repository}"
+        tags: list[str] = []
+        url: str | None = None
+        params: dict[str, str] | None = {"n": str(page)}
+        for _ in range(MAX_TAG_PAGES):
+            resp = self._request("GET", "tags/list", params=params, url=url)
+            if resp.status_code == 404:
+                return tags
+            if resp.status_code != 200:
+                raise self._refused(resp, "tag listing")
+            doc = parse_json(resp.content, f"{where} tag list")
+            page_tags = doc.get("tags") or []
+            if not isinstance(page_tags, list):
+                raise ImageError(f"{where}: tag list is not a list; the registry is broken")
+            tags += [t for t in page_tags if isinstance(t, str)]
+            nxt = resp.links.get("next", {}).get("url")
+            if not nxt:
+                return tags
+            url, params = str(httpx.URL(self.base).join(nxt)), None
+        raise ImageError(f"{where}: more than {MAX_TAG_PAGES} pages of tags; refusing the listing as hostile")
 
 
 class _ResponseReader:
