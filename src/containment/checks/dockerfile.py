@@ -14,15 +14,23 @@ ignore=DLxxxx` and `# hadolint global ignore=...` pragmas are honoured for those
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import dockerfile as _bk
 
-from containment.checks import shell
-from containment.checks.dockerfile_rules import BY_ID, RULES
-from containment.model import ConfigDoc, ConfigError, Location, Misconfiguration, Rule
+from containment.checks import dockerfile_instructions, dockerfile_packages, shell
+from containment.checks.dockerfile_base import Cmd, image_name, stages_of
+from containment.checks.dockerfile_base import Ctx as _Ctx
+from containment.checks.dockerfile_base import Instr as _Instr
+from containment.checks.dockerfile_base import Stage as _Stage
+from containment.checks.dockerfile_base import args_no_flags as _args_no_flags
+from containment.checks.dockerfile_base import dequote as _dequote
+from containment.checks.dockerfile_base import flags as _flags
+from containment.checks.dockerfile_base import has_flag as _has_flag
+from containment.checks.dockerfile_base import is_cmd as _is
+from containment.checks.dockerfile_base import pairs as _pairs
+from containment.checks.dockerfile_rules import RULES
+from containment.model import ConfigDoc, ConfigError, Misconfiguration, Rule
 
 MAX_SIZE = 1024 * 1024
 KIND = "dockerfile"
@@ -122,131 +130,6 @@ def parse(path: str, data: bytes) -> ConfigDoc:
     return ConfigDoc(path=path, kind=KIND, inputs=(commands,))
 
 
-# ---------------------------------------------------------------------------- model of a stage
-
-
-@dataclass
-class _Instr:
-    cmd: str  # upper case; for ONBUILD the sub command, with onbuild=True
-    flags: tuple[str, ...]
-    value: tuple[str, ...]
-    json: bool
-    line: int
-    end: int
-    heredocs: tuple[tuple[str, str], ...] = ()
-    onbuild: bool = False
-    _cmds: list[shell.Command] | None = None
-
-    def script(self) -> str:
-        if self.json:
-            return " ".join(self.value)
-        text = " ".join(self.value)
-        if self.heredocs and text.strip().startswith("<<") and len(self.heredocs) == 1:
-            body = self.heredocs[0][1]
-            first = body.lstrip().split("\n", 1)[0]
-            if first.startswith("#!") and not any(s in first for s in ("sh", "bash", "ash", "ksh")):
-                return ""  # a Python/Perl heredoc script: not shell
-            return body
-        for name, body in self.heredocs:
-            text += f"\n{body}{name}\n"
-        return text
-
-    def commands(self) -> list[shell.Command]:
-        if self._cmds is None:
-            self._cmds = shell.commands(self.script()) if self.cmd == "RUN" else []
-        return self._cmds
-
-    def flag(self, name: str) -> str | None:
-        for f in self.flags:
-            if f.lower().startswith(f"--{name}="):
-                return f.split("=", 1)[1]
-        return None
-
-    def mount_targets(self) -> list[str]:
-        """Targets of cache and tmpfs mounts (`RUN --mount=type=cache,target=...`)."""
-        out = []
-        for f in self.flags:
-            if not f.startswith("--mount="):
-                continue
-            opts = {k: v for k, _, v in (p.partition("=") for p in f[8:].split(","))}
-            if opts.get("type") in ("cache", "tmpfs"):
-                out.append(opts.get("target") or opts.get("dst") or opts.get("destination") or "")
-        return out
-
-
-@dataclass
-class _Stage:
-    index: int
-    image: str
-    alias: str
-    line: int
-    instrs: list[_Instr] = field(default_factory=list)
-
-    @property
-    def name(self) -> str:
-        return self.alias or str(self.index)
-
-
-def _stages(doc: ConfigDoc) -> tuple[list[_Stage], list[dict[str, Any]]]:
-    entries = doc.inputs[0] if doc.inputs and isinstance(doc.inputs[0], list) else []
-    stages: list[_Stage] = []
-    comments: list[dict[str, Any]] = []
-    for e in entries:
-        if not isinstance(e, Mapping):
-            continue
-        cmd = str(e.get("Cmd", "")).upper()
-        line, end = int(e.get("StartLine", 0)), int(e.get("EndLine", 0))
-        value = tuple(str(v) for v in e.get("Value") or ())
-        if cmd == "COMMENT":
-            comments.append(dict(e))
-            continue
-        if cmd == "FROM":
-            alias = value[2] if len(value) >= 3 and value[1].upper() == "AS" else ""
-            stages.append(_Stage(len(stages), value[0] if value else "", alias, line))
-            continue
-        if not stages:
-            continue  # ARG before the first FROM
-        onbuild = cmd == "ONBUILD"
-        if onbuild:
-            cmd = str(e.get("SubCmd", "")).upper()
-        heredocs = tuple((str(h.get("Name", "")), str(h.get("Content", ""))) for h in e.get("Heredocs") or ())
-        stages[-1].instrs.append(
-            _Instr(cmd, tuple(str(f) for f in e.get("Flags") or ()), value, bool(e.get("JSON")), line, end,
-                   heredocs, onbuild)
-        )
-    return stages, comments
-
-
-# ---------------------------------------------------------------------------- shell helpers
-
-
-def _flags(c: shell.Command) -> list[tuple[int, str]]:
-    """hadolint's flags: (argument index, flag): `--a=b` -> a, `-xyz` -> x, y, z."""
-    out: list[tuple[int, str]] = []
-    for i, a in enumerate(c.args):
-        if a in ("-", "--") or not a.startswith("-"):
-            continue
-        if a.startswith("--"):
-            out.append((i, a[2:].split("=", 1)[0]))
-        else:
-            out.extend((i, ch) for ch in a[1:])
-    return out
-
-
-def _has_flag(c: shell.Command, *names: str) -> bool:
-    return any(f in names for _, f in _flags(c))
-
-
-def _args_no_flags(c: shell.Command, drop_values_of: Sequence[str] = ()) -> list[str]:
-    fl = _flags(c)
-    flag_idx = {i for i, _ in fl}
-    drop = {i + 1 for i, f in fl if f in drop_values_of and "=" not in c.args[i]}
-    return [a for i, a in enumerate(c.args) if i not in flag_idx and i not in drop]
-
-
-def _is(c: shell.Command, names: Sequence[str], *args: str) -> bool:
-    return c.name in names and (not args or any(a in args for a in c.args))
-
 
 def _strip_install(args: list[str]) -> list[str]:
     i = 0
@@ -255,10 +138,6 @@ def _strip_install(args: list[str]) -> list[str]:
     while i < len(args) and args[i] == "install":
         i += 1
     return args[i:]
-
-
-def _dequote(s: str) -> str:
-    return s.strip("\"'")
 
 
 _SHELLS = ("sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "busybox")
@@ -271,7 +150,7 @@ _NOT_SECRET_SUFFIXES = ("_FILE", "_PATH", "_DIR", "_URL_FILE", "_VERSION", "_LEN
                         "_TYPE", "_HEADER", "_MODE", "_SIZE", "_ENDPOINT", "_EXPIRY", "_TTL")
 
 
-def _pip_install(c: shell.Command) -> bool:
+def _pip_install(c: Cmd) -> bool:
     if c.name.startswith("pip") and not c.name.startswith("pipenv"):
         return "install" in c.args
     if c.name.startswith("python"):
@@ -325,23 +204,6 @@ def _literal(value: str) -> bool:
 
 
 # ---------------------------------------------------------------------------- the checks
-
-
-@dataclass
-class _Ctx:
-    doc: ConfigDoc
-    out: list[Misconfiguration]
-
-    def add(self, rule_id: str, stage: _Stage, line: int, end: int, message: str) -> None:
-        rule = BY_ID[rule_id]
-        self.out.append(
-            Misconfiguration(
-                rule=rule,
-                message=message,
-                location=Location(path=self.doc.path, start_line=line, end_line=end or line, layer=self.doc.layer),
-                resource=f"stage {stage.name}",
-            )
-        )
 
 
 def _check_from(ctx: _Ctx, stages: list[_Stage]) -> None:
@@ -465,44 +327,41 @@ def _check_copy(ctx: _Ctx, st: _Stage, i: _Instr, names: set[str], count: int) -
     ctx.add("CTM-DF-031", st, i.line, i.end, f"COPY --from={s}: no earlier stage has that name")
 
 
-def _pairs(i: _Instr) -> Iterator[tuple[str, str | None]]:
-    if i.cmd == "ENV":
-        v = list(i.value)
-        for k in range(0, len(v) - 1, 2):
-            yield v[k], v[k + 1]
-    else:
-        for tok in i.value:
-            key, eq, val = tok.partition("=")
-            yield key, (val if eq else None)
-
-
 def _check_secrets(ctx: _Ctx, st: _Stage, i: _Instr) -> None:
     for name, value in _pairs(i):
         if value is not None and _secret_name(name) and _literal(value):
             ctx.add("CTM-DF-021", st, i.line, i.end, f"{i.cmd} {name} holds a literal secret value")
 
 
+def _pip_nocache(i: _Instr) -> bool:
+    """ENV PIP_NO_CACHE_DIR=<truthy> (hadolint's pipNoCacheDirSet)."""
+    vals = [_dequote(v or "") for k, v in _pairs(i) if k == "PIP_NO_CACHE_DIR"]
+    return bool(vals) and vals[-1] in _TRUTHY
+
+
 def _run_checks(ctx: _Ctx, stages: list[_Stage]) -> None:
     images = {s.image for s in stages}
+    nocache: dict[str, bool] = {}  # DL3042: PIP_NO_CACHE_DIR set, per stage name (an alias or an image name)
     for st in stages:
         pipefail = False
-        nocache_env = any(
-            i.cmd == "ENV" and any(k == "PIP_NO_CACHE_DIR" and _dequote(v or "") in _TRUTHY for k, v in _pairs(i))
-            for s in _lineage(stages, st) for i in s.instrs if not i.onbuild
-        )
+        key = st.alias or image_name(st.image)
+        nocache[key] = nocache.get(image_name(st.image), False)
         fetchers: set[str] = set()
         keeps_lists = st.index == len(stages) - 1 or (bool(st.alias) and st.alias in images)
         for i in st.instrs:
             if i.cmd == "SHELL" and not i.onbuild:
                 pipefail = _shell_ok(i)
             if i.cmd == "ENV" and not i.onbuild:
+                if _pip_nocache(i):
+                    nocache[key] = True
                 continue
             if i.cmd != "RUN":
                 continue
             cmds = i.commands()
-            _run_one(ctx, st, i, cmds, pipefail=pipefail, nocache_env=nocache_env, keeps_lists=keeps_lists)
+            _run_one(ctx, st, i, cmds, pipefail=pipefail, nocache_env=nocache[key] and not i.onbuild,
+                     keeps_lists=keeps_lists)
             if not i.onbuild:
-                new = {c.name for c in cmds if c.name in ("curl", "wget")}
+                new = {c.name for c in i.hcommands() if c.name in ("curl", "wget")}
                 fetchers |= new
                 if new and len(fetchers) == 2:
                     ctx.add("CTM-DF-036", st, i.line, i.end, "both wget and curl used in this stage")
@@ -524,7 +383,8 @@ def _run_one(ctx: _Ctx, st: _Stage, i: _Instr, cmds: list[shell.Command], *, pip
         ctx.add(rid, st, i.line, i.end, msg)
 
     mounts = i.mount_targets()
-    apt_install = [c for c in cmds if _is(c, ("apt-get",), "install")]
+    h = i.hcommands()  # hadolint's view, for every rule below that claims a hadolint id
+    apt_install = [c for c in h if _is(c, ("apt-get",), "install")]
     for c in apt_install:
         pkgs = [a for a in _args_no_flags(c, ("t", "target-release")) if a != "install"]
         loose = [p for p in pkgs if not ("=" in p or "/" in p or p.endswith(".deb"))]
@@ -551,7 +411,7 @@ def _run_one(ctx: _Ctx, st: _Stage, i: _Instr, cmds: list[shell.Command], *, pip
     if any(_is(c, ("apt", "apt-get", "aptitude"), "upgrade", "dist-upgrade", "full-upgrade")
            or _is(c, ("apk",), "upgrade") or _is(c, ("yum", "dnf", "microdnf"), "upgrade", "update") for c in cmds):
         add("CTM-DF-017", "package upgrade in the build: use a newer base image")
-    apk_add = [c for c in cmds if _is(c, ("apk",), "add")]
+    apk_add = [c for c in h if _is(c, ("apk",), "add")]
     for c in apk_add:
         pkgs = [a for a in _args_no_flags(c, ("t", "virtual", "repository", "X")) if a != "add"]
         if any(not (any(s in p for s in "=~><") or p.endswith(".apk")) for p in pkgs):
@@ -561,7 +421,7 @@ def _run_one(ctx: _Ctx, st: _Stage, i: _Instr, cmds: list[shell.Command], *, pip
         not _has_flag(c, "no-cache") for c in apk_add
     ):
         add("CTM-DF-015", "apk add without --no-cache")
-    pips = [c for c in cmds if _pip_install(c)]
+    pips = [c for c in h if _pip_install(c)]
     for c in pips:
         a = list(c.args)
         if "-r" in a or "--requirement" in a or "." in a or _has_flag(c, "constraint", "c"):
@@ -575,14 +435,14 @@ def _run_one(ctx: _Ctx, st: _Stage, i: _Instr, cmds: list[shell.Command], *, pip
     if (pips and not nocache_env and not env_nocache and not any(".cache/pip" in t for t in mounts)
             and any("--no-cache-dir" not in c.args and not _pip_wrapper(c) for c in pips)):
         add("CTM-DF-016", "pip install without --no-cache-dir")
-    for c in cmds:
+    for c in h:
         if not _is(c, ("npm",), "install"):
             continue
         rest = _args_no_flags(c, ("loglevel", "registry"))
         if rest[:1] == ["install"] and not all(_npm_pinned(p) for p in _strip_install(rest)):
             add("CTM-DF-011", "npm install of unpinned packages")
             break
-    for c in cmds:
+    for c in h:
         if _is(c, ("gem",), "install", "i") and not ({"-v", "--version"} & set(c.args)) and not any(
             a.startswith("--version=") for a in c.args
         ):
@@ -590,49 +450,39 @@ def _run_one(ctx: _Ctx, st: _Stage, i: _Instr, cmds: list[shell.Command], *, pip
             if any(":" not in g for g in gems):
                 add("CTM-DF-012", "gem install of unpinned gems")
                 break
-    if any(c.name == "apt" for c in cmds):
+    if any(c.name == "apt" for c in h):
         add("CTM-DF-030", "apt used: use apt-get")
-    if not i.onbuild and any(c.name == "cd" for c in cmds):
+    if not i.onbuild and any(c.name == "cd" for c in h):
         add("CTM-DF-027", "cd in RUN: use WORKDIR")
-    if any(c.sudo for c in cmds):
+    if any(c.name == "sudo" for c in h):
         add("CTM-DF-019", "sudo in RUN")
-    for c in cmds:
-        if c.name == "chmod" and any(_world_writable(a) for a in c.args if not a.startswith("--")):
-            add("CTM-DF-020", f"{' '.join(c.argv)[:80]} makes files world-writable")
+    for sc in cmds:
+        if sc.name == "chmod" and any(_world_writable(a) for a in sc.args if not a.startswith("--")):
+            add("CTM-DF-020", f"{' '.join(sc.argv)[:80]} makes files world-writable")
             break
-    for c in cmds:
-        producer = c.pipe_from[0].rsplit("/", 1)[-1] if c.pipe_from else ""
-        subst = any(a.startswith(("$(curl", "$(wget", "<(curl", "<(wget", "`curl", "`wget")) for a in c.args)
-        interp = c.name in _SHELLS or c.name.startswith(("python", "perl", "ruby", "node"))
+    for sc in cmds:
+        producer = sc.pipe_from[0].rsplit("/", 1)[-1] if sc.pipe_from else ""
+        subst = any(a.startswith(("$(curl", "$(wget", "<(curl", "<(wget", "`curl", "`wget")) for a in sc.args)
+        interp = sc.name in _SHELLS or sc.name.startswith(("python", "perl", "ruby", "node"))
         if interp and (producer in ("curl", "wget") or subst):
-            add("CTM-DF-018", f"{producer or 'download'} output run by {c.name}")
+            add("CTM-DF-018", f"{producer or 'download'} output run by {sc.name}")
             break
-    yum = [c for c in cmds if _is(c, ("yum",), "install", "groupinstall", "localinstall")]
+    yum = [c for c in h if _is(c, ("yum",), "install", "groupinstall", "localinstall")]
     if any(not _has_flag(c, "y", "assumeyes") for c in yum):
         add("CTM-DF-035", "yum install without -y")
-    first_install = next((k for k, c in enumerate(cmds) if _is(c, ("yum",), "install")), None)
-    first_clean = next((k for k, c in enumerate(cmds) if _is(c, ("yum",), "clean", "all")
+    first_install = next((k for k, c in enumerate(h) if _is(c, ("yum",), "install")), None)
+    first_clean = next((k for k, c in enumerate(h) if _is(c, ("yum",), "clean", "all")
                         or _is(c, ("rm",), "-rf", "/var/cache/yum/*")), None)
     if first_install is not None and not (first_clean is not None and first_install < first_clean):
         add("CTM-DF-034", "yum install without yum clean all after it")
     if any(_is(c, ("dnf", "microdnf"), "install", "groupinstall", "localinstall")
-           and not _has_flag(c, "y", "assumeyes") for c in cmds):
+           and not _has_flag(c, "y", "assumeyes") for c in h):
         add("CTM-DF-041", "dnf install without -y")
-    if not pipefail and not i.onbuild and any(c.pipe_from for c in cmds) and not _sets_pipefail(cmds):
+    if not pipefail and not i.onbuild and any(c.pipe_from for c in cmds):
         add("CTM-DF-037", "RUN with a pipe and no pipefail: a failing left side is ignored")
 
 
-def _sets_pipefail(cmds: list[shell.Command]) -> bool:
-    """`set -o pipefail` (or `set -euxo pipefail`) before the first pipe of the script."""
-    for c in cmds:
-        if c.pipe_from:
-            return False
-        if c.name == "set" and "pipefail" in c.args and _has_flag(c, "o"):
-            return True
-    return False
-
-
-def _pip_wrapper(c: shell.Command) -> bool:
+def _pip_wrapper(c: Cmd) -> bool:
     a = list(c.args)
     for w in ("pipx", "pipenv"):
         if w in c.name or (c.name.startswith("python") and any(a[k : k + 2] == ["-m", w] for k in range(len(a)))):
@@ -657,34 +507,96 @@ def _gem_names(args: list[str]) -> list[str]:
 # ---------------------------------------------------------------------------- hadolint pragmas
 
 
-def _pragmas(comments: list[dict[str, Any]]) -> tuple[dict[int, set[str]], set[str]]:
-    per_line: dict[int, set[str]] = {}
-    everywhere: set[str] = set()
-    for c in comments:
-        text = str((c.get("Value") or [""])[0]).strip()
-        words = text.split(None, 2)
-        if len(words) < 2 or words[0] != "hadolint":
-            continue
-        glob = words[1] == "global"
-        rest = text.split("ignore=", 1)
-        if len(rest) != 2 or (not glob and not words[1].startswith("ignore=")):
-            continue
-        ids = {x.strip() for x in rest[1].split()[0].split(",") if x.strip()} if rest[1].split() else set()
-        if glob:
-            everywhere |= ids
-        else:
-            per_line.setdefault(int(c.get("StartLine", 0)) + 1, set()).update(ids)
-    return per_line, everywhere
+def _ws(text: str, k: int, at_least: int = 0) -> int | None:
+    j = k
+    while j < len(text) and text[j] in " \t":
+        j += 1
+    return j if j - k >= at_least else None
 
 
-def _ignored(m: Misconfiguration, per_line: dict[int, set[str]], everywhere: set[str]) -> bool:
-    ids = per_line.get(m.location.start_line, set()) | everywhere
-    return bool(ids) and any(a in ids for a in m.rule.aliases)
+def _word(text: str, k: int | None, word: str) -> int | None:
+    return k + len(word) if k is not None and text.startswith(word, k) else None
+
+
+def pragma(text: str) -> tuple[str, list[str]] | None:
+    """A hadolint pragma comment (the text after `#`) as (kind, rule ids), kind "" (next line),
+    "global" or "stage"; None for any other comment. The grammar is hadolint's Pragma.hs:
+    `hadolint [global|stage] ignore = ID[, ID...]`, spaces and tabs around `=` and `,`, a rule id made
+    of the characters D, L, S, C and digits, an optional `# reason` after an id, nothing else."""
+    k = _word(text, _ws(text, 0), "hadolint")
+    k = _ws(text, k, 1) if k is not None else None
+    if k is None:
+        return None
+    kind = ""
+    for w in ("global", "stage"):
+        after = _word(text, k, w)
+        nxt = _ws(text, after, 1) if after is not None else None
+        if nxt is not None:
+            kind, k = w, nxt
+            break
+    k = _word(text, k, "ignore")
+    k = _word(text, _ws(text, k) if k is not None else None, "=")
+    if k is None:
+        return None
+    ids: list[str] = []
+    while True:
+        k = _ws(text, k)
+        assert k is not None
+        j = k
+        while j < len(text) and text[j] in "DLSC0123456789":
+            j += 1
+        if j == k:
+            return None
+        ids.append(text[k:j])
+        k = _ws(text, j)
+        assert k is not None
+        if k < len(text) and text[k] == "#":
+            k = len(text)
+        if k == len(text):
+            return kind, ids
+        if text[k] != ",":
+            return None
+        k += 1
+
+
+class _Pragmas:
+    """Which hadolint ids a pragma switches off at a line: `ignore` for the next line, `global` for the
+    file, `stage` from the line after the pragma up to the next FROM (hadolint applies a stage pragma to
+    the lines after the key line and before the next FROM's line, that FROM line included)."""
+
+    def __init__(self, comments: list[dict[str, Any]], from_lines: list[int]) -> None:
+        self.next_line: dict[int, set[str]] = {}
+        self.everywhere: set[str] = set()
+        stage: dict[int, set[str]] = {}
+        for c in comments:
+            p = pragma(str((c.get("Value") or [""])[0]))
+            if p is None:
+                continue
+            line = int(c.get("StartLine", 0)) + 1
+            if p[0] == "global":
+                self.everywhere |= set(p[1])
+            elif p[0] == "stage":
+                stage[line] = set(p[1])
+            else:
+                self.next_line[line] = set(p[1])
+        for f in from_lines:
+            stage.setdefault(f, set())
+        self.stage_keys = sorted(stage)
+        self.stage = stage
+
+    def ignored(self, m: Misconfiguration) -> bool:
+        line = m.location.start_line
+        ids = self.next_line.get(line, set()) | self.everywhere
+        before = [k for k in self.stage_keys if k < line]
+        if before:
+            ids = ids | self.stage[before[-1]]
+        return bool(ids) and any(a in ids for a in m.rule.aliases)
 
 
 def check(doc: ConfigDoc) -> list[Misconfiguration]:
     """Every rule of RULES on one parsed Dockerfile, in line order."""
-    stages, comments = _stages(doc)
+    parsed = stages_of(doc)
+    stages = parsed.stages
     if not stages:
         return []
     ctx = _Ctx(doc, [])
@@ -692,8 +604,10 @@ def check(doc: ConfigDoc) -> list[Misconfiguration]:
     _check_user_and_health(ctx, stages)
     _check_instructions(ctx, stages)
     _run_checks(ctx, stages)
-    per_line, everywhere = _pragmas(comments)
-    found = [m for m in ctx.out if not _ignored(m, per_line, everywhere)]
+    dockerfile_packages.check_stages(ctx, stages, parsed.prelude)
+    dockerfile_instructions.check(ctx, parsed)
+    pragmas = _Pragmas(parsed.comments, [s.line for s in stages])
+    found = [m for m in ctx.out if not pragmas.ignored(m)]
     return sorted(found, key=lambda m: (m.location.start_line, m.rule.id))
 
 
