@@ -215,3 +215,38 @@ def podman_pull(ref: str, home: Path) -> subprocess.CompletedProcess[str]:
         timeout=300,
         env=_env(home),
     )
+
+
+def rewrite_attached(ref: str, digest: str, kind: str, change) -> None:  # noqa: ANN001
+    """Replace the .sig/.att manifest of `digest` in `ref`'s repository by `change(layers)`, where
+    layers is a list of [media_type, data, annotations] (an attacker with push rights)."""
+    from containment.image.registry import RegistryClient, parse_reference
+    from containment.image.source import OCI_MANIFEST
+    from containment.supplychain import oci
+
+    client = RegistryClient(parse_reference(ref), plain_http=True)
+    try:
+        items = [[a.media_type, a.data, dict(a.annotations)] for a in oci.read(client, digest, kind)]
+        layers = []
+        for mt, data, ann in change(items):
+            layers.append(
+                {"mediaType": mt, "size": len(data), "digest": client.push_bytes(data), "annotations": ann}
+            )
+        config = oci.config_for([d["digest"] for d in layers])
+        client.push_bytes(config)
+        client.put_manifest(oci.tag_for(digest, kind), oci.manifest_for(layers, config), OCI_MANIFEST)
+    finally:
+        client.close()
+
+
+def copy_attached(src_ref: str, src_digest: str, dst_digest: str, kind: str = "sig") -> None:
+    """Put the .sig of one image, unchanged, under another image's .sig tag (same repository)."""
+    from containment.image.registry import RegistryClient, parse_reference
+    from containment.supplychain import oci
+
+    client = RegistryClient(parse_reference(src_ref), plain_http=True)
+    try:
+        body, mt, _ = client.get_manifest(oci.tag_for(src_digest, kind))
+        client.put_manifest(oci.tag_for(dst_digest, kind), body, mt)
+    finally:
+        client.close()
