@@ -75,7 +75,7 @@ def render(target: str, report: ScanReport, s: Score, fmt: ScoreFormat, top: int
 
 def _action_line(n: int, a: Action) -> str:
     count = f"{a.findings} finding{'s' if a.findings != 1 else ''}"
-    return f"  {n:>3}. -{a.points:5.1f}  {a.label}  ({count})"
+    return f"  {n:>3}. {a.points:5.1f} pts  {a.label}  ({count}; alone: -{a.drop:.1f})"
 
 
 def score(

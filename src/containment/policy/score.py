@@ -20,14 +20,16 @@ Why: a gate needs one number, and a developer needs to know what to do to lower 
 
 Each finding's contribution is its share of the score (ties share their ranks' decay
 evenly); actions group findings by what removes them (upgrade a package to the highest of the
-nearest fixed versions, delete a secret file, fix a rule in a file), each worth the drop of a
-real re-score without its findings.
+nearest fixed versions, delete a secret file, fix a rule in a file), each worth its findings'
+points (sorted by them) and the drop of a real re-score without them. The "fix these 3 to drop
+from 71 to 22" line picks, greedily, the fixable actions whose removal together lowers a real
+re-score most.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -89,7 +91,8 @@ class Action:
     kind: str  # upgrade | no-fix | remove-secret | fix-rule
     label: str  # "upgrade openssl from 3.0.11-1 to 3.0.13-1"
     findings: int
-    points: float  # how much the score drops when only this is done (a real re-score)
+    points: float  # its findings' share of the score (the sum of their contributions)
+    drop: float  # how much the score drops when only this is done (a real re-score without them)
     ids: tuple[str, ...]  # the finding ids it removes (sorted, distinct)
     fixable: bool = True  # False: no fixed version exists (remove or replace the package)
 
@@ -100,6 +103,7 @@ class Action:
             "label": self.label,
             "findings": self.findings,
             "points": round(self.points, 2),
+            "drop": round(self.drop, 2),
             "ids": list(self.ids),
             "fixable": self.fixable,
         }
@@ -113,7 +117,7 @@ class Score:
     components: Mapping[str, int]  # each kind scored alone, by the same formula
     contributions: tuple[Contribution, ...]  # highest first
     actions: tuple[Action, ...]  # highest first
-    top_actions: tuple[str, ...] = ()  # the keys of the first TOP fixable actions
+    top_actions: tuple[str, ...] = ()  # up to TOP fixable actions that, done together, lower it most
     after_top: int = 0  # the score re-computed without their findings
     exploits: tuple[Mapping[str, Any], ...] = field(default=(), compare=False)  # feeds used
 
@@ -155,7 +159,10 @@ class Score:
 
 def combine(weights: Iterable[float]) -> float:
     """Step 2 and 3: weights -> the exact score in [0, 100)."""
-    ws = sorted(weights, reverse=True)
+    return _combine_sorted(sorted(weights, reverse=True))
+
+
+def _combine_sorted(ws: Iterable[float]) -> float:
     s = math.fsum(w * DECAY**k for k, w in enumerate(ws))
     return 100.0 * (1.0 - math.exp(-s / SCALE))
 
@@ -362,6 +369,18 @@ def _items(
     return items, actions
 
 
+def _greedy_top(actions: list[Action], without: Callable[[Iterable[str]], float]) -> tuple[str, ...]:
+    """Up to TOP fixable actions, each step the one whose re-score (with those chosen before)
+    is lowest; ties go to the earlier action in the sorted list."""
+    chosen: list[str] = []
+    pool = [a.key for a in actions if a.fixable]
+    for _ in range(min(TOP, len(pool))):
+        best = min(pool, key=lambda k: round(without([*chosen, k]), 9))
+        chosen.append(best)
+        pool.remove(best)
+    return tuple(chosen)
+
+
 _COMPONENT = {
     "vulnerability": "vulnerabilities",
     "secret": "secrets",
@@ -389,17 +408,18 @@ def score(report: ScanReport, exploits: ExploitData | None = None) -> Score:
     for n, i in enumerate(items):
         grouped.setdefault(i.action, []).append(n)
 
-    def without(keys: Iterable[str]) -> float:
+    def without(keys: Iterable[str]) -> float:  # a re-score: `weights` is sorted already
         drop = {n for k in keys for n in grouped[k]}
-        return combine(w for n, w in enumerate(weights) if n not in drop)
+        return _combine_sorted(w for n, w in enumerate(weights) if n not in drop)
 
     actions = []
     for key, members in grouped.items():
         kind, label, fixable = acts[key]
         ids = tuple(sorted({items[n].id for n in members}))
-        actions.append(Action(key, kind, label, len(members), exact - without([key]), ids, fixable))
-    actions.sort(key=lambda a: (-round(a.points, 9), not a.fixable, a.label, a.key))
-    top = tuple(a.key for a in actions if a.fixable)[:TOP]
+        share = math.fsum(shares[n] for n in members)
+        actions.append(Action(key, kind, label, len(members), share, exact - without([key]), ids, fixable))
+    actions.sort(key=lambda a: (-round(a.points, 9), -round(a.drop, 9), not a.fixable, a.label, a.key))
+    top = _greedy_top(actions, without)
     after = _rounded(without(top)) if top else value
     feeds = tuple(exploits.feeds) if exploits is not None else ()
     return Score(value, exact, grade(value), components, contributions, tuple(actions), top, after, feeds)

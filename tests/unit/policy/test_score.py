@@ -182,7 +182,8 @@ def test_bounded_and_graded(base: list[Item], ex: ExploitData | None) -> None:
     assert 0 <= s.value <= 100 and 0.0 <= s.exact < 100.0
     assert s.grade == sc.grade(s.value)
     assert abs(sum(c.points for c in s.contributions) - s.exact) < 1e-6
-    assert all(a.points >= -1e-9 for a in s.actions)
+    assert all(a.points >= -1e-9 and a.drop >= -1e-9 for a in s.actions)
+    assert abs(sum(a.points for a in s.actions) - s.exact) < 1e-6
     assert s.after_top <= s.value
 
 
@@ -283,9 +284,11 @@ def test_actions_group_by_fix_and_pick_the_highest_fixed_version() -> None:
     assert any(a.label.startswith("fix CTM-DF-001 (rule CTM-DF-001) in Dockerfile") for a in s.actions)
     pts = [a.points for a in s.actions]
     assert pts == sorted(pts, reverse=True)
-    # each action's points are a real re-score without its findings
+    # each action's drop is a real re-score without its findings; its points, their share
     rest = sc.score(report([z, secret("root/.aws/credentials"), misconf()]))
-    assert abs(up.points - (s.exact - rest.exact)) < 1e-9
+    assert abs(up.drop - (s.exact - rest.exact)) < 1e-9
+    share = sum(c.points for c in s.contributions if c.action == up.key)
+    assert abs(up.points - share) < 1e-9
 
 
 def test_top_three_line_is_a_real_rescore() -> None:
