@@ -39,6 +39,25 @@ def resolve(policy: Policy, stage: str, options: ScanOptions) -> Policy:
     return policy.resolve_bases(stage, lambda ref: base_layers(ref, options))
 
 
+def verified_facts(
+    target: str, key_paths: Iterable[str], attestation_types: Iterable[str], options: ScanOptions
+) -> tuple[list[Verified], list[Verified]]:
+    """The signatures and attestations of the registry image `target` that verify under each
+    public key in `key_paths` (containment.service.sign.verify: signature over the digest the
+    reference resolves to, attestation predicates), as facts for the gate."""
+    from containment.service.sign import verify
+
+    sigs: list[Verified] = []
+    atts: list[Verified] = []
+    types = tuple(attestation_types)
+    for path in key_paths:
+        res = verify(target, path, options.plain_http, options.tls_verify, attestations=types)
+        if any(c.ok for c in res.signatures):
+            sigs.append(Verified(res.key_id))
+        atts += [Verified(res.key_id, c.predicate_type) for c in res.attestations if c.ok]
+    return sigs, atts
+
+
 def gate(
     target: str,
     policy_path: str,
@@ -47,6 +66,7 @@ def gate(
     *,
     signatures: Iterable[Verified | str] = (),
     attestations: Iterable[Verified] = (),
+    keys: Iterable[str] = (),
     previous: str | ScanReport | None = None,
     score: float | None = None,
     open_store: StoreOpener | None = None,
@@ -55,13 +75,18 @@ def gate(
 ) -> tuple[ScanReport, Decision]:
     """Scan `target` (every scanner unless `options` says which) and evaluate `stage` of the
     policy at `policy_path`. `previous`: the previous stage's image (a reference, scanned with
-    the same options) or its report. Bad input (policy, stage, references): ContainmentError."""
+    the same options) or its report. `keys`: public key files whose signatures and attestations
+    on the registry image are verified here and added to `signatures`/`attestations`. Bad input (policy, stage, references): ContainmentError."""
     policy = load_policy(policy_path)
     policy.stage(stage)  # an unknown stage fails before any scan
     options = options or ScanOptions(scanners=SCANNERS)
     if options.kind != "image":
         options = replace(options, kind="image")
     policy = resolve(policy, stage, options)
+    keys = tuple(keys)
+    if keys:
+        sigs, atts = verified_facts(target, keys, policy.stage(stage).required_attestations, options)
+        signatures, attestations = [*signatures, *sigs], [*attestations, *atts]
     report = scan(target, options, open_store=open_store, progress=progress)
     prev: ScanReport | None = None
     if isinstance(previous, str):
@@ -81,4 +106,4 @@ def gate(
     return report, decision
 
 
-__all__ = ["base_layers", "gate", "resolve"]
+__all__ = ["base_layers", "gate", "resolve", "verified_facts"]
