@@ -252,6 +252,10 @@ _LINES = st.sampled_from([
     "HEALTHCHECK CMD z", "ENV TOKEN=abc", "ARG PASSWORD=x", "WORKDIR rel", "RUN <<EOF", "EOF", "RUN \\", "  echo",
     "# hadolint ignore=DL3008", "ONBUILD RUN sudo x", "SHELL [\"bash\", \"-o\", \"pipefail\", \"-c\"]", "MAINTAINER m",
     "RUN case x in a) b;; esac", "RUN \"unclosed", "LABEL a=b", "", "#",
+    "ONBUILD FROM x", "ONBUILD ONBUILD RUN y", "LABEL Bad..Key=1 \"q\"=2", "FROM --platform=linux/amd64 a AS scratch",
+    "ENV A=1 B=$A C=${A}", "USER $UID:${GID}", "COPY --from=b / /", "COPY x.tgz rel/", "RUN tar -xf x.tgz",
+    "# hadolint stage ignore=DL3059", "RUN yum install a-$V && dnf install b-1 && zypper in c", "ARG GH_TOKEN",
+    "RUN exec gosu app $(uname -m) `id` $((1+2)) && busybox wget u", "WORKDIR /w",
 ])
 
 
