@@ -33,11 +33,17 @@ from containment.checks.kubernetes_rules import (
     CAPS_DROP_ALL,
     CAPS_RESTRICTED,
     CAPS_SYS_ADMIN,
+    CONTAINER_SECURITY_CONTEXT,
     CPU_LIMITS,
     CPU_REQUESTS,
+    DASHBOARD,
     DEFAULT_NAMESPACE,
+    DEFAULT_SA_AUTOMOUNT,
+    DEFAULT_SA_BOUND,
+    DROP_ALL_CASE,
     ENV_FROM_SECRET,
     ENV_SECRET_LITERAL,
+    GIT_SYNC_GIT,
     HOST_IPC,
     HOST_NETWORK,
     HOST_PATH,
@@ -46,15 +52,27 @@ from containment.checks.kubernetes_rules import (
     HOST_PROCESS,
     IMAGE_DIGEST,
     IMAGE_TAG,
+    INGRESS_SNIPPET,
+    INGRESS_SNIPPET_ALIAS,
+    INGRESS_SNIPPET_LUA,
     KIND,
+    LIVENESS_PROBE,
     LOW_UID,
     MEMORY_LIMITS,
     MEMORY_REQUESTS,
+    NET_RAW,
+    POD_SECURITY_CONTEXT,
     PRIV_ESCALATION,
     PRIVILEGED,
     PROC_MOUNT,
     PULL_POLICY,
+    RBAC_BIND,
+    RBAC_CSR_APPROVE,
+    RBAC_ESCALATE,
+    RBAC_WEBHOOKS,
+    RBAC_WILDCARD,
     READ_ONLY_ROOT,
+    READINESS_PROBE,
     RESTRICTED_VOLUMES,
     RULES,
     RUN_AS_NON_ROOT,
@@ -68,7 +86,12 @@ from containment.checks.kubernetes_rules import (
     SECCOMP_UNSET,
     SELINUX,
     SELINUX_TYPES,
+    SERVICE_EXTERNAL_IPS,
+    SERVICE_NODE_PORT,
     SYSCTLS,
+    TILLER,
+    TILLER_LISTEN,
+    TILLER_SERVICE,
     VOLUME_TYPES,
     profile,
 )
@@ -118,7 +141,14 @@ NAMESPACED_KINDS = frozenset(
 
 
 def _is_object(d: Any) -> bool:
-    return isinstance(d, dict) and isinstance(d.get("apiVersion"), str) and isinstance(d.get("kind"), str)
+    """An object with apiVersion and kind; not a kustomize deletion patch (`$patch: delete`), which
+    names an object to remove and describes nothing that runs."""
+    return (
+        isinstance(d, dict)
+        and isinstance(d.get("apiVersion"), str)
+        and isinstance(d.get("kind"), str)
+        and d.get("$patch") != "delete"
+    )
 
 
 def _json_docs(path: str, data: bytes) -> list[yamlload.YamlDoc]:
@@ -309,9 +339,20 @@ def _pss(p: _Pod) -> Iterator[_Hit]:
                 yield _Hit(CAPS_BASELINE, index(add_at, i), f"adds capability {cap_s}", c.name)
             elif cap_s != "NET_BIND_SERVICE" and not p.windows:
                 yield _Hit(CAPS_RESTRICTED, index(add_at, i), f"adds capability {cap_s}", c.name)
-        if not p.windows and "ALL" not in [str(d) for d in _list(caps.get("drop"))]:
+        drops = [str(d) for d in _list(caps.get("drop"))]
+        if p.windows:
+            continue
+        if not any(d.upper() == "ALL" for d in drops):
             yield _Hit(
                 CAPS_DROP_ALL, _sc_at(c, "capabilities", "drop"), "does not drop ALL capabilities", c.name
+            )
+        elif "ALL" not in drops:
+            i = next(i for i, d in enumerate(drops) if d.upper() == "ALL")
+            yield _Hit(
+                DROP_ALL_CASE,
+                index(_sc_at(c, "capabilities", "drop"), i),
+                f"drops {drops[i]!r}: Pod Security admission wants 'ALL'",
+                c.name,
             )
     # HostPath Volumes, Volume Types
     for i, v in enumerate(_list(spec.get("volumes"))):
@@ -640,6 +681,204 @@ def _hygiene(p: _Pod) -> Iterator[_Hit]:
                 )
 
 
+def _cap_name(c: Any) -> str:
+    return str(c).upper().removeprefix("CAP_")
+
+
+def _is_tiller(meta: Mapping[str, Any], image: Any) -> bool:
+    labels = _dict(meta.get("labels"))
+    return (
+        (isinstance(image, str) and "tiller" in image)
+        or labels.get("app") == "helm"
+        or labels.get("name") == "tiller"
+    )
+
+
+def _workload(p: _Pod) -> Iterator[_Hit]:
+    """Checks of a workload beyond PSS and resource hygiene: probes, security contexts, NET_RAW,
+    components that should not run (dashboard, Tiller) and git-sync's binary override."""
+    if not p.spec.get("securityContext"):
+        yield _Hit(POD_SECURITY_CONTEXT, join(p.spec_at, "securityContext"), "has no pod securityContext")
+    labels = _dict(p.meta.get("labels"))
+    for c in p.containers:
+        if c.kind == "ephemeralContainers":
+            continue
+        if c.kind == "containers" and p.kind not in ("Job", "CronJob"):
+            for fld, rule in (("livenessProbe", LIVENESS_PROBE), ("readinessProbe", READINESS_PROBE)):
+                if not c.c.get(fld):
+                    yield _Hit(rule, join(c.at, fld), f"has no {fld}", c.name)
+        if not c.c.get("securityContext"):
+            yield _Hit(
+                CONTAINER_SECURITY_CONTEXT, join(c.at, "securityContext"), "has no securityContext", c.name
+            )
+        caps = _dict(c.sc.get("capabilities"))
+        drops = {_cap_name(d) for d in _list(caps.get("drop"))}
+        added = [i for i, a in enumerate(_list(caps.get("add"))) if _cap_name(a) in ("NET_RAW", "ALL")]
+        if added:
+            yield _Hit(
+                NET_RAW, index(_sc_at(c, "capabilities", "add"), added[0]), "adds NET_RAW back", c.name
+            )
+        elif not p.windows and not drops & {"ALL", "NET_RAW"}:
+            yield _Hit(NET_RAW, _sc_at(c, "capabilities", "drop"), "does not drop NET_RAW", c.name)
+        image = c.c.get("image")
+        img_at = join(c.at, "image")
+        if (isinstance(image, str) and ("kubernetes-dashboard" in image or "kubernetesui" in image)) or (
+            "kubernetes-dashboard" in (labels.get("app"), labels.get("k8s-app"))
+        ):
+            yield _Hit(DASHBOARD, img_at, f"runs the Kubernetes dashboard ({image})", c.name)
+        if _is_tiller(p.meta, image):
+            yield _Hit(TILLER, img_at, f"runs Tiller (Helm v2) ({image})", c.name)
+            listen = [str(a) for a in _list(c.c.get("args")) if "--listen" in str(a)]
+            if not any("localhost" in a or "127.0.0.1" in a for a in listen):
+                yield _Hit(TILLER_LISTEN, join(c.at, "args"), "Tiller listens on every interface", c.name)
+        for i, e in enumerate(_list(c.c.get("env"))):
+            if _dict(e).get("name") in ("GITSYNC_GIT", "GIT_SYNC_GIT"):
+                yield _Hit(
+                    GIT_SYNC_GIT,
+                    join(index(join(c.at, "env"), i), "name"),
+                    f"sets {_dict(e).get('name')} (git-sync runs that program as git)",
+                    c.name,
+                )
+
+
+# RBAC operations, as (apiGroups, verbs, resources) a rule must all grant (wildcards count).
+_Op = tuple[frozenset[str], frozenset[str], frozenset[str]]
+_RBAC_OPS: tuple[tuple[Rule, frozenset[str], tuple[_Op, ...]], ...] = (
+    (
+        RBAC_WEBHOOKS,
+        frozenset({"ClusterRole"}),
+        (
+            (
+                frozenset({"admissionregistration.k8s.io"}),
+                frozenset({"create", "update", "patch"}),
+                frozenset({"mutatingwebhookconfigurations", "validatingwebhookconfigurations"}),
+            ),
+        ),
+    ),
+    (
+        RBAC_CSR_APPROVE,
+        frozenset({"ClusterRole"}),
+        (
+            (
+                frozenset({"certificates.k8s.io"}),
+                frozenset({"update", "patch"}),
+                frozenset({"certificatesigningrequests/approval"}),
+            ),
+            (frozenset({"certificates.k8s.io"}), frozenset({"approve"}), frozenset({"signers"})),
+        ),
+    ),
+    (
+        RBAC_BIND,
+        frozenset({"Role", "ClusterRole"}),
+        (
+            (
+                frozenset({"rbac.authorization.k8s.io"}),
+                frozenset({"bind"}),
+                frozenset({"rolebindings", "clusterrolebindings"}),
+            ),
+        ),
+    ),
+    (
+        RBAC_ESCALATE,
+        frozenset({"Role", "ClusterRole"}),
+        (
+            (
+                frozenset({"rbac.authorization.k8s.io"}),
+                frozenset({"escalate"}),
+                frozenset({"roles", "clusterroles"}),
+            ),
+        ),
+    ),
+)
+
+
+_RBAC_MESSAGES = {
+    RBAC_WEBHOOKS.id: "can create/update/patch admission webhook configurations",
+    RBAC_CSR_APPROVE.id: "can approve certificate signing requests",
+    RBAC_BIND.id: "can bind roles (grant rights it does not hold)",
+    RBAC_ESCALATE.id: "can escalate roles (add rights it does not hold)",
+}
+
+
+def _strs(v: Any) -> list[str]:
+    return [str(x) for x in _list(v)]
+
+
+def _grants(rule: Mapping[str, Any], op: _Op) -> bool:
+    groups, verbs, resources = op
+    if not any(g == "*" or g in groups for g in _strs(rule.get("apiGroups"))):
+        return False
+    if not any(v == "*" or v in verbs for v in _strs(rule.get("verbs"))):
+        return False
+    for r in _strs(rule.get("resources")):
+        if r == "*" or r in resources:
+            return True
+        if r.startswith("*/") and any(x.partition("/")[2] == r[2:] for x in resources if "/" in x):
+            return True
+    return False
+
+
+_SNIPPET_LUA = re.compile(r"\blua_|_lua\b|_lua_|\bkubernetes\.io\b")
+
+
+def _token(value: Any, word: str) -> bool:
+    """`word` as a dash/dot/underscore/slash-separated part of `value` (tiller-deploy, helm/tiller)."""
+    return word in re.split(r"[-_./:]", str(value).lower())
+
+
+def _objects(obj: Mapping[str, Any], kind: str, meta: Mapping[str, Any]) -> Iterator[_Hit]:
+    """Checks of the objects that are not workloads: service accounts, RBAC, Services, Ingresses."""
+    if (
+        kind == "ServiceAccount"
+        and meta.get("name") == "default"
+        and obj.get("automountServiceAccountToken") is not False
+    ):
+        at = "automountServiceAccountToken" if "automountServiceAccountToken" in obj else "metadata.name"
+        yield _Hit(DEFAULT_SA_AUTOMOUNT, at, "default service account mounts its token")
+    if kind in ("RoleBinding", "ClusterRoleBinding"):
+        for i, s in enumerate(_list(obj.get("subjects"))):
+            s = _dict(s)
+            if s.get("kind") == "ServiceAccount" and s.get("name") == "default":
+                yield _Hit(
+                    DEFAULT_SA_BOUND,
+                    join(index("subjects", i), "name"),
+                    f"binds {_dict(obj.get('roleRef')).get('name', '')} to the default service account",
+                )
+    if kind in ("Role", "ClusterRole"):
+        rules = [_dict(r) for r in _list(obj.get("rules"))]
+        for i, r in enumerate(rules):
+            for fld in ("apiGroups", "resources", "verbs"):
+                if any("*" in s for s in _strs(r.get(fld))):
+                    yield _Hit(RBAC_WILDCARD, join(index("rules", i), fld), f"rule {i} grants '*' in {fld}")
+                    break
+        for rule, kinds, ops in _RBAC_OPS:
+            if kind in kinds and rules and all(any(_grants(r, op) for r in rules) for op in ops):
+                yield _Hit(rule, "rules", _RBAC_MESSAGES[rule.id])
+    if kind == "Service":
+        spec = _dict(obj.get("spec"))
+        if (
+            _token(meta.get("name", ""), "tiller")
+            or any(_token(v, "tiller") for v in _dict(meta.get("labels")).values())
+            or any(_token(v, "tiller") for v in _dict(spec.get("selector")).values())
+        ):
+            yield _Hit(TILLER_SERVICE, "metadata", "exposes Tiller (Helm v2)")
+        if _list(spec.get("externalIPs")):
+            ips = ", ".join(_strs(spec.get("externalIPs")))
+            yield _Hit(SERVICE_EXTERNAL_IPS, "spec.externalIPs", f"sets externalIPs {ips}")
+        if spec.get("type") == "NodePort":
+            yield _Hit(SERVICE_NODE_PORT, "spec.type", "is of type NodePort (open on every node)")
+    if kind == "Ingress":
+        for key, value in _dict(meta.get("annotations")).items():
+            if "snippet" not in key:
+                continue
+            at = join("metadata.annotations", key)
+            yield _Hit(INGRESS_SNIPPET, at, f"annotation {key}")
+            if _SNIPPET_LUA.search(str(value)):
+                yield _Hit(INGRESS_SNIPPET_LUA, at, f"annotation {key} runs Lua or names the token path")
+            if "alias" in str(value):
+                yield _Hit(INGRESS_SNIPPET_ALIAS, at, f"annotation {key} has an alias directive")
+
+
 # ------------------------------------------------------------------------------------------ check
 
 
@@ -661,6 +900,8 @@ def check(doc: ConfigDoc) -> list[Misconfiguration]:
         if p is not None:
             hits.extend(_pss(p))
             hits.extend(_hygiene(p))
+            hits.extend(_workload(p))
+        hits.extend(_objects(obj, kind, meta))
         ns = meta.get("namespace")
         if (
             kind in NAMESPACED_KINDS

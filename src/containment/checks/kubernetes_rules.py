@@ -167,7 +167,9 @@ CAPS_DROP_ALL = _rule(
     10,
     "Capabilities not dropped (drop: [ALL])",
     "MEDIUM",
-    "Pod Security restricted requires capabilities.drop to contain ALL.",
+    "Pod Security restricted requires capabilities.drop to contain ALL. The runtimes (containerd, "
+    "CRI-O) read `all` in any case as ALL, and so does this rule, as Checkov's CKV_K8S_37 does; "
+    "CTM-K8S-059 reports the spelling the Pod Security admission refuses.",
     "Set securityContext.capabilities.drop: [ALL] and add back only NET_BIND_SERVICE if needed.",
     "CKV_K8S_37",
     "pss:restricted:Capabilities",
@@ -222,8 +224,10 @@ SECCOMP_UNCONFINED = _rule(
     17,
     "Seccomp profile Unconfined",
     "HIGH",
-    "Pod Security baseline forbids an Unconfined seccomp profile: every syscall is allowed.",
+    "Pod Security baseline forbids an Unconfined seccomp profile: every syscall is allowed. "
+    "Checkov's CKV_K8S_31 fails it too (anything but RuntimeDefault), alongside CTM-K8S-018.",
     "Set seccompProfile.type to RuntimeDefault (or Localhost).",
+    "CKV_K8S_31",
     "pss:baseline:Seccomp",
 )
 SECCOMP_UNSET = _rule(
@@ -384,6 +388,220 @@ DEFAULT_NAMESPACE = _rule(
     "CKV_K8S_21",
 )
 
+LIVENESS_PROBE = _rule(
+    37,
+    "No liveness probe",
+    "LOW",
+    "Without a liveness probe a hung process keeps its pod and its traffic until someone notices. "
+    "Checked as Checkov's CKV_K8S_8 does: app containers (not init containers) of every workload "
+    "kind but Job and CronJob, whose pods are meant to end.",
+    "Add livenessProbe (httpGet, tcpSocket, grpc or exec) to the container.",
+    "CKV_K8S_8",
+)
+READINESS_PROBE = _rule(
+    38,
+    "No readiness probe",
+    "LOW",
+    "Without a readiness probe a pod gets traffic before it can serve it, and keeps it when it "
+    "cannot. Same scope as CTM-K8S-037 (Checkov's CKV_K8S_9).",
+    "Add readinessProbe to the container.",
+    "CKV_K8S_9",
+)
+NET_RAW = _rule(
+    39,
+    "NET_RAW capability not dropped",
+    "MEDIUM",
+    "NET_RAW is in the default set of container runtimes: it allows crafted packets (ARP and DNS "
+    "spoofing of neighbour pods). Passes when capabilities.drop holds ALL or NET_RAW (any case, CAP_ "
+    "prefix or not) and NET_RAW is not added back; Checkov's CKV_K8S_28 does not look at add.",
+    "Add NET_RAW (better ALL) to securityContext.capabilities.drop.",
+    "CKV_K8S_28",
+)
+POD_SECURITY_CONTEXT = _rule(
+    40,
+    "No pod securityContext",
+    "LOW",
+    "A pod without spec.securityContext takes every default: user from the image, no seccomp, no "
+    "fsGroup (Checkov's CKV_K8S_29; also for PodTemplate and DeploymentConfig, which Checkov skips).",
+    "Set spec.securityContext (runAsNonRoot, runAsUser, seccompProfile).",
+    "CKV_K8S_29",
+)
+CONTAINER_SECURITY_CONTEXT = _rule(
+    41,
+    "No container securityContext",
+    "LOW",
+    "A container without securityContext keeps privilege escalation, a writable root file system and "
+    "the runtime's default capabilities (containers and init containers, as Checkov's CKV_K8S_30).",
+    "Set securityContext on the container (allowPrivilegeEscalation: false, readOnlyRootFilesystem, "
+    "capabilities.drop: [ALL]).",
+    "CKV_K8S_30",
+)
+DASHBOARD = _rule(
+    42,
+    "Kubernetes dashboard deployed",
+    "MEDIUM",
+    "The dashboard is a web UI acting with its service account's rights; exposed or over-privileged "
+    "dashboards are a classic way into clusters. Recognised as Checkov's CKV_K8S_33 does: an image "
+    "named kubernetes-dashboard or kubernetesui/*, or the label app / k8s-app: kubernetes-dashboard.",
+    "Do not deploy the dashboard; use kubectl or a read-only tool with per-user authentication.",
+    "CKV_K8S_33",
+)
+TILLER = _rule(
+    43,
+    "Tiller (Helm v2) deployed",
+    "HIGH",
+    "Tiller runs with cluster-admin rights and by default serves its gRPC API to every pod without "
+    "authentication; Helm v2 is out of support. Recognised as Checkov's CKV_K8S_34: an image named "
+    "*tiller*, or the label app: helm or name: tiller.",
+    "Remove Tiller; use Helm 3 (no in-cluster component).",
+    "CKV_K8S_34",
+)
+TILLER_SERVICE = _rule(
+    44,
+    "Service exposing Tiller",
+    "HIGH",
+    "A Service in front of Tiller lets any pod (or more) install charts with cluster-admin rights. "
+    "Recognised as Checkov's CKV_K8S_44: 'tiller' in the name, a label value or a selector value.",
+    "Delete the Service (and Tiller).",
+    "CKV_K8S_44",
+)
+TILLER_LISTEN = _rule(
+    45,
+    "Tiller listens beyond localhost",
+    "HIGH",
+    "Unless started with --listen=localhost:44134 (or 127.0.0.1), Tiller's unauthenticated API is "
+    "reachable from every pod (Checkov's CKV_K8S_45).",
+    "Remove Tiller, or start it with --listen=localhost:44134.",
+    "CKV_K8S_45",
+)
+DEFAULT_SA_AUTOMOUNT = _rule(
+    46,
+    "Default service account mounts its token",
+    "LOW",
+    "Every pod that names no service account runs as `default`; unless that account sets "
+    "automountServiceAccountToken: false, each of them gets an API token (Checkov's CKV_K8S_41).",
+    "Set automountServiceAccountToken: false on the default ServiceAccount.",
+    "CKV_K8S_41",
+)
+DEFAULT_SA_BOUND = _rule(
+    47,
+    "Role bound to a default service account",
+    "MEDIUM",
+    "Rights given to the `default` service account go to every pod of the namespace that names no "
+    "account (Checkov's CKV_K8S_42).",
+    "Create a dedicated ServiceAccount for the workload and bind the role to it.",
+    "CKV_K8S_42",
+)
+RBAC_WILDCARD = _rule(
+    48,
+    "Wildcard in a Role or ClusterRole",
+    "MEDIUM",
+    "'*' in apiGroups, resources or verbs grants today's and tomorrow's resources and verbs, "
+    "escalate/bind/impersonate included. Every rule of the role is read; Checkov's CKV_K8S_49 reads "
+    "only the first, so its id is not claimed.",
+    "List the API groups, resources and verbs the subject needs.",
+)
+RBAC_WEBHOOKS = _rule(
+    49,
+    "ClusterRole controls admission webhooks",
+    "HIGH",
+    "create/update/patch on mutating or validating webhook configurations lets the subject intercept "
+    "and rewrite every object sent to the API server, or switch policy enforcement off (Checkov's "
+    "CKV_K8S_155; wildcards count).",
+    "Keep this right to the cluster's operators; remove it from workload roles.",
+    "CKV_K8S_155",
+)
+RBAC_CSR_APPROVE = _rule(
+    50,
+    "ClusterRole approves CertificateSigningRequests",
+    "HIGH",
+    "update/patch on certificatesigningrequests/approval with approve on signers lets the subject "
+    "issue itself client certificates, e.g. for system:masters (Checkov's CKV_K8S_156).",
+    "Remove the approval rights; let the controller manager or an audited operator approve.",
+    "CKV_K8S_156",
+)
+RBAC_BIND = _rule(
+    51,
+    "Role can bind roles",
+    "HIGH",
+    "bind on rolebindings/clusterrolebindings lets the subject grant any role it can name to itself, "
+    "beyond its own rights (Checkov's CKV_K8S_157).",
+    "Remove the bind verb (or limit it with resourceNames to the roles meant to be delegated).",
+    "CKV_K8S_157",
+)
+RBAC_ESCALATE = _rule(
+    52,
+    "Role can escalate roles",
+    "HIGH",
+    "escalate on roles/clusterroles lets the subject add rights it does not hold to a role it is "
+    "bound to (Checkov's CKV_K8S_158).",
+    "Remove the escalate verb.",
+    "CKV_K8S_158",
+)
+GIT_SYNC_GIT = _rule(
+    53,
+    "git-sync told which git binary to run",
+    "MEDIUM",
+    "GITSYNC_GIT (and git-sync v3's GIT_SYNC_GIT) make git-sync run another program as git: whoever "
+    "can set the pod's environment runs code in it (Checkov's CKV_K8S_159 looks at GITSYNC_GIT "
+    "only).",
+    "Remove the variable; use the git of the git-sync image.",
+    "CKV_K8S_159",
+)
+INGRESS_SNIPPET = _rule(
+    54,
+    "NGINX Ingress snippet annotation",
+    "MEDIUM",
+    "*-snippet annotations put raw nginx configuration into the shared ingress controller, which can "
+    "read every Secret of the cluster (CVE-2021-25742); Checkov's CKV_K8S_153.",
+    "Remove the snippet annotation; set allow-snippet-annotations: false in the controller.",
+    "CKV_K8S_153",
+)
+INGRESS_SNIPPET_LUA = _rule(
+    55,
+    "NGINX Ingress snippet with Lua code or the service account path",
+    "HIGH",
+    "A snippet with lua_* directives or naming kubernetes.io (the token path) is the exploit of "
+    "CVE-2021-25742 (Checkov's CKV_K8S_152, same pattern).",
+    "Remove the snippet.",
+    "CKV_K8S_152",
+)
+INGRESS_SNIPPET_ALIAS = _rule(
+    56,
+    "NGINX Ingress snippet with an alias directive",
+    "HIGH",
+    "An alias directive in a snippet serves files of the controller's file system, its service "
+    "account token included (CVE-2021-25742; Checkov's CKV_K8S_154).",
+    "Remove the snippet.",
+    "CKV_K8S_154",
+)
+SERVICE_EXTERNAL_IPS = _rule(
+    57,
+    "Service sets externalIPs",
+    "MEDIUM",
+    "Whoever can create a Service with externalIPs intercepts the cluster's traffic to those IPs "
+    "(CVE-2020-8554, unfixed; the DenyServiceExternalIPs admission plugin blocks it). Checkov has "
+    "no such check.",
+    "Remove spec.externalIPs; use a LoadBalancer or Ingress.",
+)
+SERVICE_NODE_PORT = _rule(
+    58,
+    "Service of type NodePort",
+    "LOW",
+    "A NodePort opens the port on every node's interfaces, outside network policies' usual reach "
+    "and often past the perimeter firewall. Checkov has no such check.",
+    "Use a ClusterIP Service behind an Ingress or a LoadBalancer.",
+)
+DROP_ALL_CASE = _rule(
+    59,
+    "capabilities.drop spells ALL in lower case",
+    "LOW",
+    "The runtime drops every capability for `all`, but the Pod Security admission compares with "
+    "'ALL' exactly and refuses the pod in a restricted namespace.",
+    "Write drop: [ALL].",
+    "pss:restricted:Capabilities",
+)
+
 RULES: tuple[Rule, ...] = (
     PRIVILEGED,
     HOST_PID,
@@ -420,6 +638,29 @@ RULES: tuple[Rule, ...] = (
     ENV_FROM_SECRET,
     SA_TOKEN,
     DEFAULT_NAMESPACE,
+    LIVENESS_PROBE,
+    READINESS_PROBE,
+    NET_RAW,
+    POD_SECURITY_CONTEXT,
+    CONTAINER_SECURITY_CONTEXT,
+    DASHBOARD,
+    TILLER,
+    TILLER_SERVICE,
+    TILLER_LISTEN,
+    DEFAULT_SA_AUTOMOUNT,
+    DEFAULT_SA_BOUND,
+    RBAC_WILDCARD,
+    RBAC_WEBHOOKS,
+    RBAC_CSR_APPROVE,
+    RBAC_BIND,
+    RBAC_ESCALATE,
+    GIT_SYNC_GIT,
+    INGRESS_SNIPPET,
+    INGRESS_SNIPPET_LUA,
+    INGRESS_SNIPPET_ALIAS,
+    SERVICE_EXTERNAL_IPS,
+    SERVICE_NODE_PORT,
+    DROP_ALL_CASE,
 )
 
 
