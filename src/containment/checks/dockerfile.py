@@ -8,7 +8,12 @@ PrevComment, as Conftest writes them), plus `Original`, `StartLine`, `EndLine` a
 as shell (checks/shell.py), never with regular expressions over the text. Conditions follow
 hadolint's rule sources (src/Hadolint/Rule/DL*.hs) so that a finding that shares an alias with
 hadolint lands on the same file and line (the first line of the instruction); `# hadolint
-ignore=DLxxxx` and `# hadolint global ignore=...` pragmas are honoured for those aliases.
+ignore=DLxxxx`, `# hadolint global ignore=...` and `# hadolint stage ignore=...` pragmas are
+honoured for those aliases, by hadolint's grammar. Rules live by family: this module (FROM, USER,
+HEALTHCHECK, ADD/COPY, apt/apk/pip/npm/gem, pipes), checks/dockerfile_packages.py (yum, dnf,
+zypper, go, yarn and other RUN commands), checks/dockerfile_instructions.py (stage names,
+platforms, ONBUILD, ENV, LABEL, USER, instruction order); checks/dockerfile_base.py holds the
+stage model and hadolint's view of a RUN script's commands.
 """
 
 from __future__ import annotations
