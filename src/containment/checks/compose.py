@@ -2,7 +2,11 @@
 
 No peer checks Compose natively (Checkov, Trivy and hadolint do not), so the rules follow Docker's
 own defaults: the default capability set, the socket paths of the container runtimes, and the
-`security_opt` values that switch a confinement off. The whole file is one input document, as
+`security_opt` values that switch a confinement off - plus the hardening a service leaves out
+(no-new-privileges, read_only, a memory limit, cap_drop: [ALL]). A service is judged as Compose runs
+it: `extends` of a service in the same file is merged first (mappings merged, sequences appended);
+one extending a service of another file (not read here) is not judged on what it lacks. Anchors,
+merge keys and `x-` fields are resolved by the YAML loader. The whole file is one input document, as
 Conftest gives it to Rego policies; `meta["lines"]` maps field paths (`services.web.privileged`)
 to lines.
 """

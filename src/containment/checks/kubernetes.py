@@ -6,8 +6,12 @@ of it (containers, initContainers, ephemeralContainers) against the Pod Security
 (https://kubernetes.io/docs/concepts/security/pod-security-standards/), control by control as the
 document lists them for the baseline and restricted profiles, plus hygiene rules the peers check
 (resources, read-only root filesystem, image tag/digest/pull policy, secrets in env literals,
-service account token automount, default namespace). `pss_level` tells the strictest profile a
-workload meets, from the same control evaluators the findings come from.
+service account token automount, default namespace, probes, security contexts, NET_RAW, the
+dashboard, Tiller and git-sync's binary override). Objects that are not workloads are checked too:
+default service accounts and bindings to them, RBAC roles (wildcards, webhook control, CSR approval,
+bind, escalate), Services (externalIPs, NodePort, Tiller) and NGINX Ingress snippets. `pss_level`
+tells the strictest profile a workload meets, from the same control evaluators the findings come from.
+The rule table lives in checks/kubernetes_rules.py; RULES is re-exported here.
 
 Rule ids are CTM-K8S-nnn; aliases are Checkov's CKV_K8S_n (conditions read from checkov's
 checkov/kubernetes/checks/resource/k8s/*.py) and "pss:<profile>:<control name>". Where one of our

@@ -4,9 +4,14 @@ anchors and `x-` fields, named volumes bound to a host path, ${VAR} socket paths
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from containment.checks import compose
+from containment.model import ConfigDoc
 from tests.unit.checks.test_compose import CASES as BASIC_CASES
 
 HARDENED = (
@@ -126,3 +131,20 @@ def test_every_rule_has_a_failing_case() -> None:
     fired = {c[0] for c in BASIC_CASES} | {c[0] for c in CASES}
     assert {r.id for r in compose.RULES} <= fired
     assert {r.id for r in compose.RULES} >= compose.ABSENCE_RULES
+
+
+_scalar = st.one_of(st.none(), st.booleans(), st.integers(-3, 70000), st.text(max_size=10),
+                    st.sampled_from(["a", "b", "host", "ALL", "/var/run", "no-new-privileges:true", "x=1"]))
+_key = st.sampled_from(["a", "b", "extends", "service", "file", "build", "args", "deploy", "resources", "limits",
+                        "memory", "volumes", "source", "type", "driver_opts", "o", "device", "security_opt",
+                        "cap_drop", "read_only", "configs", "content", "ports", "host_ip", "target"])
+_value: Any = st.recursive(_scalar, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                            st.dictionaries(_key, inner, max_size=5)), max_leaves=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(_key, _value, max_size=5), st.dictionaries(_key, _value, max_size=4))
+def test_random_services_with_extends_and_top_level(services: dict[str, Any], top: dict[str, Any]) -> None:
+    doc = ConfigDoc("compose.yaml", "compose", ({**top, "services": services},), {"lines": [{}]})
+    for m in compose.check(doc):
+        assert m.rule in compose.RULES
