@@ -90,10 +90,10 @@ def sigstore_tools() -> tuple[dict[str, str], str]:
 
 
 def containment(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the sign/attest/verify/promote commands (their own module until cli/main.py registers them)."""
+    """Run containment with the key password set (the signing commands need it)."""
     e = {**os.environ, "CONTAINMENT_KEY_PASSWORD": PASSWORD, **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "containment.cli.sign", *args],
+        [sys.executable, "-m", "containment", *args],
         capture_output=True,
         text=True,
         timeout=600,

@@ -128,3 +128,67 @@ def test_gate_refusal_copies_nothing(regs, corpus_image, corpus_db):
         assert c.find_manifest("1") is None
     finally:
         c.close()
+
+
+PROD_POLICY = """\
+stages:
+  prod:
+    max_score: 60
+    max_severity: {CRITICAL: 0, HIGH: 0}
+    secrets: deny
+    required_signatures: [{keys}]
+"""
+
+
+def test_cli_promote_under_a_prod_policy(regs, corpus_image, corpus_db):
+    """The issue's promotion e2e through the CLI and the real policy: the corpus app image is
+    refused for prod with the policy's reasons and nothing is copied; a clean signed image is
+    promoted, and its digest and signature verify in the target registry."""
+    w, dev, prod = regs["w"], regs["dev"], regs["prod"]
+    policy = w / "prod.yaml"
+    policy.write_text(PROD_POLICY.replace("{keys}", str(w / "k.pub")))
+    app = dev.push(corpus_image("debian-app")["refs"]["oci"], "dev/cli-app:1")
+    assert st.containment("sign", app, "--key", str(w / "k.key"), "--plain-http").returncode == 0
+    args = [
+        "--policy",
+        str(policy),
+        "--stage",
+        "prod",
+        "--key",
+        str(w / "k.pub"),
+        "--db",
+        corpus_db,
+        "--plain-http",
+    ]
+    r = st.containment("promote", app, f"{prod.host}/prod/cli-app:1", *args)
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert "max_severity" in r.stderr and "secrets" in r.stderr
+    ls = st.containment("verify", f"{prod.host}/prod/cli-app:1", "--key", str(w / "k.pub"), "--plain-http")
+    assert ls.returncode != 0  # nothing there
+    clean = dev.push(_image(w / "cli-clean", "2.36-9", {"User": "app"}), "dev/cli-clean:1")
+    unsigned = st.containment("promote", clean, f"{prod.host}/prod/cli-clean:1", *args)
+    assert unsigned.returncode == 1 and "required_signatures" in unsigned.stderr
+    assert st.containment("sign", clean, "--key", str(w / "k.key"), "--plain-http").returncode == 0
+    ok = st.containment("promote", clean, f"{prod.host}/prod/cli-clean:1", *args, "--json")
+    assert ok.returncode == 0, ok.stderr
+    import json
+
+    doc = json.loads(ok.stdout)
+    assert doc["promoted"] and doc["decision"]["passed"]
+    v = st.containment(
+        "verify",
+        f"{prod.host}/prod/cli-clean:1",
+        "--key",
+        str(w / "k.pub"),
+        "--plain-http",
+        "--policy",
+        str(policy),
+        "--stage",
+        "prod",
+        "--db",
+        corpus_db,
+    )
+    assert v.returncode == 0, v.stderr
+    client, _, digest = resolve(f"{prod.host}/prod/cli-clean:1", plain_http=True)
+    client.close()
+    assert digest == doc["digest"]

@@ -5,13 +5,16 @@ from __future__ import annotations
 import typer
 
 from containment import __version__
-from containment.cli import build, cache, checks, db, demo, scan
+from containment.cli import build, cache, checks, db, demo, gate, scan
+from containment.cli import score as score_cli
+from containment.cli import sign as sign_cli
 from containment.cli.entry import ContainmentTyper, Shell
 
 app = ContainmentTyper(
     rich_markup_mode=None,
     name="containment",
-    help="Container security from build to run: inventory, SBOMs, vulnerabilities, policy.",
+    help="Container security from build to run: inventory, SBOMs, vulnerabilities, secrets, "
+    "misconfigurations, risk score, policy gates, signatures, promotion.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -20,6 +23,14 @@ app.command()(build.sbom)
 app.command()(build.inventory)
 app.add_typer(scan.app, name="scan")
 app.add_typer(checks.app, name="checks")
+app.command("score")(score_cli.score)
+app.command("gate")(gate.gate)
+app.add_typer(gate.policy_app, name="policy")
+app.add_typer(sign_cli.key_app, name="key")
+for _f in (sign_cli.sign, sign_cli.attest, sign_cli.verify, sign_cli.promote):
+    app.command()(_f)
+db.app.command("import-kev")(score_cli.import_kev)
+db.app.command("import-epss")(score_cli.import_epss)
 app.add_typer(cache.app, name="cache")
 app.add_typer(db.app, name="db")
 app.command()(demo.demo)

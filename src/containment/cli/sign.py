@@ -121,17 +121,50 @@ def verify(
             help="also require an attestation of this predicate type (vuln, gate or a URI); repeatable",
         ),
     ] = None,
+    policy: PolicyFile = None,
+    stage: Stage = None,
+    db: Annotated[str | None, typer.Option("--db", help="advisory database for --policy's scan")] = None,
     plain_http: PlainHttp = False,
     insecure: Insecure = False,
+    quiet: Quiet = False,
     as_json: Json = False,
 ) -> None:
-    """Check an image's signature (and attestations) against a public key: exit 0 verified,
-    1 refused, 2 bad input."""
+    """Check an image's signature (and attestations) against a public key, and with --policy
+    --stage also that the image meets the stage (the key's signature counts for the policy's
+    required_signatures): exit 0 verified, 1 refused, 2 bad input."""
+    from containment.cli import firstrun
+    from containment.cli.common import fail
     from containment.service import sign as svc
 
+    if bool(policy) != bool(stage):
+        fail("--policy and --stage go together: name the policy file and the stage the image must meet")
     with user_errors(ref):
+        decision = None
+        if policy and stage:
+            from containment.model import SCANNERS
+            from containment.service.gate import stage_gate
+            from containment.service.scan import ScanOptions
+
+            opts = ScanOptions(
+                kind="image", scanners=SCANNERS, plain_http=plain_http, tls_verify=not insecure, db=db
+            )
+            gate = stage_gate(ref, policy, stage, opts, keys=(key,))
+
+            def decide(res: Any) -> Any:
+                from containment.service.scan import scan
+
+                # the digest just verified, not the tag again (it may have moved since)
+                report = scan(res.image, opts, open_store=lambda inv: firstrun.open_store(db, inv, quiet))
+                return gate(report)
+
+            decision = decide
         r = svc.verify(
-            ref, key, plain_http=plain_http, tls_verify=not insecure, attestations=tuple(attestation or ())
+            ref,
+            key,
+            plain_http=plain_http,
+            tls_verify=not insecure,
+            attestations=tuple(attestation or ()),
+            policy=decision,
         )
     doc = {
         "image": r.image,
@@ -152,19 +185,56 @@ def verify(
     raise typer.Exit(EXIT_FINDINGS)
 
 
+PolicyFile = Annotated[
+    str | None, typer.Option("--policy", help="policy YAML (containment gate's); needs --stage")
+]
+Stage = Annotated[str | None, typer.Option("--stage", help="the policy stage the image must meet")]
+
+
 def promote(
     src: Annotated[str, typer.Argument(help="the image to promote: REGISTRY/REPO:TAG", show_default=False)],
     dst: Annotated[str, typer.Argument(help="where to: REGISTRY/REPO[:TAG]", show_default=False)],
+    policy: PolicyFile = None,
+    stage: Stage = None,
+    key: Annotated[
+        list[str] | None,
+        typer.Option("--key", "-k", help="public key whose signatures the policy may require (repeatable)"),
+    ] = None,
+    db: Annotated[str | None, typer.Option("--db", help="advisory database for the scan")] = None,
     plain_http: PlainHttp = False,
     insecure: Insecure = False,
+    quiet: Quiet = False,
     as_json: Json = False,
 ) -> None:
     """Copy an image with its signatures and attestations to another repository or registry
-    (same digest), and say what changed in its config since the image the target held."""
+    (same digest) when it meets the target stage of the policy (--policy, --stage), and say
+    what changed in its config since the image the target held. Exit 0 promoted, 1 refused."""
+    from containment.cli import firstrun
+    from containment.cli.common import fail
+    from containment.model import SCANNERS
     from containment.service import promote as svc
+    from containment.service.scan import ScanOptions
 
+    if bool(policy) != bool(stage):
+        fail("--policy and --stage go together: name the policy file and the stage the image must meet")
     with user_errors(src):
-        r = svc.promote(src, dst, plain_http=plain_http, tls_verify=not insecure)
+        opts = ScanOptions(
+            kind="image", scanners=SCANNERS, plain_http=plain_http, tls_verify=not insecure, db=db
+        )
+        gate = None
+        if policy and stage:
+            from containment.service.gate import stage_gate
+
+            gate = stage_gate(src, policy, stage, opts, keys=tuple(key or ()))
+        r = svc.promote(
+            src,
+            dst,
+            gate,
+            plain_http=plain_http,
+            tls_verify=not insecure,
+            scan_options=opts,
+            open_store=lambda inv: firstrun.open_store(db, inv, quiet),
+        )
     doc = {
         "source": r.source,
         "destination": r.destination,
@@ -175,12 +245,14 @@ def promote(
         "attached": list(r.attached),
         "previous": r.previous,
         "config_diff": r.config_diff,
+        "decision": r.decision.to_json() if hasattr(r.decision, "to_json") else None,
     }
     if not r.promoted:
         if as_json:
             _print(doc, True, "")
+        print(f"containment: refused: {r.source} does not meet stage {stage}:", file=sys.stderr)
         for why in r.reasons:
-            print(f"containment: refused: {why}", file=sys.stderr)
+            print(f"  x {why}", file=sys.stderr)
         raise typer.Exit(EXIT_FINDINGS)
     lines = [
         f"promoted {r.source} to {r.destination} (blobs {r.copied}, with {', '.join(r.attached) or 'no signatures'})"

@@ -77,6 +77,9 @@ class Reason:
     def to_json(self) -> dict[str, Any]:
         return {"rule": self.rule, "message": self.message, "findings": list(self.findings)}
 
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.message}"
+
 
 @dataclass(frozen=True)
 class Decision:

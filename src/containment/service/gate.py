@@ -10,7 +10,7 @@ gate`), `promote`, the server and the registry gate all call this; none repeats 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from containment.model import SCANNERS, ContainmentError, ScanReport
@@ -106,4 +106,31 @@ def gate(
     return report, decision
 
 
-__all__ = ["base_layers", "gate", "resolve", "verified_facts"]
+def stage_gate(
+    target: str,
+    policy_path: str,
+    stage: str,
+    options: ScanOptions,
+    *,
+    keys: Iterable[str] = (),
+    now: dt.datetime | None = None,
+) -> Callable[[ScanReport], Decision]:
+    """A gate for `promote`: the policy loaded, the stage checked and the signatures of
+    `target` verified now (bad input fails before anything is copied); the returned callable
+    evaluates the stage on the report promote makes of the image."""
+    policy = load_policy(policy_path)
+    policy.stage(stage)
+    policy = resolve(policy, stage, options)
+    sigs: list[Verified] = []
+    atts: list[Verified] = []
+    keys = tuple(keys)
+    if keys:
+        sigs, atts = verified_facts(target, keys, policy.stage(stage).required_attestations, options)
+
+    def decide(report: ScanReport) -> Decision:
+        return evaluate(report, policy, stage, signatures=sigs, attestations=atts, now=now)
+
+    return decide
+
+
+__all__ = ["base_layers", "gate", "resolve", "stage_gate", "verified_facts"]
