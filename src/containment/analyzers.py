@@ -54,6 +54,9 @@ _GROUP_MODULES: dict[str, tuple[str, ...]] = {
     "files": ("containment.checks.filefacts",),
 }
 
+# Libraries whose version changes what a group's analyzers make (a parser upgrade re-reads).
+_GROUP_LIBRARIES: dict[str, tuple[str, ...]] = {"config": ("dockerfile", "PyYAML")}
+
 # Which groups each scanner needs from the walk.
 SCANNER_GROUPS: Mapping[str, tuple[str, ...]] = {
     "vuln": ("packages",),
@@ -115,6 +118,13 @@ def group_key(group: str) -> str:
             h.update(p.read_bytes())
         except OSError:
             h.update(b"-")
+    for lib in _GROUP_LIBRARIES.get(group, ()):
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            h.update(f"{lib}={version(lib)}".encode())
+        except PackageNotFoundError:
+            h.update(f"{lib}=-".encode())
     return h.hexdigest()[:16]
 
 

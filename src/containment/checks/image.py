@@ -27,8 +27,6 @@ import shlex
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-import bashlex
-
 from containment.checks import filefacts
 from containment.checks.shell import commands
 from containment.model import ConfigError, FileFact, Location, Misconfiguration, Rule
@@ -159,7 +157,7 @@ CACHE = _rule(
     "deleted in a later layer they still ship in the layer that wrote them.",
     "Clean in the same RUN that fills the cache: rm -rf /var/lib/apt/lists/*, apk add --no-cache, "
     "pip install --no-cache-dir, yum/dnf clean all, npm cache clean --force.",
-    ("DL3009", "DL3019", "DL3042", "DL3032", "DL3040", "DL3036", "DL3060"),
+    (),  # hadolint's DL3009/DL3019/... judge a Dockerfile's RUN text; this judges the layer's files
 )
 SECRET_ENV = _rule(
     14,
@@ -564,6 +562,8 @@ def background_jobs(script: str) -> tuple[int, bool]:
     script = script[: 64 * 1024]
     events: list[tuple[int, str]] = []
     try:
+        import bashlex  # 0.2 s of parser tables: only when an entrypoint is a shell script
+
         for tree in bashlex.parse(script):
             _events(tree, script, events)
         events.sort()

@@ -19,8 +19,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import bashlex
-
 # Words that open or close a compound command: never a program name.
 _RESERVED = frozenset(
     {"if", "then", "else", "elif", "fi", "do", "done", "while", "until", "for", "in", "case", "esac",
@@ -298,6 +296,8 @@ def _rewrite(script: str) -> str:
 
 
 def _bashlex(script: str) -> list[Command]:
+    import bashlex  # 0.2 s of parser tables: only when a shell script is read
+
     out: list[Command] = []
     for tree in bashlex.parse(script):
         _walk(tree, out)
