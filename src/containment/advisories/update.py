@@ -329,6 +329,9 @@ def _carry_over(
                     "(SELECT 1 FROM main.units u WHERE u.feed = 'osv' AND u.unit = c.unit)"
                 )
             conn.execute("INSERT INTO main.sources SELECT * FROM old.sources WHERE NOT updated_osv(name)")
+            from containment.advisories import exploits
+
+            exploits.carry_over(conn)  # KEV / EPSS: kept until the mirror brings newer ones
             conn.execute("COMMIT")
         finally:
             conn.execute("DETACH DATABASE old")
@@ -400,6 +403,12 @@ def update(
                 f.commit()
             elif f.cleanup:
                 f.cleanup()
+    from containment.advisories import exploits
+
+    try:  # KEV and EPSS, when the mirror holds them (osv.dev's bucket does not: nothing asked)
+        exploits.update_from_mirror(target, base)
+    except FeedError as e:
+        notes.append(f"known-exploited (KEV) / EPSS feeds not updated, the previous ones kept: {e}")
     stats.warnings.extend(notes)
     return UpdateResult(
         stats,
