@@ -1176,8 +1176,8 @@ def check_findings(doc: dict, form: Form) -> None:
 
 def check_catalogued(root: Path, form: Form) -> None:
     """Both copies were read as packages (so the clean one's missing finding means something)."""
-    from containment.layers import Analyzer
     from containment.cache import LayerCache
+    from containment.layers import Analyzer
 
     inv = Analyzer(cache=LayerCache(enabled=False), prefer_installed=False).inventory_dir(
         str(root), str(root)
@@ -1211,8 +1211,8 @@ def test_cocoapods_is_catalogued_and_has_no_osv_ecosystem(advisory_db: str, tmp_
     form = Form("cocoapods/podfile-lock", "lockfile", podfile_lock)
     root = tmp_path / "tree"
     write_tree(root, {**podfile_lock(["2.5.1"], "vuln"), **podfile_lock(["4.0.1"], "clean")}, False)
-    from containment.layers import Analyzer
     from containment.cache import LayerCache
+    from containment.layers import Analyzer
 
     inv = Analyzer(cache=LayerCache(enabled=False), prefer_installed=False).inventory_dir(
         str(root), str(root)

@@ -9,8 +9,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 from containment import cache
-from containment.layers import Analyzer, scan_target
 from containment.image.registry import credentials_for, parse_reference
+from containment.layers import Analyzer, scan_target
 from tests.conftest import base_layer
 
 

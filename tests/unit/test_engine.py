@@ -17,11 +17,11 @@ import tarfile
 import httpx
 import pytest
 
-from containment.image import target as analyze
-from containment.layers import Analyzer, scan_target
 from containment.cache import LayerCache, cache_dir
+from containment.image import target as analyze
 from containment.image.build import ImageSpec, write_docker_archive
 from containment.image.registry import connect_failure
+from containment.layers import Analyzer, scan_target
 from containment.model import ImageError
 from tests.conftest import base_layer
 from tests.unit.fake_engine import FakeEngine, _tar, save, sha

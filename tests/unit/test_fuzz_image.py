@@ -11,12 +11,12 @@ import tempfile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from containment.layers import Analyzer, scan_target
 from containment.cache import LayerCache
 from containment.catalog import apk, dpkg
 from containment.image.build import ImageSpec, TarEntry, layer_tar, write_docker_archive, write_oci
 from containment.image.tarstream import TarFormatError, TarStream
 from containment.image.walk import Entry, walk_tar
+from containment.layers import Analyzer, scan_target
 from containment.model import ImageError
 from tests.conftest import base_layer
 

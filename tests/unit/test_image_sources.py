@@ -7,11 +7,11 @@ import os
 
 import pytest
 
-from containment.layers import Analyzer, resolve, scan_target
 from containment.cache import LayerCache
 from containment.catalog import apk, dpkg
 from containment.image.build import ImageSpec, TarEntry, layer_tar, write_docker_archive, write_oci
 from containment.image.walk import Limits
+from containment.layers import Analyzer, resolve, scan_target
 from containment.model import ImageError
 from tests.conftest import base_layer, dpkg_status
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 
-from containment.layers import Analyzer, LayerFacts, scan_target
 from containment.cache import LayerCache
 from containment.catalog import dpkg, python
 from containment.image.build import TarEntry, layer_tar
+from containment.layers import Analyzer, LayerFacts, scan_target
 from containment.notes import Note, condense
 from tests.conftest import base_layer
 from tests.unit.ux_helpers import cli, osv_db, pypi_advisory

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from containment.layers import Analyzer, scan_target
 from containment.cache import LayerCache
 from containment.catalog import dpkg, python
 from containment.cli.common import progress_printer
 from containment.image.build import TarEntry, layer_tar
+from containment.layers import Analyzer, scan_target
 from containment.model import ImageError
 from containment.progress import Progress
 from tests.conftest import base_layer

@@ -92,8 +92,8 @@ def _inventory(
     progress: bool = True,
     skip: SkipRules | None = None,
 ):  # type: ignore[no-untyped-def]
-    from containment.layers import Analyzer, scan_target
     from containment.cache import LayerCache
+    from containment.layers import Analyzer, scan_target
 
     analyzer = Analyzer(
         cache=LayerCache(enabled=not no_cache), progress=progress_printer(quiet, enabled=progress), skip=skip

@@ -244,9 +244,9 @@ def test_store_paths():
 
 
 def _image_inventory(make_oci, layers):
-    from containment.layers import Analyzer, scan_target
     from containment.cache import LayerCache
     from containment.image.build import TarEntry, layer_tar
+    from containment.layers import Analyzer, scan_target
 
     tars = [layer_tar([TarEntry(k, v) for k, v in sorted(files.items())]) for files in layers]
     return scan_target(
