@@ -192,3 +192,44 @@ def test_cli_promote_under_a_prod_policy(regs, corpus_image, corpus_db):
     client, _, digest = resolve(f"{prod.host}/prod/cli-clean:1", plain_http=True)
     client.close()
     assert digest == doc["digest"]
+
+
+def test_gate_decision_attestation(regs, corpus_db):
+    """`attest --predicate-type gate` signs the decision for exactly the digest judged;
+    `verify --attestation gate` and cosign's verify-attestation accept it."""
+    import json
+
+    w, dev = regs["w"], regs["dev"]
+    policy = w / "dev.yaml"
+    policy.write_text("stages:\n  dev:\n    secrets: deny\n")
+    src = dev.push(_image(w / "gated", "2.36-9", {"User": "app"}), "dev/gated:1")
+    assert st.containment("sign", src, "--key", str(w / "k.key"), "--plain-http").returncode == 0
+    r = st.containment(
+        "attest",
+        src,
+        "--key",
+        str(w / "k.key"),
+        "--predicate-type",
+        "gate",
+        "--policy",
+        str(policy),
+        "--stage",
+        "dev",
+        "--db",
+        corpus_db,
+        "--plain-http",
+        "--json",
+    )
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["tag"].endswith(".att")
+    v = st.containment("verify", src, "--key", str(w / "k.pub"), "--attestation", "gate", "--plain-http")
+    assert v.returncode == 0, v.stderr
+    paths, _ = st.sigstore_tools()
+    if paths:
+        uri = "https://containment.dev/attestation/gate/v1"
+        c = st.cosign_verify_attestation(src, w / "k.pub", w, uri)
+        assert c.returncode == 0, c.stderr
+        stmt = json.loads(__import__("base64").b64decode(json.loads(c.stdout.splitlines()[0])["payload"]))
+        assert stmt["predicate"]["passed"] is True and stmt["predicate"]["stage"] == "dev"
+    bad = st.containment("attest", src, "--key", str(w / "k.key"), "--predicate-type", "gate", "--plain-http")
+    assert bad.returncode == 2 and "--policy" in bad.stderr

@@ -34,6 +34,10 @@ Key = Annotated[
 ]
 PubKey = Annotated[str, typer.Option("--key", "-k", help="cosign public key file (PEM)")]
 Json = Annotated[bool, typer.Option("--json", help="print the result as JSON")]
+PolicyFile = Annotated[
+    str | None, typer.Option("--policy", help="policy YAML (containment gate's); needs --stage")
+]
+Stage = Annotated[str | None, typer.Option("--stage", help="the policy stage the image must meet")]
 
 
 def _print(doc: dict[str, Any], as_json: bool, line: str) -> None:
@@ -82,32 +86,62 @@ def attest(
     ref: Ref,
     key: Key,
     predicate_type: Annotated[
-        str, typer.Option("--predicate-type", "--type", help="vuln: the scan and its score")
+        str,
+        typer.Option(
+            "--predicate-type",
+            "--type",
+            help="vuln: the scan and its risk score (cosign's vuln predicate); gate: the decision of "
+            "--policy/--stage",
+        ),
     ] = "vuln",
+    policy: PolicyFile = None,
+    stage: Stage = None,
     db: Annotated[str | None, typer.Option("--db", help="advisory database for the scan")] = None,
     plain_http: PlainHttp = False,
     insecure: Insecure = False,
     quiet: Quiet = False,
     as_json: Json = False,
 ) -> None:
-    """Scan an image and attach the result (cosign's vuln predicate, with the score) as a signed
-    in-toto attestation."""
+    """Scan an image and attach the result as a signed in-toto attestation: the scan with its
+    score (vuln), or the gate's decision for a stage of a policy (gate)."""
     from containment.cli import firstrun
+    from containment.cli.common import fail
+    from containment.model import SCANNERS
     from containment.service import ScanOptions
     from containment.service import sign as svc
 
+    kind = predicate_type.strip().lower()
+    if kind == "gate" and not (policy and stage):
+        fail("--predicate-type gate attests a gate decision: give --policy FILE and --stage NAME")
+    if kind != "gate" and (policy or stage):
+        fail("--policy/--stage are for --predicate-type gate")
     with user_errors(ref):
-        opts = ScanOptions(kind="image", plain_http=plain_http, tls_verify=not insecure, db=db)
-        r = svc.attest(
+        opts = ScanOptions(
+            kind="image", scanners=SCANNERS, plain_http=plain_http, tls_verify=not insecure, db=db
+        )
+        store = lambda inv: firstrun.open_store(db, inv, quiet)  # noqa: E731
+        predicate = None
+        if kind == "gate" and policy and stage:
+            from containment.service.gate import gate
+
+            client, r, digest = svc.resolve(ref, plain_http, not insecure)
+            client.close()
+            _report, decision = gate(
+                f"{r.registry}/{r.repository}@{digest}", policy, stage, opts, open_store=store
+            )
+            predicate = decision.to_json()
+            ref = f"{r.registry}/{r.repository}@{digest}"  # attest exactly what was judged
+        r2 = svc.attest(
             ref,
             key,
             predicate_type=predicate_type,
+            predicate=predicate,
             plain_http=plain_http,
             tls_verify=not insecure,
             scan_options=opts,
-            open_store=lambda inv: firstrun.open_store(db, inv, quiet),
+            open_store=store,
         )
-    _print(_signed(r), as_json, f"attested {r.image} ({r.predicate_type}, {r.tag})")
+    _print(_signed(r2), as_json, f"attested {r2.image} ({r2.predicate_type}, {r2.tag})")
 
 
 def verify(
@@ -183,12 +217,6 @@ def verify(
     for why in r.reasons:
         print(f"containment: refused: {why}", file=sys.stderr)
     raise typer.Exit(EXIT_FINDINGS)
-
-
-PolicyFile = Annotated[
-    str | None, typer.Option("--policy", help="policy YAML (containment gate's); needs --stage")
-]
-Stage = Annotated[str | None, typer.Option("--stage", help="the policy stage the image must meet")]
 
 
 def promote(
