@@ -199,6 +199,9 @@ def _next_steps(ref: str, have_db: bool) -> str:
         steps.append((f"{exe} db update", "download the advisory database (OSV)"))
         steps.append((f"{exe} scan image {r}", "then: each vulnerability, fixed version, layer"))
     steps += [
+        (f"{exe} scan image {r} --scanners secret,config", "secrets in every layer, image config and hygiene"),
+        (f"{exe} score {r}", "one 0-100 risk score and the fixes that lower it most"),
+        (f"{exe} scan config .", "Dockerfiles, Kubernetes manifests, Compose files"),
         (f"{exe} scan fs .", "a source tree: lockfiles and installed packages"),
         (f"{exe} sbom docker-archive:./img.tar", "a `docker save` archive (or oci:DIR, a registry ref)"),
     ]
