@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from containment import audit
+from tests.unit.server.pg import pg_cluster, pg_url  # noqa: F401
 
 
 def _engine(path: Path, immediate: bool = True) -> sa.Engine:
@@ -191,6 +192,37 @@ def test_concurrent_appenders_never_fork_the_chain(tmp_path: Path, immediate: bo
     with engine.connect() as c:
         seqs = [r[0] for r in c.execute(sa.text("SELECT seq FROM audit_records ORDER BY seq"))]
     assert seqs == list(range(1, 101))
+
+
+def test_concurrent_appenders_on_postgresql_never_fork_the_chain(pg_url: str) -> None:  # noqa: F811
+    engine = sa.create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://"), pool_size=6)
+    audit.create_tables(engine)
+    errors: list[BaseException] = []
+    exports: list[bytes] = []
+
+    def writer(w: int) -> None:
+        try:
+            for i in range(25):
+                with Session(engine) as s, s.begin():
+                    audit.append(s, f"w{w}", "x", str(i), {"w": w, "i": i}, key=KEY, checkpoint_every=10)
+        except BaseException as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    while any(t.is_alive() for t in threads):
+        exports.append(_export(engine, KEY))  # exports taken while four writers append
+    for t in threads:
+        t.join()
+    assert errors == []
+    final = _export(engine, KEY)
+    out = _verify(final, KEY.public_pem.encode())
+    assert out.ok and out.records == 111 and out.checkpoints == 11, out  # 100 + one after seq 10, 20, .., 110
+    for data in exports:
+        assert _verify(data, KEY.public_pem.encode()).ok
+        assert _lines(final)[1 : len(_lines(data))] == _lines(data)[1:]
+    engine.dispose()
 
 
 def test_export_while_another_thread_appends_is_a_consistent_prefix(tmp_path: Path) -> None:
