@@ -1,0 +1,119 @@
+"""`containment serve --data DIR --listen 127.0.0.1:PORT [--database URL]`: the API server.
+
+The embedded default keeps its SQLite database (and job store) in DIR (`--data`, else
+`$CONTAINMENT_DATA`); `--database postgresql://...` uses PostgreSQL instead. FastAPI, uvicorn
+and SQLAlchemy are imported only when this command runs. Logs are JSON lines on stderr; SIGTERM
+or SIGINT stop accepting, let requests in flight finish (--graceful-timeout) and close the store.
+
+Until the lead registers it in cli/main.py: `python -m containment.cli.serve --data DIR ...`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from containment.cli.common import fail
+
+DEFAULT_LISTEN = "127.0.0.1:8080"
+
+
+def parse_listen(listen: str) -> tuple[str, int]:
+    """`HOST:PORT` or `[IPv6]:PORT` -> (host, port); a clear error otherwise."""
+    m = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\]:(\d{1,5})|([A-Za-z0-9.-]+):(\d{1,5})", listen.strip())
+    if not m:
+        raise ValueError(f"--listen {listen!r}: expected HOST:PORT, e.g. {DEFAULT_LISTEN}")
+    host = m.group(1) or m.group(3)
+    port = int(m.group(2) or m.group(4))
+    if not 0 < port < 65536:
+        raise ValueError(f"--listen {listen!r}: the port must be 1-65535")
+    return host, port
+
+
+def serve(
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            envvar="CONTAINMENT_DATA",
+            help="directory of the embedded store (SQLite database, job store) [env CONTAINMENT_DATA]",
+        ),
+    ] = None,
+    listen: Annotated[str, typer.Option("--listen", help="address to listen on, HOST:PORT")] = DEFAULT_LISTEN,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database",
+            envvar="CONTAINMENT_DATABASE",
+            help="database URL (postgresql://...) instead of the embedded SQLite in --data",
+        ),
+    ] = None,
+    max_body: Annotated[
+        int, typer.Option("--max-body", min=1024, help="largest request body accepted, in bytes (413 beyond)")
+    ] = 32 * 1024 * 1024,
+    graceful_timeout: Annotated[
+        int, typer.Option("--graceful-timeout", min=0, help="seconds requests in flight get on shutdown")
+    ] = 10,
+    log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error")] = "info",
+) -> None:
+    """Serve the REST API (/api/v1, OpenAPI at /api/v1/openapi.json), /healthz, /readyz, /metrics."""
+    try:
+        host, port = parse_listen(listen)
+    except ValueError as e:
+        fail(str(e))
+    if log_level.lower() not in {"debug", "info", "warning", "error"}:
+        fail(f"--log-level {log_level!r}: one of debug, info, warning, error")
+    if data is not None:
+        try:
+            data.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            fail(f"--data {data}: cannot create the directory ({e.strerror or e})")
+        if not data.is_dir():
+            fail(f"--data {data}: not a directory")
+
+    import uvicorn
+
+    from containment.server.app import create_app
+    from containment.server.ops import configure_logging, log
+    from containment.server.store import Store
+
+    configure_logging(log_level)
+    try:
+        store = Store.open(data_dir=data, url=database)
+    except Exception as e:  # the store names the file/URL and what failed; one line, exit 2
+        fail(f"cannot open the store ({data or database or 'default'}): {e}")
+    app = create_app(store, max_body=max_body, close_store=True)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=graceful_timeout,
+        server_header=False,
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    log.info("listening", extra={"host": host, "port": port, "data": str(data) if data else None})
+    try:
+        server.run()
+    except SystemExit:
+        if server.started:
+            raise
+        store.close()
+        fail(f"--listen {listen}: could not listen there (in use, or not an address of this machine?)")
+
+
+app = typer.Typer(rich_markup_mode=None, add_completion=False)
+app.command("serve")(serve)
+
+
+def main() -> None:
+    typer.run(serve)
+
+
+if __name__ == "__main__":
+    main()

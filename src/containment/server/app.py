@@ -1,0 +1,118 @@
+"""The FastAPI application: `create_app(store)`.
+
+Layers, outermost first: ObserveMiddleware (metrics + one log line per request, refused
+requests included) -> AuthzMiddleware (the operation x roles table: 401/403 before routing,
+body read with a size limit) -> FastAPI (routes.py, ops.py).
+
+The OpenAPI 3 document is served at /api/v1/openapi.json; every operation in it carries
+`x-roles` from authz.OPERATIONS, and the app refuses to build when a route is missing from
+that table (or the table names a route that does not exist), so nothing is served unguarded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from containment import __version__
+from containment.server import authz, ops, routes
+
+OPENAPI_URL = f"{authz.API}/openapi.json"
+_REASONS = {400: "bad request", 404: "not found", 405: "method not allowed", 409: "conflict", 422: "invalid"}
+
+
+def create_app(store: Any, max_body: int = authz.DEFAULT_MAX_BODY, close_store: bool = False) -> Any:
+    """The ASGI application serving `store` (a containment.server.store.Store, or anything with
+    its API). `close_store`: close it when the app shuts down (the serve command's own store)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ops.log.info("server ready", extra={"version": __version__})
+        try:
+            yield
+        finally:
+            ops.log.info("server stopping")
+            if close_store:
+                store.close()
+
+    api = FastAPI(
+        title="containment",
+        version=__version__,
+        openapi_url=OPENAPI_URL,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    api.state.store = store
+    metrics = ops.Metrics()
+    api.state.metrics = metrics
+    api.include_router(ops.router)
+    api.include_router(routes.router)
+    api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
+    _check_routes(api)
+
+    @api.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            {"error": _REASONS.get(exc.status_code, "error"), "detail": exc.detail},
+            exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @api.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            {"where": ".".join(str(p) for p in e.get("loc", ())), "problem": str(e.get("msg", ""))}
+            for e in exc.errors()
+        ]
+        return JSONResponse({"error": "invalid", "detail": problems}, 422)
+
+    guarded = authz.AuthzMiddleware(api, store.authenticate, max_body=max_body)
+    return ops.ObserveMiddleware(guarded, metrics)
+
+
+def _check_routes(api: FastAPI) -> None:
+    """The operations the OpenAPI document lists are exactly the table's (the middleware answers
+    404/405 itself for anything the table lacks, so an unlisted route could not even be reached)."""
+    doc = _openapi(api)
+    served = {("GET", OPENAPI_URL)} | {
+        (m.upper(), path) for path, item in doc.get("paths", {}).items() for m in item if m.upper() in METHODS
+    }
+    table = set(authz.OPERATIONS)
+    if served - table:
+        raise RuntimeError(f"operations without roles in authz.OPERATIONS: {sorted(served - table)}")
+    if table - served:
+        raise RuntimeError(f"authz.OPERATIONS names operations not served: {sorted(table - served)}")
+
+
+METHODS = {"GET", "PUT", "POST", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE"}
+
+
+def _openapi(api: FastAPI) -> dict[str, Any]:
+    if api.openapi_schema:
+        return api.openapi_schema
+    doc = FastAPI.openapi(api)
+    doc["info"]["description"] = (__doc__ or "").strip()
+    doc.setdefault("components", {})["securitySchemes"] = {
+        "bearer": {"type": "http", "scheme": "bearer"},
+        "session": {"type": "apiKey", "in": "cookie", "name": authz.SESSION_COOKIE},
+    }
+    for path, item in doc.get("paths", {}).items():
+        for method, op in item.items():
+            if method.upper() not in METHODS:
+                continue
+            roles = list(authz.roles_for(method, path))
+            op["x-roles"] = roles
+            if roles != [authz.ANONYMOUS]:
+                op["security"] = [{"bearer": []}, {"session": []}]
+    api.openapi_schema = doc
+    return doc
+
+
+__all__ = ["OPENAPI_URL", "create_app"]
