@@ -322,7 +322,7 @@ def test_bash_completes_with_the_script(tmp_path):
         [
             "bash",
             "-c",
-            "source c.bash; COMP_WORDS=(containment sc); COMP_CWORD=1; "
+            "source c.bash; COMP_WORDS=(containment sca); COMP_CWORD=1; "
             '_containment_completion containment; echo "${COMPREPLY[@]}"',
         ],
         capture_output=True,

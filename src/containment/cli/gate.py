@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -27,7 +27,9 @@ from containment.cli.build import (
 from containment.cli.common import EXIT_FINDINGS, dump_json, progress_printer, user_errors, warn, write_output
 from containment.cli.deadline import deadline
 from containment.cli.firstrun import SkipDbUpdate, open_store, set_skip_db_update
-from containment.policy.gate import Decision
+
+if TYPE_CHECKING:  # the policy modules (and YAML) load only when a gate runs
+    from containment.policy.gate import Decision
 
 policy_app = typer.Typer(
     rich_markup_mode=None, help="Gate policy files: check one, export its exceptions.", no_args_is_help=True

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -27,8 +27,10 @@ from containment.cli.build import (
 from containment.cli.common import dump_json, progress_printer, user_errors, warn, write_output
 from containment.cli.deadline import deadline
 from containment.cli.firstrun import SkipDbUpdate, open_store, set_skip_db_update
-from containment.model import ScanReport
-from containment.policy.score import Action, Score
+
+if TYPE_CHECKING:  # the score module loads only when a score is asked for
+    from containment.model import ScanReport
+    from containment.policy.score import Action, Score
 
 
 class ScoreFormat(StrEnum):
