@@ -135,6 +135,34 @@ def _inventory_key(inv: Inventory) -> str:
     return "inventory:" + stable_digest({"os": inv.os.id if inv.os else "", "packages": pk})
 
 
+def _check_text(what: str, value: Any, limit: int = 65536) -> None:
+    if not isinstance(value, str):
+        raise ContainmentError(f"{what} must be text, not {type(value).__name__}")
+    if "\x00" in value:
+        raise ContainmentError(f"{what} holds a NUL character; refusing it")
+    if len(value) > limit:
+        raise ContainmentError(f"{what} is longer than {limit} characters")
+
+
+def _check_actor(actor: Any) -> str:
+    _check_text("actor", actor, MAX_NAME * 4)
+    return str(actor)
+
+
+def _check_inventory(inv: Inventory) -> None:
+    """Text the databases cannot keep verbatim (NUL on PostgreSQL, over-long keys) is refused."""
+    _check_text("inventory target", inv.target)
+    if inv.os:
+        _check_text("os id", inv.os.id, 500)
+        _check_text("os version", inv.os.version_id, 500)
+    for i, p in enumerate(inv.packages):
+        for field_name in ("name", "version", "purl", "path", "source_name", "source_version"):
+            _check_text(f"package {i} {field_name}", getattr(p, field_name))
+        _check_text(f"package {i} type", p.type, 64)
+        _check_text(f"package {i} layer", p.layer, 200)
+        _check_text(f"package {i} cataloger", p.cataloger, 500)
+
+
 def _iso(t: datetime | None) -> str:
     t = aware(t)
     return t.isoformat().replace("+00:00", "Z") if t else ""
@@ -208,8 +236,8 @@ class Store:
         _check_role(role)
         pw_hash = None
         if password is not None:
-            if not isinstance(password, str) or not password or len(password) > 1024:
-                raise ContainmentError("password must be 1 to 1024 characters")
+            if not isinstance(password, str) or not password or len(password) > 1024 or "\x00" in password:
+                raise ContainmentError("password must be 1 to 1024 characters, no NUL")
             pw_hash = _hasher().hash(password)
         try:
             with self.write() as s:
@@ -356,6 +384,8 @@ class Store:
     def put_inventory(self, inv: Inventory, source: str, actor: str, refs: Iterable[str] = ()) -> str:
         """Store an inventory under its image digest (once per digest) and remember the
         repositories and tags it was seen under (its target and `refs`). Returns the digest."""
+        _check_actor(actor)
+        _check_text("source", source, 500)
         with self.write() as s:
             img = self._put_inventory(s, inv, source, refs)
             self._audit(
@@ -364,10 +394,11 @@ class Store:
             return img.digest
 
     def _put_inventory(self, s: Session, inv: Inventory, source: str, refs: Iterable[str]) -> Image:
+        _check_inventory(inv)
         key = _inventory_key(inv)
         img = s.scalar(select(Image).where(Image.digest == key))
         if img is None:
-            img = Image(digest=key, source=source[:500])
+            img = Image(digest=key, source=source)
             s.add(img)
         img.last_seen = now()
         if inv.image_id and not img.image_id:
@@ -419,7 +450,7 @@ class Store:
 
     def _see_ref(self, s: Session, img: Image, ref: str) -> None:
         parts = split_reference(ref) if isinstance(ref, str) and len(ref) <= 1000 else None
-        if parts is None:
+        if parts is None or len(parts[0]) > 500:
             return
         repo_name, tag, _ = parts
         repo = s.scalar(select(Repository).where(Repository.name == repo_name))
@@ -440,6 +471,7 @@ class Store:
     def put_report(self, report: ScanReport, actor: str, score: Any = None, refs: Iterable[str] = ()) -> str:
         """Store a scan: its inventory (once per digest), the scan's counts and, when given,
         its score (a policy.score.Score, or a mapping with value/grade). Returns the digest."""
+        _check_actor(actor)
         counts = _counts(report)
         with self.write() as s:
             img = self._put_inventory(s, report.inventory, "scan", refs)
@@ -463,6 +495,7 @@ class Store:
 
     def put_sbom(self, doc: dict[str, Any], actor: str) -> str:
         """Track a CycloneDX (1.4-1.6) JSON SBOM of a container image, from any tool, as an inventory."""
+        _check_actor(actor)
         inv, refs = inventory_from_cyclonedx(doc)
         with self.write() as s:
             img = self._put_inventory(s, inv, "sbom", refs)
