@@ -323,14 +323,34 @@ def _check_text(name: str, value: Any) -> str:
     return value
 
 
+def _statements() -> dict[str, Any]:
+    """The append path's statements, built once (SQLAlchemy then reuses their compiled form)."""
+    global _STATEMENTS
+    if _STATEMENTS is None:
+        import sqlalchemy as sa
+
+        _, records, head = _tables()
+        _STATEMENTS = {
+            "lock": sa.update(head).where(head.c.id == 1).values(seq=head.c.seq),
+            "read": sa.select(head.c.seq, head.c.hash).where(head.c.id == 1),
+            "insert": sa.insert(records),
+            "advance": sa.update(head)
+            .where(head.c.id == 1)
+            .values(seq=sa.bindparam("new_seq"), hash=sa.bindparam("new_hash")),
+        }
+    return _STATEMENTS
+
+
+_STATEMENTS: dict[str, Any] | None = None
+
+
 def _lock_head(conn: Connection) -> tuple[int, str]:
     """Take the head row's lock (creating the row for an empty chain) and read it."""
-    import sqlalchemy as sa
-
     _, _, head = _tables()
+    stmts = _statements()
     for _ in range(2):
-        if conn.execute(sa.update(head).where(head.c.id == 1).values(seq=head.c.seq)).rowcount:
-            row = conn.execute(sa.select(head.c.seq, head.c.hash).where(head.c.id == 1)).one()
+        if conn.execute(stmts["lock"]).rowcount:
+            row = conn.execute(stmts["read"]).one()
             return int(row.seq), str(row.hash)
         insert = _insert_ignore(conn, head)
         conn.execute(insert.values(id=1, seq=0, hash=GENESIS))
@@ -353,9 +373,6 @@ def _insert_ignore(conn: Connection, table: sqlalchemy.Table) -> Any:
 def _append_locked(
     conn: Connection, seq: int, prev: str, actor: str, action: str, subject: str, detail: dict[str, Any]
 ) -> dict[str, Any]:
-    import sqlalchemy as sa
-
-    _, records, head = _tables()
     record: dict[str, Any] = {
         "seq": seq,
         "time": _now(),
@@ -366,19 +383,21 @@ def _append_locked(
         "prev_hash": prev,
     }
     record["hash"] = record_hash(record)
+    stmts = _statements()
     conn.execute(
-        sa.insert(records).values(
-            seq=seq,
-            time=record["time"],
-            actor=actor,
-            action=action,
-            subject=subject,
-            detail=canonical(detail).decode("utf-8"),
-            prev_hash=prev,
-            hash=record["hash"],
-        )
+        stmts["insert"],
+        {
+            "seq": seq,
+            "time": record["time"],
+            "actor": actor,
+            "action": action,
+            "subject": subject,
+            "detail": canonical(detail).decode("utf-8"),
+            "prev_hash": prev,
+            "hash": record["hash"],
+        },
     )
-    conn.execute(sa.update(head).where(head.c.id == 1).values(seq=seq, hash=record["hash"]))
+    conn.execute(stmts["advance"], {"new_seq": seq, "new_hash": record["hash"]})
     return record
 
 

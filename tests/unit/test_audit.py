@@ -527,3 +527,19 @@ def test_random_tampering_is_detected_at_the_first_changed_line(trail: bytes, da
 def test_arbitrary_bytes_never_crash_verify(blob: bytes) -> None:
     out = _verify(blob)
     assert not out.ok and out.line >= 1
+
+
+def test_hostile_lines_are_refused_at_their_line(trail: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    ls = _lines(trail)
+    for hostile in (
+        b"[" * 100_000 + b"]" * 100_000 + b"\n",
+        b'{"seq":' + b"9" * 5000 + b"}\n",
+        b"\xff\xfe\n",
+    ):
+        out = _verify(b"".join([*ls[:3], hostile, *ls[3:]]))
+        assert (out.ok, out.line, out.not_a_trail) == (False, 4, False), out
+    out = _verify(b"[" * 100_000 + b"\n")  # as the header: no trail at all
+    assert (out.ok, out.line, out.not_a_trail) == (False, 1, True)
+    monkeypatch.setattr(audit, "MAX_LINE", 200)  # a line longer than the limit is not read whole
+    out = _verify(trail)
+    assert (out.ok, out.line) == (False, 1) and "longer than 200 bytes" in out.reason
