@@ -14,6 +14,7 @@ import pytest
 
 from containment import audit
 from containment.server.store import Store
+from tests.unit.server.pg import pg_cluster, pg_url  # noqa: F401
 from tests.unit.ux_helpers import Run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -169,3 +170,16 @@ def test_bad_input_is_one_line_and_exit_2(data: Path, tmp_path: Path) -> None:
     assert "no audit key" in one_error_line(cli("public-key", "--data", str(empty)))
     assert not (empty / audit.KEY_FILE).exists() and not (tmp_path / "x").exists()
     assert one_error_line(cli("export", "--data", str(data), "--database", "mysql://h/db", "-o", "x"))
+
+
+def test_export_from_postgresql_read_only(tmp_path: Path, pg_url: str) -> None:  # noqa: F811
+    d = tmp_path / "data"
+    with Store.open(d, url=pg_url) as store:
+        store.add_user("alice", "security", actor="admin")
+        store.record("admin", "policy.set", "prod", {"rule": "no HIGH"})
+    out = tmp_path / "pg.jsonl"
+    r = cli("export", "--data", str(d), "--database", pg_url, "-o", str(out))
+    assert r.returncode == 0 and "signed by key" in r.stderr, r
+    actions = [json.loads(ln)["action"] for ln in out.read_bytes().splitlines()[1:]]
+    assert actions[-2:] == ["user.add", "policy.set"]
+    assert cli("verify", str(out)).returncode == 0
