@@ -420,12 +420,3 @@ async def create_token(request: Request) -> dict[str, Any]:
     except input_errors() as e:
         raise HTTPException(422, str(e)[:300]) from None
     return {"token": token, "name": me.name, "role": me.role, "scopes": scopes, "days": days}
-
-
-@router.get("/audit", summary="The audit trail, oldest first", tags=["audit"], responses=ERRORS)
-def audit(
-    request: Request,
-    limit: int = Query(100, ge=1, le=MAX_LIMIT),
-    offset: int = Query(0, ge=0, le=MAX_OFFSET),
-) -> dict[str, Any]:
-    return {"records": list(store(request).audit(limit, offset)), "limit": limit, "offset": offset}
