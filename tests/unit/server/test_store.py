@@ -35,7 +35,7 @@ from containment.server.store import (
     split_reference,
     token_hash,
 )
-from tests.unit.server.pg import pg_cluster, pg_url  # noqa: F401
+from tests.unit.server.pg import PgCluster, pg_cluster, pg_url  # noqa: F401
 
 INJECTIONS = [
     "Robert'); DROP TABLE users;--",
@@ -615,3 +615,20 @@ def test_every_mutation_is_audited_in_its_transaction(store: Store) -> None:
         "token.revoke",
         "gate.decision",
     ]
+
+
+def test_postgresql_restart_is_survived_without_manual_steps(
+    pg_cluster: PgCluster,  # noqa: F811
+    pg_url: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    store = Store.open(url=pg_url, data_dir=tmp_path)
+    store.add_user("alice", "security")
+    token = store.create_token("alice")
+    pg_cluster.restart()  # every pooled connection is now dead
+    assert store.authenticate(token) == Principal("alice", "security", token.split("_")[1])
+    store.add_user("bob", "developer")
+    pg_cluster.kill()  # a crash this time
+    pg_cluster.start()
+    assert [u["name"] for u in store.users()] == ["alice", "bob"]
+    store.close()
