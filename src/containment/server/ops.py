@@ -31,7 +31,11 @@ READY_TIMEOUT = 5.0
 log = logging.getLogger("containment.server")
 access = logging.getLogger("containment.server.access")
 
-_STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+_STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
+    "message",
+    "asctime",
+    "color_message",
+}
 
 
 class JsonFormatter(logging.Formatter):

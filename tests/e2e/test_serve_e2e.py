@@ -1,0 +1,146 @@
+"""`containment serve` as a real process on loopback: ready within 60 s, users and tokens added
+while it runs, uploads over HTTP (the CI client included), JSON logs, graceful SIGTERM; bad flags
+exit 2 with one line."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.registry import free_port
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+READY_WITHIN = 60
+
+
+def serve_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "containment.cli.serve", *args]
+
+
+@dataclass
+class Served:
+    url: str
+    data: Path
+    proc: subprocess.Popen[bytes]
+    stderr: Path
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    port = free_port()
+    data = tmp_path / "data"
+    err = tmp_path / "serve.stderr"
+    env = {**os.environ, "CONTAINMENT_DATA": str(data)}  # the default --data
+    with err.open("wb") as f:
+        proc = subprocess.Popen(
+            serve_cmd("--listen", f"127.0.0.1:{port}"), stderr=f, stdout=f, env=env, cwd=ROOT
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc, err)
+        yield Served(url, data, proc, err)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(30)
+
+
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], err: Path) -> None:
+    deadline = time.monotonic() + READY_WITHIN
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"serve exited {proc.returncode}: {err.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"/healthz did not answer 200 within {READY_WITHIN} s: {err.read_text()[-2000:]}")
+
+
+def test_serve_end_to_end(served: Served) -> None:
+    from containment.server.client import ServerError, upload_report
+    from containment.server.store import Store
+    from tests.unit.server.test_api import sbom, scan_report
+
+    url = served.url
+    # users and tokens added while the server runs, from another process's store
+    with Store.open(data_dir=served.data) as store:
+        for role in ("developer", "auditor", "operations"):
+            store.add_user(f"{role}1", role)
+        tokens = {role: store.create_token(f"{role}1") for role in ("developer", "auditor", "operations")}
+
+    def h(role: str) -> dict[str, str]:
+        return {"authorization": f"Bearer {tokens[role]}"}
+
+    doc = httpx.get(f"{url}/api/v1/openapi.json").json()
+    assert doc["openapi"].startswith("3.")
+    assert all(op["x-roles"] for item in doc["paths"].values() for op in item.values())
+    assert httpx.get(f"{url}/readyz").status_code == 200
+    assert httpx.get(f"{url}/api/v1/images").status_code == 401
+
+    r = httpx.post(f"{url}/api/v1/sboms", json=sbom(), headers=h("developer"))
+    assert r.status_code == 201, r.text
+    assert httpx.post(f"{url}/api/v1/sboms", json=sbom(), headers=h("auditor")).status_code == 403
+
+    # the CI client: scan report upload, then its errors as one clear message
+    report = scan_report()
+    assert upload_report(url, tokens["developer"], report) == report["image_digest"]
+    with pytest.raises(ServerError, match="HTTP 403.*may not upload"):
+        upload_report(url, tokens["auditor"], report)
+    with pytest.raises(ServerError, match="HTTP 401"):
+        upload_report(url, "ctm_0000000000000000_" + "A" * 43, report)
+    with pytest.raises(ServerError, match="cannot reach"):
+        upload_report(f"http://127.0.0.1:{free_port()}", tokens["developer"], report, timeout=5)
+
+    images = httpx.get(f"{url}/api/v1/images", headers=h("auditor")).json()["images"]
+    assert len(images) == 2
+    metrics = httpx.get(f"{url}/metrics", headers=h("operations")).text
+    assert 'route="/api/v1/sboms",status="201"' in metrics
+
+    # graceful shutdown on SIGTERM: exits by itself, the store closed, logs are JSON lines
+    served.proc.send_signal(signal.SIGTERM)
+    code = served.proc.wait(60)
+    assert code in (0, -signal.SIGTERM), code
+    lines = [json.loads(line) for line in served.stderr.read_text().splitlines() if line.strip()]
+    msgs = [rec["msg"] for rec in lines]
+    assert "server ready" in msgs and "server stopping" in msgs
+    assert any(rec.get("route") == "/api/v1/sboms" and rec.get("principal") == "developer1" for rec in lines)
+
+
+def test_bad_flags_exit_2_with_one_line(tmp_path: Path) -> None:
+    for args in (["--listen", "nonsense"], ["--listen", "127.0.0.1:99999"], ["--log-level", "loud"]):
+        p = subprocess.run(
+            serve_cmd("--data", str(tmp_path / "d"), *args),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=ROOT,
+        )
+        assert p.returncode == 2, (args, p.stderr)
+        assert "Traceback" not in p.stderr
+
+
+def test_port_in_use_exit_2(tmp_path: Path, served: Served) -> None:
+    port = served.url.rsplit(":", 1)[1]
+    p = subprocess.run(
+        serve_cmd("--data", str(tmp_path / "d2"), "--listen", f"127.0.0.1:{port}"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert p.returncode == 2, p.stderr
+    assert "could not listen" in p.stderr and "Traceback" not in p.stderr
