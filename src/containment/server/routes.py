@@ -104,17 +104,68 @@ def input_errors() -> tuple[type[Exception], ...]:
     return (ContainmentError, ValueError)
 
 
-def _json_request(description: str, example: dict[str, Any] | None = None) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "object"}
-    if example is not None:
-        schema["example"] = example
+def _json_request(description: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {
         "requestBody": {
             "required": True,
             "description": description,
-            "content": {"application/json": {"schema": schema}},
+            "content": {"application/json": {"schema": {"type": "object", **schema}}},
         }
     }
+
+
+def _string(min_len: int = 1, max_len: int = 256, **more: Any) -> dict[str, Any]:
+    return {"type": "string", "minLength": min_len, "maxLength": max_len, **more}
+
+
+LOGIN_BODY = {
+    "required": ["name", "password"],
+    "properties": {"name": _string(), "password": _string(max_len=1024)},
+}
+USER_BODY = {
+    "required": ["name", "role"],
+    "properties": {
+        "name": _string(max_len=64, pattern=NAME_RE.pattern.replace("\\A", "^").replace("\\Z", "$")),
+        "role": {"type": "string", "enum": list(ROLES)},
+        "password": _string(max_len=1024),
+    },
+}
+TOKEN_BODY = {
+    "properties": {
+        "days": {"type": "integer", "minimum": 1, "maximum": 366, "default": 90},
+        "scopes": {
+            "type": "array",
+            "maxItems": 32,
+            "items": _string(max_len=64, pattern="^[a-z][a-z0-9:._*-]{0,63}$"),
+        },
+    }
+}
+SBOM_BODY = {
+    "required": ["bomFormat", "specVersion", "metadata"],
+    "properties": {
+        "bomFormat": {"type": "string", "enum": ["CycloneDX"]},
+        "specVersion": {"type": "string", "enum": ["1.4", "1.5", "1.6"]},
+        "metadata": {
+            "type": "object",
+            "required": ["component"],
+            "properties": {
+                "component": {
+                    "type": "object",
+                    "required": ["type", "name"],
+                    "properties": {
+                        "type": {"type": "string", "enum": ["container"]},
+                        "name": _string(max_len=1000),
+                    },
+                }
+            },
+        },
+        "components": {"type": "array", "items": {"type": "object"}},
+    },
+}
+SCAN_BODY = {
+    "description": "containment's scan-1 JSON (containment/data/scan-1.schema.json), of an image",
+    "required": ["schema", "schema_version", "target", "kind", "image_digest", "layers", "scanners"],
+}
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -133,7 +184,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     "/login",
     summary="Session login (name + password) -> cookie",
     tags=["auth"],
-    openapi_extra=_json_request("name and password", {"name": "alice", "password": "..."}),
+    openapi_extra=_json_request("name and password", LOGIN_BODY),
     responses=ERRORS,
 )
 async def login(request: Request) -> Response:
@@ -182,7 +233,9 @@ def me(request: Request) -> dict[str, Any]:
     status_code=201,
     summary="Upload a CycloneDX 1.6 JSON SBOM of a container image",
     tags=["inventory"],
-    openapi_extra=_json_request("a CycloneDX JSON document whose metadata.component is a container"),
+    openapi_extra=_json_request(
+        "a CycloneDX JSON document whose metadata.component is a container", SBOM_BODY
+    ),
     responses=ERRORS,
 )
 async def upload_sbom(request: Request) -> dict[str, Any]:
@@ -212,7 +265,7 @@ async def upload_sbom(request: Request) -> dict[str, Any]:
     status_code=201,
     summary="Upload a containment JSON scan report (scan-1), as CI does",
     tags=["inventory"],
-    openapi_extra=_json_request("the output of `containment scan image REF --format json`"),
+    openapi_extra=_json_request("the output of `containment scan image REF --format json`", SCAN_BODY),
     responses=ERRORS,
 )
 async def upload_scan(request: Request) -> dict[str, Any]:
@@ -343,7 +396,10 @@ def list_images(
 
 
 @router.get(
-    "/images/{digest}", summary="One image: inventory, findings, scans", tags=["inventory"], responses=ERRORS
+    "/images/{digest}",
+    summary="One image: inventory, findings, scans",
+    tags=["inventory"],
+    responses={**ERRORS, 404: {"description": "no image with that digest"}},
 )
 def get_image(request: Request, digest: str) -> dict[str, Any]:
     if not DIGEST_RE.match(digest):
@@ -367,8 +423,8 @@ def list_users(request: Request) -> dict[str, Any]:
     status_code=201,
     summary="Add a user with one role (admin)",
     tags=["users"],
-    openapi_extra=_json_request("name, role and an optional password", {"name": "alice", "role": "security"}),
-    responses=ERRORS,
+    openapi_extra=_json_request("name, role and an optional password", USER_BODY),
+    responses={**ERRORS, 409: {"description": "a user of that name exists"}},
 )
 async def add_user(request: Request) -> dict[str, Any]:
     doc = _object(json_body(await request.body(), "user"), "user")
@@ -397,7 +453,7 @@ async def add_user(request: Request) -> dict[str, Any]:
     status_code=201,
     summary="A new API token for the caller (shown once)",
     tags=["users"],
-    openapi_extra=_json_request("optional lifetime in days and scopes", {"days": 30, "scopes": []}),
+    openapi_extra=_json_request("optional lifetime in days and scopes", TOKEN_BODY),
     responses=ERRORS,
 )
 async def create_token(request: Request) -> dict[str, Any]:
