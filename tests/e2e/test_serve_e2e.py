@@ -26,7 +26,7 @@ READY_WITHIN = 60
 
 
 def serve_cmd(*args: str) -> list[str]:
-    return [sys.executable, "-m", "containment.cli.serve", *args]
+    return [sys.executable, "-m", "containment", "serve", *args]
 
 
 @dataclass
@@ -114,8 +114,11 @@ def test_serve_end_to_end(served: Served) -> None:
     # graceful shutdown on SIGTERM: exits by itself, the store closed, logs are JSON lines
     served.proc.send_signal(signal.SIGTERM)
     code = served.proc.wait(60)
-    assert code in (0, -signal.SIGTERM), code
-    lines = [json.loads(line) for line in served.stderr.read_text().splitlines() if line.strip()]
+    assert code in (0, 143, -signal.SIGTERM), code  # 143: containment's own SIGTERM exit
+    text = [line for line in served.stderr.read_text().splitlines() if line.strip()]
+    # every log line is JSON; the one plain line is containment's own exit note after shutdown
+    assert [line for line in text if not line.startswith("{")] in ([], ["containment: terminated (SIGTERM)"])
+    lines = [json.loads(line) for line in text if line.startswith("{")]
     msgs = [rec["msg"] for rec in lines]
     assert "server ready" in msgs and "server stopping" in msgs
     assert any(rec.get("route") == "/api/v1/sboms" and rec.get("principal") == "developer1" for rec in lines)
@@ -213,3 +216,50 @@ def test_schemathesis_finds_no_server_error(served: Served) -> None:
         )
         assert p.returncode == 0, summary
         assert "generated" in p.stdout and " 0 passed" not in p.stdout
+
+
+def test_contract_through_the_one_command(served: Served, tmp_path: Path, make_oci) -> None:  # noqa: ANN001
+    """The issue's contract 1, 2, 6 with `containment` itself: users and tokens made while the
+    server runs, a CI scan uploaded with --server/--token, the image listed by the API."""
+    from tests.conftest import base_layer
+
+    def run(*args: str, **kw: object) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "containment", *args],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=ROOT,
+            **kw,  # type: ignore[call-overload]
+        )
+
+    data = str(served.data)
+    assert run("user", "add", "ci", "--role", "developer", "--data", data).returncode == 0
+    made = run("token", "create", "ci", "--data", data)
+    assert made.returncode == 0, made.stderr
+    token = made.stdout.strip().splitlines()[-1]
+    img = "oci:" + make_oci([base_layer(("bash", "5.2.15-2+b2"))])
+    up = run(
+        "scan",
+        "image",
+        img,
+        "--server",
+        served.url,
+        "--token",
+        token,
+        "--skip-db-update",
+        "-f",
+        "json",
+        "--scanners",
+        "secret,config",
+    )
+    assert up.returncode == 0, up.stderr
+    listed = httpx.get(
+        f"{served.url}/api/v1/images", headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
+    assert listed.status_code == 200
+    body = listed.json()
+    items = body if isinstance(body, list) else next(v for v in body.values() if isinstance(v, list))
+    assert len(items) == 1
+    bad = run("scan", "image", img, "--server", served.url, "--token", "ctm_forged", "--scanners", "secret", "-q")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "401" in bad.stderr

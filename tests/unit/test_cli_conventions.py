@@ -347,7 +347,7 @@ def test_bash_completes_with_the_script(tmp_path):
         ),
         (
             ["sbom", "oci:x", "--formt", "spdx"],
-            "sbom: no such option --formt (did you mean --format or --platform?)",
+            "sbom: no such option --formt (did you mean --format?)",
         ),
         (
             ["sacn", "image"],

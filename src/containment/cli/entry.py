@@ -91,7 +91,9 @@ def usage_message(e: errors.UsageError) -> str:
     """The error in containment's words: lower case, no trailing period, the value's origin."""
     ctx = e.ctx
     if isinstance(e, errors.NoSuchOption):
-        hint = _taken_by(ctx, e.option_name) or _suggest(list(e.possibilities or ()))
+        from containment.cli.settings import closest
+
+        hint = _taken_by(ctx, e.option_name) or _suggest(closest(e.option_name, e.possibilities or ()))
         return f"no such option {e.option_name}{hint}"
     if isinstance(e, errors.MissingParameter):
         p = e.param
@@ -117,10 +119,9 @@ def usage_message(e: errors.UsageError) -> str:
     if message.startswith("No such command") and ctx is not None:
         name = message.split("'", 2)[1] if message.count("'") >= 2 else ""
         commands = sorted(getattr(ctx.command, "commands", {}))
-        import difflib
+        from containment.cli.settings import closest
 
-        close = difflib.get_close_matches(name, commands, n=2)
-        return f"no such command {name!r}{_suggest([repr(c) for c in close])}"
+        return f"no such command {name!r}{_suggest([repr(c) for c in closest(name, commands)])}"
     if message.startswith("Got unexpected extra argument"):
         extra = message[message.rfind("(") + 1 : message.rfind(")")]
         return f"unexpected argument{'s' if ' ' in extra else ''} {extra}"

@@ -5,8 +5,10 @@ from __future__ import annotations
 import typer
 
 from containment import __version__
-from containment.cli import build, cache, checks, db, demo, gate, scan
+from containment.cli import admin, build, cache, checks, db, demo, gate, scan
+from containment.cli import audit as audit_cli
 from containment.cli import score as score_cli
+from containment.cli import serve as serve_cli
 from containment.cli import sign as sign_cli
 from containment.cli.entry import ContainmentTyper, Shell
 
@@ -29,6 +31,10 @@ app.add_typer(gate.policy_app, name="policy")
 app.add_typer(sign_cli.key_app, name="key")
 for _f in (sign_cli.sign, sign_cli.attest, sign_cli.verify, sign_cli.promote):
     app.command()(_f)
+app.add_typer(audit_cli.app, name="audit")
+app.command("serve")(serve_cli.serve)
+app.add_typer(admin.user_app, name="user")
+app.add_typer(admin.token_app, name="token")
 db.app.command("import-kev")(score_cli.import_kev)
 db.app.command("import-epss")(score_cli.import_epss)
 app.add_typer(cache.app, name="cache")

@@ -127,6 +127,11 @@ Namespace = Annotated[
     list[str] | None,
     typer.Option("--namespace", help="Rego package(s) whose rules run (repeatable; default: main)"),
 ]
+Server = Annotated[
+    str | None,
+    typer.Option("--server", help="also upload the report to this containment server (URL); needs --token"),
+]
+Token = Annotated[str | None, typer.Option("--token", help="API token for --server (containment token create)")]
 SecretAllowlist = Annotated[
     str | None,
     typer.Option("--secret-allowlist", help="YAML file of secret rules, paths and values not to report"),
@@ -158,6 +163,8 @@ def _run(
     fail_on: str | None = None,
     list_all_pkgs: bool = False,
     progress: bool = True,
+    server: str | None = None,
+    token: str | None = None,
 ) -> None:
     """Everything a scan does is the service's (containment.service.scan); here: render, exit."""
     from containment.service import scan
@@ -177,6 +184,13 @@ def _run(
     write_output(
         _render(report, fmt, color=not output and sys.stdout.isatty(), packages=list_all_pkgs), output
     )
+    if server:  # CI hands the result to the server, which keeps it (and re-evaluates it later)
+        from containment.report.findings_json import to_json
+        from containment.server.client import upload_report
+
+        digest = upload_report(server, token, to_json(report, packages=True))
+        if not quiet:
+            print(f"containment: uploaded to {server} as {digest}", file=sys.stderr)
     if (exit_code or fail_on) and _failing(report, fail_on):
         raise typer.Exit(exit_code or EXIT_FINDINGS)
 
@@ -272,6 +286,8 @@ def image(
     policy: Policy = None,
     namespace: Namespace = None,
     secret_allowlist: SecretAllowlist = None,
+    server: Server = None,
+    token: Token = None,
     platform: Platform = None,
     plain_http: PlainHttp = False,
     insecure: Insecure = False,
@@ -316,6 +332,8 @@ def image(
             fail_on=fail_on,
             list_all_pkgs=list_all_pkgs,
             progress=not no_progress,
+            server=server,
+            token=token,
         )
 
 
@@ -338,6 +356,8 @@ def fs(
     policy: Policy = None,
     namespace: Namespace = None,
     secret_allowlist: SecretAllowlist = None,
+    server: Server = None,
+    token: Token = None,
     quiet: Quiet = False,
     no_progress: NoProgress = False,
     skip_dirs: SkipDirs = None,
@@ -375,6 +395,8 @@ def fs(
             fail_on=fail_on,
             list_all_pkgs=list_all_pkgs,
             progress=not no_progress,
+            server=server,
+            token=token,
         )
 
 

@@ -261,10 +261,22 @@ def sentence(message: str) -> str:
     return message[:1].lower() + message[1:] if message[1:2].islower() else message
 
 
-def _did_you_mean(word: str, choices: Any) -> str:
+def closest(word: str, choices: Any) -> list[str]:
+    """The one or two choices nearest `word`: a second only when it is about as near as the
+    first (`severty` -> severity, not also server)."""
     import difflib
 
+    def ratio(c: str) -> float:
+        return difflib.SequenceMatcher(None, word, c).ratio()
+
     close = difflib.get_close_matches(word, sorted(choices), n=2)
+    if len(close) == 2 and ratio(close[0]) - ratio(close[1]) > 0.1:
+        close = close[:1]
+    return close
+
+
+def _did_you_mean(word: str, choices: Any) -> str:
+    close = closest(word, choices)
     return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
 
 
