@@ -1,0 +1,134 @@
+"""`containment registry add HOST --policy FILE --stage S [--secret S] [--plain-http] --data DIR`:
+watch and gate a Distribution registry (server/registry_gate.py).
+
+The entry goes to DIR/registries.json (the secret only as its SHA-256); a running server reads it
+on the next notification. The command prints the `notifications:` block to put in the
+registry's config, and the shared secret alone on the last line of stdout (generated unless
+--secret gives one). `containment registry list --data DIR` shows what is configured.
+
+Registered by the lead in cli/main.py:
+    from containment.cli import registry
+    app.add_typer(registry.app, name="registry")
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from containment.cli.common import user_errors
+
+app = typer.Typer(
+    rich_markup_mode=None, help="Watch and gate container registries (server).", no_args_is_help=True
+)
+
+DataOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--data",
+        envvar="CONTAINMENT_DATA",
+        help="the server's data directory (default $CONTAINMENT_DATA, else ~/.local/share/containment)",
+        file_okay=False,
+    ),
+]
+
+
+def _data(data: Path | None) -> Path:
+    if data is not None:
+        return data
+    from containment.server.db import default_data_dir
+
+    return default_data_dir()
+
+
+@app.command("add")
+def add(
+    host: Annotated[str, typer.Argument(help="the registry, HOST or HOST:PORT (as pushed to)")],
+    policy: Annotated[
+        Path | None,
+        typer.Option("--policy", help="policy file whose --stage each push must pass", dir_okay=False),
+    ] = None,
+    stage: Annotated[str, typer.Option("--stage", help="the policy's stage to gate pushes with")] = "",
+    secret: Annotated[
+        str | None,
+        typer.Option("--secret", help="shared secret the registry sends (default: a new random one)"),
+    ] = None,
+    plain_http: Annotated[
+        bool, typer.Option("--plain-http", help="the registry speaks HTTP, not HTTPS")
+    ] = False,
+    insecure: Annotated[
+        bool, typer.Option("--insecure", help="do not verify the registry's TLS certificate")
+    ] = False,
+    quarantine: Annotated[
+        str, typer.Option("--quarantine", help="repository prefix failing images are moved under")
+    ] = "quarantine",
+    db: Annotated[Path | None, typer.Option("--db", help="advisory DB the gate's scans use")] = None,
+    server_url: Annotated[
+        str,
+        typer.Option("--server-url", help="the server's URL as the registry reaches it (for the snippet)"),
+    ] = "http://127.0.0.1:8080",
+    data: DataOpt = None,
+) -> None:
+    """Gate every push to HOST: scan it, attest what passes, quarantine what fails."""
+    from containment.server import registry_gate as rg
+
+    with user_errors(host):
+        cfg, plain = rg.add_registry(
+            _data(data),
+            host,
+            policy_file=str(policy) if policy is not None else None,
+            stage=stage,
+            secret=secret,
+            plain_http=plain_http,
+            tls_verify=not insecure,
+            quarantine=quarantine,
+            db=str(db) if db is not None else None,
+        )
+    gated = f"stage {cfg.stage} of {cfg.policy_source}" if cfg.policy else "no policy (scan and record)"
+    typer.echo(
+        f"registry {cfg.host}: every pushed tag is scanned; {gated}; failing images go under {cfg.host}/{cfg.quarantine}/"
+    )
+    typer.echo("add to the registry's config (and restart it):")
+    typer.echo(
+        "notifications:\n  endpoints:\n    - name: containment\n"
+        f"      url: {server_url.rstrip('/')}/api/v1/registry/events\n"
+        f"      headers: {{{rg.SECRET_HEADER.title()}: [{plain}]}}\n"
+        "      timeout: 5s\n      threshold: 5\n      backoff: 2s\n"
+        "storage:\n  delete:\n    enabled: true"
+    )
+    typer.echo(plain)
+
+
+@app.command("list")
+def list_(
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False,
+    data: DataOpt = None,
+) -> None:
+    """The registries this server gates."""
+    from dataclasses import asdict
+
+    from containment.server import registry_gate as rg
+
+    with user_errors():
+        regs = rg.load_registries(_data(data))
+    rows = [
+        {k: v for k, v in asdict(c).items() if k not in ("secret_sha256", "policy")} for c in regs.values()
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        typer.echo(
+            f"{r['host']}\tstage={r['stage'] or '-'}\tquarantine={r['quarantine']}\tpolicy={r['policy_source'] or '-'}"
+        )
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
