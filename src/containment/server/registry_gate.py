@@ -281,7 +281,7 @@ class Gate:
         data_dir: str | os.PathLike[str],
         threads: int = 2,
         poll: float = 1.0,
-        lease: float = 600.0,
+        lease: float = 30.0,  # renewed every lease/3 while a handler runs; a killed worker's job waits this long
         max_attempts: int = 5,
         autostart: bool = True,
     ) -> None:
@@ -302,10 +302,12 @@ class Gate:
                 self.worker.start()
                 self._started = True
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop claiming; handlers still running after `timeout` are cut short with the process
+        (their jobs run again once their lease expires: ack late)."""
         with self._lock:
             if self._started:
-                self.worker.stop()
+                self.worker.stop(timeout)
                 self._started = False
 
     def registry_for(self, secret: str | None) -> RegistryConfig | None:
@@ -483,7 +485,7 @@ class Gate:
         """Start the workers when a registry is configured (jobs left by a stopped or killed
         server run again: their leases expire)."""
         try:
-            if self.registries():
+            if self.autostart and self.registries():
                 self.start()
         except ContainmentError as e:
             log.warning("registry gate not started", extra={"detail": str(e)})
