@@ -17,7 +17,7 @@ the registry's own config gets an endpoint like
 
 `POST /api/v1/registry/events` (public in authz.OPERATIONS: the caller is a registry, not a
 user; it authenticates by the shared secret in `X-Containment-Secret`, compared in constant
-time against every configured registry). No or an unknown secret: FORGED_STATUS, nothing stored.
+time against every configured registry). No or an unknown secret: 400 (FORGED_STATUS), nothing stored.
 Each `push` event of a tagged manifest (not a cosign `.sig/.att/.sbom` tag, not a repository
 under the quarantine prefix) becomes one job keyed `HOST/REPO:TAG@DIGEST`, queued in the same
 transaction as its audit record, before the registry gets its 200: the registry re-sends what
@@ -72,7 +72,9 @@ SECRET_HEADER = "x-containment-secret"
 KIND = "registry.push"
 ACTOR = "registry-gate"
 DEFAULT_QUARANTINE = "quarantine"
-FORGED_STATUS = 400  # not 401/403: the operation is public in x-roles (contract 4), see the report
+# not 401/403: the operation is public in x-roles, and the contract says a listed role (here
+# "anonymous") never gets 401/403; the secret check is the route's own, so its refusal is a 400
+FORGED_STATUS = 400
 MAX_EVENTS = 1000
 MAX_BODY = 4 * 1024 * 1024
 MANIFEST_TYPES = frozenset(
