@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from containment import __version__
-from containment.server import authz, ops, routes
+from containment.server import authz, dashboard, ops, routes
 
 OPENAPI_URL = f"{authz.API}/openapi.json"
 _REASONS = {400: "bad request", 404: "not found", 405: "method not allowed", 409: "conflict", 422: "invalid"}
@@ -54,6 +54,7 @@ def create_app(store: Any, max_body: int = authz.DEFAULT_MAX_BODY, close_store: 
     api.state.metrics = metrics
     api.include_router(ops.router)
     api.include_router(routes.router)
+    api.include_router(dashboard.router)
     api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
     _check_routes(api)
 

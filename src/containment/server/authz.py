@@ -64,6 +64,16 @@ OPERATIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", f"{API}/tokens"): EVERYONE,  # a token for oneself, with one's own role
     # not served yet (the store exposes no audit listing; `containment audit export` reads it):
     # ("GET", f"{API}/audit"): ("auditor", "security", "admin"),
+    # the dashboard (server/dashboard.py): HTML pages, same roles as the data they show
+    ("GET", "/ui"): READERS,
+    ("GET", "/ui/images/{digest}"): READERS,
+    ("GET", "/ui/images/{digest}/report"): READERS,
+    ("GET", "/ui/audit"): ("auditor", "security", "admin"),
+    ("GET", "/ui/login"): PUBLIC,
+    ("POST", "/ui/login"): PUBLIC,
+    ("POST", "/ui/logout"): EVERYONE,
+    ("GET", "/ui/dashboard.css"): PUBLIC,
+    ("GET", "/ui/print.css"): PUBLIC,
 }
 
 DEFAULT_MAX_BODY = 32 * 1024 * 1024  # a large image's SBOM is a few MiB

@@ -1,0 +1,659 @@
+"""The dashboard: server-rendered HTML pages (Jinja2, autoescape on, no JavaScript).
+
+Pages (who may see each: authz.OPERATIONS, enforced by the middleware before here):
+
+- `GET /ui` fleet overview: counts, images by registry and repository, risk distribution (the
+  worst severity of each image's latest scan, and the latest score's grade), a paginated image
+  list (`?page=N`, `?repository=NAME`);
+- `GET /ui/images/{digest}` one image: tags, layers, packages (paginated, `?page=N`), the latest
+  scan's counts, findings with fix advice (from the findings provider when the server has one,
+  else the stored score's contributions and actions), score breakdown, signatures, decisions;
+- `GET /ui/images/{digest}/report` the same, laid out to print (print CSS, no navigation);
+- `GET /ui/audit` the audit trail, newest first, filtered by actor, action and date
+  (`?actor=`, `?action=`, `?since=YYYY-MM-DD`, `?until=YYYY-MM-DD`), paged by sequence number
+  (`?before=SEQ`: keyset pagination on the primary key, constant cost on any page);
+- `GET /ui/login` + `POST /ui/login` a plain HTML form that sets the same session cookie as
+  `POST /api/v1/login`; `POST /ui/logout` clears it. A bearer token works on every page too.
+- `GET /ui/dashboard.css`, `GET /ui/print.css` the style sheets.
+
+Findings are computed, not stored: when `app.state.findings` is set (a callable taking the image
+digest and returning containment.model.Finding objects, or mappings with the same keys), the image
+page lists them; otherwise it says so and shows what the stored score knows.
+
+Every value reaches HTML through Jinja2's autoescape; nothing in a page is built by string
+concatenation. Queries are bounded (LIMIT on every list) and use indexed columns or primary keys.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from containment.server.authz import SESSION_COOKIE
+
+router = APIRouter(prefix="/ui", tags=["dashboard"])
+
+HERE = Path(__file__).resolve().parent
+PAGE_SIZE = 50
+PACKAGE_PAGE = 200
+AUDIT_PAGE = 100
+MAX_PAGE = 100_000
+SEVERITIES = ("critical", "high", "medium", "low", "unknown")
+RISK_BANDS = (*SEVERITIES, "none", "not scanned")
+AUDIT_READERS = ("auditor", "security", "admin")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+HTML = {"text/html": {"schema": {"type": "string"}}}
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "an HTML page", "content": HTML},
+    401: {"description": "no, or an unknown, token or session"},
+    403: {"description": "the caller's role may not see this page"},
+    404: {"description": "no such image", "content": HTML},
+    422: {"description": "a query parameter is out of range"},
+}
+
+
+@cache
+def _env() -> Any:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=True,  # every value escaped, whatever the template's name
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["when"] = _when
+    env.filters["short"] = _short
+    env.globals["severities"] = SEVERITIES
+    env.globals["qs"] = _qs
+    return env
+
+
+def _when(value: Any) -> str:
+    if isinstance(value, datetime):
+        t = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return str(value or "")
+
+
+def _short(value: Any, n: int = 19) -> str:
+    s = str(value or "")
+    return s if len(s) <= n else s[:n] + "…"
+
+
+def render(request: Request, template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+    who = getattr(request.state, "principal", None)
+    html = (
+        _env()
+        .get_template(template)
+        .render(
+            user=who,
+            can_audit=who is not None and who.role in AUDIT_READERS,
+            path=request.url.path,
+            **ctx,
+        )
+    )
+    return HTMLResponse(
+        html,
+        status,
+        headers={
+            # no script anywhere: a strict policy makes an escaping slip harmless
+            "content-security-policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; "
+            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            "x-content-type-options": "nosniff",
+            "referrer-policy": "same-origin",
+            "cache-control": "no-store",
+        },
+    )
+
+
+def _store(request: Request) -> Any:
+    return request.app.state.store
+
+
+def registry_of(repository: str) -> str:
+    """The registry host of a repository name (Docker's rule: a first part with '.' or ':', or
+    'localhost'); Docker Hub otherwise."""
+    first, sep, _ = repository.partition("/")
+    if sep and ("." in first or ":" in first or first == "localhost"):
+        return first
+    return "docker.io"
+
+
+def worst(counts: Mapping[str, Any] | None) -> str:
+    if counts is None:
+        return "not scanned"
+    for sev in SEVERITIES:
+        if int(counts.get(sev, 0) or 0) > 0:
+            return sev
+    return "none"
+
+
+# ------------------------------------------------------------------------------ queries
+
+
+def fleet(store: Any, page: int, repository: str) -> dict[str, Any]:
+    from sqlalchemy import case, func, select
+
+    from containment.server.models import Image, ImageRepository, Repository, Scan, ScoreRow, Tag
+
+    with store.read() as s:
+        total = int(s.scalar(select(func.count(Image.id))) or 0)
+        repos = s.execute(
+            select(Repository.name, func.count(ImageRepository.image_id))
+            .join(ImageRepository, ImageRepository.repository_id == Repository.id)
+            .group_by(Repository.id, Repository.name)
+            .order_by(func.count(ImageRepository.image_id).desc(), Repository.name)
+            .limit(1000)
+        ).all()
+        registries: dict[str, dict[str, Any]] = {}
+        for name, n in repos:
+            reg = registries.setdefault(registry_of(name), {"images": 0, "repositories": []})
+            reg["images"] += int(n)
+            reg["repositories"].append((name, int(n)))
+        newest_scan = select(func.max(Scan.id)).group_by(Scan.image_id)
+        band = case(
+            (Scan.critical > 0, "critical"),
+            (Scan.high > 0, "high"),
+            (Scan.medium > 0, "medium"),
+            (Scan.low > 0, "low"),
+            (Scan.unknown > 0, "unknown"),
+            else_="none",
+        )
+        risk = dict.fromkeys(RISK_BANDS, 0)
+        for b, n in s.execute(select(band, func.count()).where(Scan.id.in_(newest_scan)).group_by(band)):
+            risk[str(b)] = int(n)
+        risk["not scanned"] = max(0, total - sum(v for k, v in risk.items() if k != "not scanned"))
+        newest_score = select(func.max(ScoreRow.id)).group_by(ScoreRow.image_id)
+        grades = {
+            str(g or "?"): int(n)
+            for g, n in s.execute(
+                select(ScoreRow.grade, func.count())
+                .where(ScoreRow.id.in_(newest_score))
+                .group_by(ScoreRow.grade)
+                .order_by(ScoreRow.grade)
+            )
+        }
+        q = select(Image)
+        count_q = select(func.count(Image.id))
+        if repository:
+            in_repo = (
+                select(ImageRepository.image_id)
+                .join(Repository, Repository.id == ImageRepository.repository_id)
+                .where(Repository.name == repository)
+            )
+            q = q.where(Image.id.in_(in_repo))
+            count_q = count_q.where(Image.id.in_(in_repo))
+        listed = int(s.scalar(count_q) or 0)
+        pages = max(1, math.ceil(listed / PAGE_SIZE))
+        page = min(page, pages)
+        imgs = list(
+            s.scalars(
+                q.order_by(Image.last_seen.desc(), Image.id.desc())
+                .limit(PAGE_SIZE)
+                .offset((page - 1) * PAGE_SIZE)
+            )
+        )
+        ids = [i.id for i in imgs]
+        scans = (
+            {
+                x.image_id: x
+                for x in s.scalars(select(Scan).where(Scan.id.in_(newest_scan.where(Scan.image_id.in_(ids)))))
+            }
+            if ids
+            else {}
+        )
+        scores = (
+            {
+                x.image_id: x
+                for x in s.scalars(
+                    select(ScoreRow).where(ScoreRow.id.in_(newest_score.where(ScoreRow.image_id.in_(ids))))
+                )
+            }
+            if ids
+            else {}
+        )
+        tags: dict[int, list[str]] = {}
+        if ids:
+            for image_id, repo, tag in s.execute(
+                select(Tag.image_id, Repository.name, Tag.name)
+                .join(Repository, Repository.id == Tag.repository_id)
+                .where(Tag.image_id.in_(ids))
+                .order_by(Repository.name, Tag.name)
+            ):
+                tags.setdefault(image_id, []).append(f"{repo}:{tag}")
+        rows = []
+        for i in imgs:
+            scan = scans.get(i.id)
+            counts = None if scan is None else {k: getattr(scan, k) for k in SEVERITIES}
+            score = scores.get(i.id)
+            rows.append(
+                {
+                    "digest": i.digest,
+                    "os": i.os,
+                    "source": i.source,
+                    "tags": tags.get(i.id, []),
+                    "last_seen": i.last_seen,
+                    "counts": counts,
+                    "risk": worst(counts),
+                    "score": None if score is None else {"value": score.value, "grade": score.grade},
+                }
+            )
+    return {
+        "total": total,
+        "registries": sorted(registries.items(), key=lambda kv: (-kv[1]["images"], kv[0])),
+        "repository_count": len(repos),
+        "risk": risk,
+        "grades": grades,
+        "images": rows,
+        "listed": listed,
+        "page": page,
+        "pages": pages,
+        "repository": repository,
+    }
+
+
+def image_detail(store: Any, digest: str, page: int) -> dict[str, Any] | None:
+    from sqlalchemy import func, select
+
+    from containment.server.models import (
+        Decision,
+        Image,
+        InventoryRow,
+        PackageRow,
+        Repository,
+        Scan,
+        ScoreRow,
+        Signature,
+        Tag,
+    )
+
+    with store.read() as s:
+        img = s.scalar(select(Image).where(Image.digest == digest))
+        if img is None:
+            return None
+        inv = s.scalar(select(InventoryRow).where(InventoryRow.image_id == img.id))
+        n_packages = 0
+        packages: list[Any] = []
+        pages = 1
+        if inv is not None:
+            n_packages = int(
+                s.scalar(select(func.count(PackageRow.id)).where(PackageRow.inventory_id == inv.id)) or 0
+            )
+            pages = max(1, math.ceil(n_packages / PACKAGE_PAGE))
+            page = min(page, pages)
+            packages = list(
+                s.scalars(
+                    select(PackageRow)
+                    .where(PackageRow.inventory_id == inv.id)
+                    .order_by(PackageRow.name, PackageRow.version, PackageRow.id)
+                    .limit(PACKAGE_PAGE)
+                    .offset((page - 1) * PACKAGE_PAGE)
+                )
+            )
+        tags = [
+            f"{r}:{t}"
+            for r, t in s.execute(
+                select(Repository.name, Tag.name)
+                .join(Repository, Repository.id == Tag.repository_id)
+                .where(Tag.image_id == img.id)
+                .order_by(Repository.name, Tag.name)
+            )
+        ]
+        repos = sorted(r.name for r in img.repositories)
+        scans = list(
+            s.scalars(select(Scan).where(Scan.image_id == img.id).order_by(Scan.id.desc()).limit(20))
+        )
+        score = s.scalar(
+            select(ScoreRow).where(ScoreRow.image_id == img.id).order_by(ScoreRow.id.desc()).limit(1)
+        )
+        sigs = list(
+            s.scalars(
+                select(Signature).where(Signature.image_id == img.id).order_by(Signature.id.desc()).limit(100)
+            )
+        )
+        decisions = list(
+            s.scalars(
+                select(Decision)
+                .where((Decision.image_id == img.id) | (Decision.digest == img.digest))
+                .order_by(Decision.id.desc())
+                .limit(100)
+            )
+        )
+        layers = list(inv.layers) if inv is not None else []
+        layer_index = {str(x.get("diff_id", "")): x.get("index") for x in layers if isinstance(x, dict)}
+        return {
+            "image": img,
+            "inventory": inv,
+            "layers": [x for x in layers if isinstance(x, dict)],
+            "layer_index": layer_index,
+            "gaps": [g for g in (inv.gaps if inv is not None else []) if isinstance(g, dict)],
+            "packages": packages,
+            "n_packages": n_packages,
+            "page": page,
+            "pages": pages,
+            "tags": tags,
+            "repositories": repos,
+            "scans": scans,
+            "latest": scans[0] if scans else None,
+            "score": score,
+            "score_detail": _score_detail(score.detail if score is not None else None),
+            "signatures": sigs,
+            "decisions": decisions,
+        }
+
+
+def _score_detail(detail: Any) -> dict[str, Any]:
+    """The parts of a stored policy.score.Score.to_json() the page shows; tolerant of any shape."""
+    d = detail if isinstance(detail, dict) else {}
+
+    def dicts(key: str) -> list[dict[str, Any]]:
+        v = d.get(key)
+        return [x for x in v if isinstance(x, dict)][:200] if isinstance(v, list) else []
+
+    comps = d.get("components")
+    return {
+        "headline": str(d.get("headline", "") or ""),
+        "components": sorted((str(k), v) for k, v in comps.items()) if isinstance(comps, dict) else [],
+        "actions": dicts("actions"),
+        "contributions": dicts("contributions"),
+        "top_actions": [str(x) for x in d.get("top_actions", []) or []][:20]
+        if isinstance(d.get("top_actions"), list)
+        else [],
+        "after_top": d.get("after_top"),
+    }
+
+
+def findings_for(request: Request, digest: str) -> list[dict[str, Any]] | None:
+    """The image's findings from the server's provider (None when the server has none)."""
+    provider = getattr(request.app.state, "findings", None)
+    if provider is None:
+        return None
+    out: list[dict[str, Any]] = []
+    for f in provider(digest) or ():
+        get = f.get if isinstance(f, Mapping) else (lambda k, f=f: getattr(f, k, None))
+        pkg = get("package")
+        pget = pkg.get if isinstance(pkg, Mapping) else (lambda k, p=pkg: getattr(p, k, ""))
+        fixed = tuple(get("fixed_versions") or ())
+        status = str(get("status") or "")
+        name, version = str(pget("name") or ""), str(get("installed_version") or pget("version") or "")
+        if fixed:
+            advice = f"upgrade {name} from {version} to {fixed[0]}"
+        elif status == "wont_fix":
+            advice = "the distribution will not fix it: remove or replace the package, or accept the risk"
+        else:
+            advice = "no fix yet: remove or replace the package, or accept the risk with an exception"
+        out.append(
+            {
+                "id": str(get("id") or ""),
+                "severity": str(get("severity") or "unknown"),
+                "package": name,
+                "version": version,
+                "layer": str(pget("layer") or ""),
+                "fixed": fixed,
+                "status": status,
+                "title": str(get("title") or ""),
+                "advice": advice,
+            }
+        )
+    order = {s: i for i, s in enumerate(SEVERITIES)}
+    out.sort(key=lambda x: (order.get(x["severity"], len(order)), x["id"], x["package"]))
+    return out
+
+
+def audit_page(
+    store: Any, actor: str, action: str, since: date | None, until: date | None, before: int | None
+) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    from containment.server.models import audit_records as t
+
+    q = select(t.c.seq, t.c.time, t.c.actor, t.c.action, t.c.subject, t.c.detail)
+    if actor:
+        q = q.where(t.c.actor == actor)
+    if action:
+        # an action name or its family: "scan" matches "scan.put"
+        q = q.where((t.c.action == action) | t.c.action.startswith(action + ".", autoescape=True))
+    if since is not None:
+        q = q.where(t.c.time >= since.isoformat())
+    if until is not None:
+        q = q.where(t.c.time < (until + timedelta(days=1)).isoformat())
+    if before is not None:
+        q = q.where(t.c.seq < before)
+    with store.read() as s:
+        rows = s.execute(q.order_by(t.c.seq.desc()).limit(AUDIT_PAGE + 1)).all()
+    more = len(rows) > AUDIT_PAGE
+    rows = rows[:AUDIT_PAGE]
+    return {
+        "records": [
+            {
+                "seq": r.seq,
+                "time": r.time,
+                "actor": r.actor,
+                "action": r.action,
+                "subject": r.subject,
+                "detail": r.detail if len(r.detail) <= 2000 else r.detail[:2000] + "…",
+            }
+            for r in rows
+        ],
+        "next_before": rows[-1].seq if more and rows else None,
+    }
+
+
+# ------------------------------------------------------------------------------ pages
+
+
+def _filter(value: str, what: str, limit: int = 200) -> str:
+    value = value.strip()
+    if len(value) > limit or _CONTROL.search(value):
+        from fastapi import HTTPException
+
+        raise HTTPException(422, f"{what}: at most {limit} printable characters")
+    return value
+
+
+def _date(value: str, what: str) -> date | None:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        from fastapi import HTTPException
+
+        raise HTTPException(422, f"{what}: a date as YYYY-MM-DD") from None
+
+
+def _qs(**params: Any) -> str:
+    return urlencode({k: v for k, v in params.items() if v not in (None, "")})
+
+
+@router.get("", summary="Dashboard: fleet overview", response_class=HTMLResponse, responses=RESPONSES)
+async def overview(
+    request: Request,
+    page: int = Query(1, ge=1, le=MAX_PAGE),
+    repository: str = Query("", max_length=512),
+) -> Response:
+    from anyio import to_thread
+
+    repository = _filter(repository, "repository", 512)
+    data = await to_thread.run_sync(fleet, _store(request), page, repository)
+    return render(request, "fleet.html", title="Fleet", **data)
+
+
+@router.get(
+    "/images/{digest}", summary="Dashboard: one image", response_class=HTMLResponse, responses=RESPONSES
+)
+async def image_page(request: Request, digest: str, page: int = Query(1, ge=1, le=MAX_PAGE)) -> Response:
+    return await _image(request, digest, page, "image.html")
+
+
+@router.get(
+    "/images/{digest}/report",
+    summary="Dashboard: one image's printable report",
+    response_class=HTMLResponse,
+    responses=RESPONSES,
+)
+async def report_page(request: Request, digest: str) -> Response:
+    return await _image(request, digest, 1, "report.html")
+
+
+async def _image(request: Request, digest: str, page: int, template: str) -> Response:
+    from anyio import to_thread
+
+    data = (
+        await to_thread.run_sync(image_detail, _store(request), digest[:200], page)
+        if len(digest) <= 200 and not _CONTROL.search(digest)
+        else None
+    )
+    if data is None:
+        return render(request, "notfound.html", 404, title="No such image", digest=digest)
+    findings = await to_thread.run_sync(findings_for, request, digest)
+    return render(
+        request,
+        template,
+        title=f"Image {digest[:19]}",
+        findings=findings,
+        now=datetime.now(UTC),
+        **data,
+    )
+
+
+@router.get("/audit", summary="Dashboard: the audit trail", response_class=HTMLResponse, responses=RESPONSES)
+async def audit_log(
+    request: Request,
+    actor: str = Query("", max_length=200),
+    action: str = Query("", max_length=200),
+    since: str = Query("", max_length=10),
+    until: str = Query("", max_length=10),
+    before: int | None = Query(None, ge=1, le=2**62),
+) -> Response:
+    from anyio import to_thread
+
+    f = {
+        "actor": _filter(actor, "actor"),
+        "action": _filter(action, "action"),
+        "since": since.strip(),
+        "until": until.strip(),
+    }
+    data = await to_thread.run_sync(
+        audit_page,
+        _store(request),
+        f["actor"],
+        f["action"],
+        _date(since, "since"),
+        _date(until, "until"),
+        before,
+    )
+    return render(request, "audit.html", title="Audit trail", filters=f, **data)
+
+
+@router.get("/login", summary="Dashboard: sign-in form", response_class=HTMLResponse, responses=RESPONSES)
+async def login_form(request: Request) -> Response:
+    return render(request, "login.html", title="Sign in", error="")
+
+
+@router.post(
+    "/login",
+    summary="Dashboard: sign in (form: name, password) -> session cookie",
+    responses={303: {"description": "signed in: to the overview"}, **RESPONSES},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["name", "password"],
+                        "properties": {
+                            "name": {"type": "string", "maxLength": 256},
+                            "password": {"type": "string", "maxLength": 1024},
+                        },
+                    }
+                }
+            },
+        }
+    },
+)
+async def login_submit(request: Request) -> Response:
+    from anyio import to_thread
+
+    raw = await request.body()
+    try:
+        form = (
+            parse_qs(raw.decode("utf-8"), max_num_fields=10, strict_parsing=False) if len(raw) <= 4096 else {}
+        )
+    except (UnicodeDecodeError, ValueError):
+        form = {}
+    name = (form.get("name") or [""])[0]
+    password = (form.get("password") or [""])[0]
+    bad = not name or not password or len(name) > 256 or len(password) > 1024
+    bad = bad or "\x00" in name or "\x00" in password
+    if bad:
+        return render(request, "login.html", 400, title="Sign in", error="Enter your name and password.")
+    store = _store(request)
+    who = await to_thread.run_sync(store.login, name, password)
+    if who is None:
+        return render(request, "login.html", 401, title="Sign in", error="Unknown name or wrong password.")
+    token = await to_thread.run_sync(
+        lambda: store.create_token(who.name, scopes=("session",), expires_days=1, actor=who.name)
+    )
+    response = RedirectResponse("/ui", 303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    return response
+
+
+@router.post(
+    "/logout",
+    summary="Dashboard: sign out (clears the session cookie)",
+    responses={303: {"description": "to the sign-in form"}, **RESPONSES},
+)
+async def logout(request: Request) -> Response:
+    response = RedirectResponse("/ui/login", 303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@cache
+def _css(name: str) -> bytes:
+    return (HERE / "static" / name).read_bytes()
+
+
+@router.get(
+    "/dashboard.css",
+    summary="Dashboard style sheet",
+    response_class=Response,
+    responses={200: {"content": {"text/css": {"schema": {"type": "string"}}}}},
+)
+def dashboard_css() -> Response:
+    return Response(_css("dashboard.css"), media_type="text/css", headers={"cache-control": "max-age=3600"})
+
+
+@router.get(
+    "/print.css",
+    summary="Dashboard print style sheet",
+    response_class=Response,
+    responses={200: {"content": {"text/css": {"schema": {"type": "string"}}}}},
+)
+def print_css() -> Response:
+    return Response(_css("print.css"), media_type="text/css", headers={"cache-control": "max-age=3600"})
+
+
+__all__ = ["AUDIT_READERS", "registry_of", "router", "worst"]
