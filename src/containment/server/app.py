@@ -21,23 +21,29 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from containment import __version__
-from containment.server import authz, dashboard, ops, routes
+from containment.server import authz, dashboard, ops, registry_gate, routes
 
 OPENAPI_URL = f"{authz.API}/openapi.json"
 _REASONS = {400: "bad request", 404: "not found", 405: "method not allowed", 409: "conflict", 422: "invalid"}
 
 
-def create_app(store: Any, max_body: int = authz.DEFAULT_MAX_BODY, close_store: bool = False) -> Any:
+def create_app(
+    store: Any, max_body: int = authz.DEFAULT_MAX_BODY, close_store: bool = False, data_dir: Any = None
+) -> Any:
     """The ASGI application serving `store` (a containment.server.store.Store, or anything with
     its API). `close_store`: close it when the app shuts down (the serve command's own store)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ops.log.info("server ready", extra={"version": __version__})
+        if gate is not None:
+            gate.resume()  # the registry gate's workers (jobs left by a killed server run again)
         try:
             yield
         finally:
             ops.log.info("server stopping")
+            if gate is not None:
+                gate.stop()
             if close_store:
                 store.close()
 
@@ -54,6 +60,9 @@ def create_app(store: Any, max_body: int = authz.DEFAULT_MAX_BODY, close_store: 
     api.state.metrics = metrics
     api.include_router(ops.router)
     api.include_router(routes.router)
+    gate = registry_gate.gate_for(store, data_dir)  # None for a store double
+    api.state.gate = gate
+    api.include_router(registry_gate.router)
     api.include_router(dashboard.router)
     api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
     _check_routes(api)

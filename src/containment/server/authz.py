@@ -62,6 +62,11 @@ OPERATIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", f"{API}/users"): ("admin", "auditor"),
     ("POST", f"{API}/users"): ("admin",),
     ("POST", f"{API}/tokens"): EVERYONE,  # a token for oneself, with one's own role
+    # the registry gate (server/registry_gate.py): called by a registry, not a person. No token
+    # and no role (public here) because it authenticates by the per-registry SHARED SECRET in the
+    # X-Containment-Secret header instead; a missing or unknown secret is refused (4xx, nothing
+    # stored) by the route itself. SHARED_SECRET lists such operations.
+    ("POST", f"{API}/registry/events"): PUBLIC,
     # not served yet (the store exposes no audit listing; `containment audit export` reads it):
     # ("GET", f"{API}/audit"): ("auditor", "security", "admin"),
     # the dashboard (server/dashboard.py): HTML pages, same roles as the data they show
@@ -75,6 +80,9 @@ OPERATIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/ui/dashboard.css"): PUBLIC,
     ("GET", "/ui/print.css"): PUBLIC,
 }
+
+# operations public in the role table that authenticate the caller by a shared secret instead
+SHARED_SECRET = frozenset({("POST", f"{API}/registry/events")})
 
 DEFAULT_MAX_BODY = 32 * 1024 * 1024  # a large image's SBOM is a few MiB
 

@@ -205,3 +205,40 @@ def test_any_envelope_is_answered_never_raises(
         assert (after > before) == (status == 202)
         assert g.accept("forged-secret-forged-secret", raw)[0] == rg.FORGED_STATUS
         assert len(g.jobs.list()) == after
+
+
+def test_the_route_over_http_public_in_x_roles_secret_checked(data: Path) -> None:
+    import httpx
+
+    from containment.server import authz
+    from containment.server.app import create_app
+    from tests.unit.server.test_api import LiveServer
+
+    store = Store.open(data_dir=data)
+    app = create_app(store, close_store=True, data_dir=data)
+    gate = app.app.app.state.gate  # ObserveMiddleware -> AuthzMiddleware -> FastAPI
+    assert isinstance(gate, rg.Gate)
+    gate.autostart = False  # no registry here: the jobs stay queued for this test to read
+    url_path = f"{authz.API}/registry/events"
+    assert authz.OPERATIONS[("POST", url_path)] == authz.PUBLIC and ("POST", url_path) in authz.SHARED_SECRET
+    with LiveServer(app) as srv, httpx.Client(timeout=30) as c:
+        doc = c.get(f"{srv.url}{authz.API}/openapi.json").json()
+        assert doc["paths"][url_path]["post"]["x-roles"] == ["anonymous"]
+        ev = envelope(event())
+        for headers in (
+            {},
+            {rg.SECRET_HEADER: "forged-forged-forged"},
+            {"authorization": f"Bearer {SECRET}"},
+        ):
+            r = c.post(srv.url + url_path, content=ev, headers=headers)
+            assert r.status_code == rg.FORGED_STATUS and r.json()["error"] == "bad request", r.text
+        assert gate.jobs.list() == []
+        ct = {"content-type": "application/vnd.docker.distribution.events.v1+json", rg.SECRET_HEADER: SECRET}
+        r = c.post(srv.url + url_path, content=ev, headers=ct)
+        assert r.status_code == 202 and r.json()["queued"] == 1, r.text
+        r = c.post(srv.url + url_path, content=ev, headers=ct)
+        assert r.status_code == 200 and r.json()["duplicates"] == 1
+        r = c.post(srv.url + url_path, content=b"{" * 5000, headers=ct)
+        assert r.status_code == 400
+        assert c.post(srv.url + url_path, content=b"x" * (rg.MAX_BODY + 1), headers=ct).status_code == 413
+    assert [j["key"] for j in gate.jobs.list()] == [f"{HOST}/app:v1@{D1}"]
