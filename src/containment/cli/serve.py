@@ -85,7 +85,7 @@ def serve(
         store = Store.open(data_dir=data, url=database)
     except Exception as e:  # the store names the file/URL and what failed; one line, exit 2
         fail(f"cannot open the store ({data or database or 'default'}): {e}")
-    app = create_app(store, max_body=max_body, close_store=True)
+    app = create_app(store, max_body=max_body, close_store=True, data_dir=data)
     config = uvicorn.Config(
         app,
         host=host,
