@@ -109,6 +109,7 @@ class Result:
     images_new: int = 0  # of which evaluated in full for the first time
     packages_total: int = 0  # package rows held
     packages_matched: int = 0  # package rows matched against the DB in this run
+    packages_unique: int = 0  # of which distinct (OS release, package, version): each matched once
     findings: int = 0  # findings of the evaluated images
     alerts: list[Alert] = field(default_factory=list)
     seconds: float = 0.0
@@ -123,6 +124,7 @@ class Result:
             "images_new": self.images_new,
             "packages_total": self.packages_total,
             "packages_matched": self.packages_matched,
+            "packages_unique": self.packages_unique,
             "findings": self.findings,
             "alerts": [a.to_json() for a in self.alerts],
             "seconds": round(self.seconds, 3),
@@ -298,15 +300,39 @@ def _summary(findings: list[list[Any]], db_meta: Mapping[str, str]) -> dict[str,
     }
 
 
-def _finding_rows(found: list[Finding], row_of: Mapping[int, int]) -> list[list[Any]]:
-    out = []
-    seen = set()
-    for f in found:
-        rid = row_of.get(id(f.package))
-        if rid is None or (rid, f.id) in seen:
-            continue
-        seen.add((rid, f.id))
-        out.append([rid, f.id, f.severity, bool(f.fixed_versions)])
+_Signature = tuple[str, str, str, str, str, str, str, str]
+
+
+def _signature(p: Package, os_info: OSInfo | None) -> _Signature:
+    """What a package's findings depend on (besides the DB): the same in a thousand images, it
+    is matched once per run."""
+    o = (os_info.id, os_info.version_id) if os_info else ("", "")
+    return (*o, p.type, p.name, p.version, p.purl, p.source_name, p.source_version)
+
+
+def _match_unique(
+    todo: Mapping[int, list[_Row]], os_of: Mapping[int, OSInfo | None], cached: _Cached
+) -> dict[_Signature, list[tuple[str, str, bool]]]:
+    """signature -> its findings (id, severity, fixable): each distinct package matched once,
+    one matcher call per OS release."""
+    groups: dict[tuple[str, str], dict[_Signature, Package]] = {}
+    os_by: dict[tuple[str, str], OSInfo | None] = {}
+    for image_id, rows in todo.items():
+        o = os_of.get(image_id)
+        for r in rows:
+            sig = _signature(r.package, o)
+            groups.setdefault(sig[:2], {}).setdefault(sig, r.package)
+            os_by[sig[:2]] = o
+    out: dict[_Signature, list[tuple[str, str, bool]]] = {}
+    for key, reps in groups.items():
+        sig_of = {id(p): sig for sig, p in reps.items()}
+        for sig in reps:
+            out[sig] = []
+        inv = Inventory(target="", kind="image", os=os_by[key], packages=tuple(reps.values()))
+        found: list[Finding]
+        found, _notes = matcher.match(inv, cached)
+        for f in found:
+            out[sig_of[id(f.package)]].append((f.id, f.severity, bool(f.fixed_versions)))
     return out
 
 
@@ -438,15 +464,18 @@ def _run(
     results: dict[int, list[list[Any]]] = {}
     gained_of: dict[int, list[list[Any]]] = {}
     pkg_of: dict[int, Package] = {}
+    verdicts = _match_unique(todo, os_of, cached)
+    res.packages_unique = len(verdicts)
     for image_id, rows in todo.items():
         res.packages_matched += len(rows)
-        inv = Inventory(
-            target="", kind="image", os=os_of.get(image_id), packages=tuple(r.package for r in rows)
-        )
-        row_of = {id(r.package): r.id for r in rows}
         pkg_of.update((r.id, r.package) for r in rows)
-        found, _notes = matcher.match(inv, cached)
-        now_rows = _finding_rows(found, row_of)
+        now_rows = []
+        seen: set[tuple[int, str]] = set()
+        for r in rows:
+            for vid, sev, fixable in verdicts[_signature(r.package, os_of.get(image_id))]:
+                if (r.id, vid) not in seen:
+                    seen.add((r.id, vid))
+                    now_rows.append([r.id, vid, sev, fixable])
         if image_id in fresh_images:
             results[image_id] = now_rows
             res.images_new += 1

@@ -258,3 +258,18 @@ def test_fold_keeps_every_name_that_may_match(eco: str, name: str) -> None:
     """The prefilter's fold is coarser than every ecosystem's normalization: a stored name whose
     normalized form is a changed key always survives it."""
     assert _fold(names.normalize(eco, name)) == _fold(name)
+
+
+def test_a_package_shared_by_images_is_matched_once(tmp_path: Path) -> None:
+    db, snap = tmp_path / "adv.db", tmp_path / "snap.db"
+    put_feed(tmp_path, db, osv("GHSA-1", "PyPI", "urllib3", "2.0.7"))
+    with Store.open(data_dir=tmp_path / "data") as store:
+        for d in (A, B):
+            store.put_inventory(
+                inventory(d, DEBIAN, pkg("urllib3", "1.26.5"), pkg("six", "1.16.0")), "scan", "ci"
+            )
+        store.put_inventory(inventory(C, None, pkg("urllib3", "1.26.5")), "scan", "ci")
+        res = reevaluate(store, db, snap)
+        # five rows, three distinct (OS release, package, version): urllib3 and six on Debian 12, urllib3 alone
+        assert res.packages_matched == 5 and res.packages_unique == 3
+        assert findings_of(store, A) == findings_of(store, B) == findings_of(store, C) == {"GHSA-1"}
