@@ -30,6 +30,10 @@ golang-go       cmd go
 time            file /usr/bin/time
 podman          cmd podman
 runc            cmd runc
+patchelf        cmd patchelf
+postgresql      file /usr/lib/postgresql/15/bin/initdb
+chromium        cmd chromium
+chromium-driver cmd chromedriver
 '
 
 present() {
