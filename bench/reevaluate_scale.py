@@ -151,6 +151,7 @@ def make_images(
 def write_update(work: Path, adv_dir: Path, images: list[Any], k: int, rng: random.Random) -> Path:
     """An advisory update: 25 Debian records get a later fix, 10 new Go and 5 new PyPI records."""
     d = work / f"update-{k}"
+    shutil.rmtree(d, ignore_errors=True)
     d.mkdir()
     deb = sorted((adv_dir / "osv-debian-changelog").glob("*.json"))
     for f in rng.sample(deb, min(25, len(deb))):
@@ -249,7 +250,7 @@ def main() -> int:
         base = reevaluate(store, db, snap, stages)
         print(
             f"first evaluation (no snapshot, every package): {base.seconds:.2f} s, "
-            f"{base.packages_matched} package matches, {base.findings} findings",
+            f"{base.packages_matched} package rows ({base.packages_unique} distinct), {base.findings} findings",
             file=sys.stderr,
         )
 
@@ -260,7 +261,7 @@ def main() -> int:
             incr.append(r)
             print(
                 f"update {k + 1}: {r.changed_units} changed units -> {r.changed_keys} (ecosystem, package) keys -> "
-                f"{r.packages_matched} package matches in {r.images_evaluated} images, {len(r.alerts)} alerts, "
+                f"{r.packages_matched} package rows ({r.packages_unique} distinct) re-matched in {r.images_evaluated} images, {len(r.alerts)} alerts, "
                 f"{r.seconds:.2f} s",
                 file=sys.stderr,
             )
@@ -268,24 +269,24 @@ def main() -> int:
             full.append(f)
         med = statistics.median(r.seconds for r in incr)
         med_full = statistics.median(r.seconds for r in full)
-        matched = statistics.median(r.packages_matched for r in incr)
+        rows = statistics.median(r.packages_matched for r in incr)
+        uniq = statistics.median(r.packages_unique for r in incr)
         store.close()
         print(
-            f"re-evaluation of {args.images} stored images after an advisory update "
-            f"({'PostgreSQL' if args.database else 'SQLite'} store, median of {args.runs}):"
+            f"re-evaluation of {args.images} stored images ({n_pkgs} package rows, {base.packages_unique} distinct) "
+            f"after an advisory update, {'PostgreSQL' if args.database else 'SQLite'} store, median of {args.runs}:"
         )
         print(
-            f"  containment (only the packages the changed advisories name): {med:.2f} s, "
-            f"{matched:.0f} package matches of {n_pkgs} stored; goal <= 60 s: {'met' if med <= 60 else 'MISSED'}"
+            f"  containment, changed advisories only: {med:.2f} s; {rows:.0f} package rows re-matched "
+            f"({uniq:.0f} distinct matcher calls); goal <= 60 s: {'met' if med <= 60 else 'MISSED'}"
         )
         print(
-            f"  every package of every image (Dependency-Track's VulnerabilityAnalysisTask, every 24 h): "
-            f"{med_full:.2f} s here, {n_pkgs} package matches per cycle"
+            f"  every package of every image, as Dependency-Track's VulnerabilityAnalysisTask does every 24 h "
+            f"whether or not anything changed: {n_pkgs} package matches per cycle; the same here: {med_full:.2f} s"
         )
-        ratio = n_pkgs / matched if matched else float("inf")
         print(
-            f"  package matches: {ratio:.0f}x fewer; wall time {med_full / med if med else float('inf'):.1f}x less; "
-            f"alerts per update (prod, critical > 0): {[len(r.alerts) for r in incr]}"
+            f"  package rows matched: {n_pkgs / rows if rows else float('inf'):.0f}x fewer than every-component "
+            f"re-analysis; alerts per update (prod, critical > 0): {[len(r.alerts) for r in incr]}"
         )
         return 0
     finally:
