@@ -626,7 +626,9 @@ def _scan_json(x: Scan) -> dict[str, Any]:
         "at": _iso(x.created),
         "actor": x.actor,
         "scanners": list(x.scanners),
-        "counts": dict(x.counts),
+        # the re-evaluation keeps each image's findings under "computed": the image page reads them,
+        # listings must not carry them (thousands of findings per image)
+        "counts": {k: v for k, v in dict(x.counts).items() if k != "computed"},
         "db_built_at": x.db_built_at,
         "complete": x.complete,
     }
