@@ -60,12 +60,14 @@ def writer():
         store.put_inventory(Inventory(target=f"r/app:{writes}", kind="image", os=None, packages=(p,),
                                       image_digest=f"sha256:{writes:064x}"), "scan", "server")
         writes += 1
-threading.Thread(target=writer, daemon=True).start()
+t = threading.Thread(target=writer, daemon=True)
+t.start()
 print("ready", flush=True)
 for line in sys.stdin:  # the test sends tokens; the running server answers who they are
     p = store.authenticate(line.strip())
     print(f"{p.name} {p.role}" if p else "refused", flush=True)
 stop.set()
+t.join()  # the write in flight finishes before the count is said
 print(f"writes {writes}", flush=True)
 store.close()
 """
