@@ -226,6 +226,18 @@ def seed(data: Path) -> None:
             )
 
 
+def follow(d: Any, element: Any) -> None:
+    """Click what leads to another page and wait until that page replaced this one: an element
+    looked up right after a bare click may still belong to the old page (a stale reference)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = d.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(d, 30).until(ec.staleness_of(old))
+
+
 def test_dashboard_in_headless_chromium(served: Served, browser: Any, tmp_path: Path) -> None:
     from selenium.common.exceptions import NoAlertPresentException
     from selenium.webdriver.common.by import By
@@ -240,11 +252,11 @@ def test_dashboard_in_headless_chromium(served: Served, browser: Any, tmp_path: 
     shots.take("login")
     d.find_element(By.ID, "l-name").send_keys("sam")
     d.find_element(By.ID, "l-pw").send_keys("wrong")
-    d.find_element(By.CSS_SELECTOR, "form.login button").click()
+    follow(d, d.find_element(By.CSS_SELECTOR, "form.login button"))
     assert "wrong password" in d.find_element(By.CSS_SELECTOR, "[role=alert]").text
     d.find_element(By.ID, "l-name").send_keys("sam")
     d.find_element(By.ID, "l-pw").send_keys(PASSWORD)
-    d.find_element(By.CSS_SELECTOR, "form.login button").click()
+    follow(d, d.find_element(By.CSS_SELECTOR, "form.login button"))
     # signed in: the fleet
     assert d.current_url == f"{served.url}/ui"
     assert d.find_element(By.TAG_NAME, "h1").text == "Fleet overview"
@@ -259,7 +271,7 @@ def test_dashboard_in_headless_chromium(served: Served, browser: Any, tmp_path: 
     assert landmarks == {"header", "nav", "main", "footer"}
     shots.take("fleet")
     # the image holding hostile text: shown as text, nothing runs (escaping + a script-free CSP)
-    d.find_element(By.CSS_SELECTOR, f"a[title='{DIGEST}']").click()
+    follow(d, d.find_element(By.CSS_SELECTOR, f"a[title='{DIGEST}']"))
     assert DIGEST in d.find_element(By.TAG_NAME, "main").text
     assert HOSTILE in d.find_element(By.TAG_NAME, "main").text
     assert d.title != "pwned" and not d.find_elements(By.CSS_SELECTOR, "main img, main script")
@@ -268,7 +280,7 @@ def test_dashboard_in_headless_chromium(served: Served, browser: Any, tmp_path: 
     assert "upgrade openssl from 3.0.11-1 to 3.0.13-1" in d.page_source
     shots.take("image")
     # the printable report, printed by the browser
-    d.find_element(By.LINK_TEXT, "Printable report").click()
+    follow(d, d.find_element(By.LINK_TEXT, "Printable report"))
     assert d.find_element(By.TAG_NAME, "h1").text == "Container image security report"
     assert not d.find_elements(By.CSS_SELECTOR, "nav")
     pdf = base64.b64decode(d.print_page())
@@ -278,14 +290,14 @@ def test_dashboard_in_headless_chromium(served: Served, browser: Any, tmp_path: 
     # the audit trail, filtered through its form
     d.get(f"{served.url}/ui/audit")
     d.find_element(By.ID, "f-action").send_keys("inventory")
-    d.find_element(By.CSS_SELECTOR, "form.filters button").click()
+    follow(d, d.find_element(By.CSS_SELECTOR, "form.filters button"))
     actions = [e.text for e in d.find_elements(By.CSS_SELECTOR, "table.audit tbody td:nth-child(4)")]
     assert actions == ["inventory.put", "inventory.put"], actions
     assert "action=inventory" in d.current_url
     assert d.find_element(By.ID, "f-action").get_attribute("value") == "inventory"
     shots.take("audit")
     # sign out: the cookie is gone, pages answer 401 again
-    d.find_element(By.CSS_SELECTOR, "header .who button").click()
+    follow(d, d.find_element(By.CSS_SELECTOR, "header .who button"))
     assert d.current_url == f"{served.url}/ui/login"
     d.get(f"{served.url}/ui")
     assert "unauthorized" in d.page_source
