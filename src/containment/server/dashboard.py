@@ -605,18 +605,10 @@ async def login_submit(request: Request) -> Response:
     who = await to_thread.run_sync(store.login, name, password)
     if who is None:
         return render(request, "login.html", 401, title="Sign in", error="Unknown name or wrong password.")
-    token = await to_thread.run_sync(
-        lambda: store.create_token(who.name, scopes=("session",), expires_days=1, actor=who.name)
-    )
+    from containment.server.routes import open_session
+
     response = RedirectResponse("/ui", 303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-        path="/",
-    )
+    await open_session(store, who, request, response)
     return response
 
 

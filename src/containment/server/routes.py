@@ -196,11 +196,19 @@ async def login(request: Request) -> Response:
     who = await to_thread.run_sync(store(request).login, name, password)
     if who is None:
         raise HTTPException(401, "unknown name or wrong password", headers={"www-authenticate": "Bearer"})
-    # the session is a short-lived token of its own scope, kept in an HttpOnly cookie
-    token = await to_thread.run_sync(
-        lambda: store(request).create_token(who.name, scopes=("session",), expires_days=1, actor=who.name)
-    )
     response = JSONResponse({"name": who.name, "role": who.role})
+    await open_session(store(request), who, request, response)
+    return response
+
+
+async def open_session(st: Any, who: Any, request: Request, response: Response) -> None:
+    """A session for `who`: a short-lived token of its own scope, kept in an HttpOnly cookie
+    (the API's login and the dashboard's login form both open one here)."""
+    from anyio import to_thread
+
+    token = await to_thread.run_sync(
+        lambda: st.create_token(who.name, scopes=("session",), expires_days=1, actor=who.name)
+    )
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -209,7 +217,6 @@ async def login(request: Request) -> Response:
         secure=request.url.scheme == "https",
         path="/",
     )
-    return response
 
 
 @router.post("/logout", summary="End the session (clears the cookie)", tags=["auth"], responses=ERRORS)
