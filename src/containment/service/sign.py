@@ -6,7 +6,7 @@ image through supplychain.oci.
 - sign: a simple-signing payload for the repository and digest, signed with the private key.
 - attest: an in-toto statement in a DSSE envelope; for the `vuln` predicate the image is scanned
   here (the one scan service) unless a report is given, and the statement carries the risk score
-  when containment.policy.score is available.
+  (service.score.score_report: the one `containment score` prints).
 - verify: at least one stored signature by the key over this very digest, every attestation type
   asked for present, signed by the key, bound to the digest, of that type; then an optional policy
   callable over the verified result. `verified` False is a refusal (exit 1), an error is bad input.
@@ -125,20 +125,6 @@ def sign(
     )
 
 
-def _score(report: ScanReport) -> dict[str, Any] | None:
-    """The risk score of a report as a plain mapping, when the score module is there."""
-    try:
-        from containment.policy.score import score  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return None
-    s = score(report)
-    if dataclasses.is_dataclass(s) and not isinstance(s, type):
-        return dataclasses.asdict(s)
-    if hasattr(s, "to_dict"):
-        return dict(s.to_dict())
-    return dict(s) if isinstance(s, dict) else {"score": s}
-
-
 def attest(
     ref: str,
     key_path: str,
@@ -168,7 +154,12 @@ def attest(
 
                 opts = scan_options or ScanOptions(kind="image", plain_http=plain_http, tls_verify=tls_verify)
                 report = scan(f"{r.registry}/{r.repository}@{digest}", opts, open_store=open_store)
-            predicate = cosign.vuln_predicate(report, _score(report), started, datetime.now(UTC))
+            from containment.service.score import score_report
+
+            # the same score `containment score` prints (KEV / EPSS counted when imported)
+            db = getattr(scan_options, "db", None)
+            risk = score_report(report, db).to_json()
+            predicate = cosign.vuln_predicate(report, risk, started, datetime.now(UTC))
         st = cosign.statement(identity(r), digest, ptype, predicate)
         envelope = cosign.dsse_envelope(key, st)
         annotations = {cosign.SIGNATURE_ANNOTATION: "", cosign.PREDICATE_ANNOTATION: ptype}
