@@ -53,6 +53,13 @@ echo "$WANT" | while read -r pkg kind what; do
     echo "system-deps: $line"; echo "$line" >>"$STATE"; continue
   fi
   if [ -z "$updated" ]; then
+    # A dpkg run cut short (a killed install, a reboot mid-upgrade) blocks every apt-get
+    # install with "dpkg was interrupted"; finishing it is what apt itself asks for.
+    if [ -n "$($SUDO dpkg --audit 2>/dev/null)" ]; then
+      echo "system-deps: finishing an interrupted dpkg run (dpkg --configure -a)"
+      DEBIAN_FRONTEND=noninteractive $SUDO dpkg --configure -a >/dev/null 2>&1 </dev/null \
+        || echo "system-deps: dpkg --configure -a failed; installs below may fail too"
+    fi
     $SUDO apt-get update -qq >/dev/null 2>&1 || echo "system-deps: apt-get update failed; trying the package lists there are"
     updated=1
   fi

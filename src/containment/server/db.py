@@ -9,6 +9,8 @@ database is reconnected to without manual steps."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +81,8 @@ def _sqlite_events(engine: Engine) -> None:
         cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys = ON")
         if engine.url.database not in (None, "", ":memory:"):
-            cur.execute("PRAGMA journal_mode = WAL")
+            if cur.execute("PRAGMA journal_mode").fetchone()[0] != "wal":  # switching needs the file alone
+                cur.execute("PRAGMA journal_mode = WAL")
             cur.execute("PRAGMA synchronous = NORMAL")
         cur.close()
 
@@ -103,11 +106,31 @@ def upgrade(engine: Engine) -> None:
     from alembic import command
 
     cfg = migrations_config()
-    with engine.execution_options(**{IMMEDIATE: True}).begin() as conn:
+    with _sqlite_migration_lock(engine), engine.execution_options(**{IMMEDIATE: True}).begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+
+
+@contextmanager
+def _sqlite_migration_lock(engine: Engine) -> Iterator[None]:
+    """Serialise first opens of one SQLite file across threads and processes. The first connection
+    to a new file switches it to WAL, which needs the file to itself; SQLite's busy handler does not
+    always cover that switch, so several servers and CLIs starting at once could see "database is
+    locked". An flock on a sidecar file makes them take turns; later opens find WAL already set."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    import fcntl
+
+    fd = os.open(f"{database}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def current_revision(engine: Engine) -> str | None:
