@@ -7,6 +7,7 @@ import typer
 from containment import __version__
 from containment.cli import admin, build, cache, checks, db, demo, gate, scan
 from containment.cli import audit as audit_cli
+from containment.cli import notify as notify_cli
 from containment.cli import registry as registry_cli
 from containment.cli import score as score_cli
 from containment.cli import serve as serve_cli
@@ -35,6 +36,7 @@ for _f in (sign_cli.sign, sign_cli.attest, sign_cli.verify, sign_cli.promote):
 app.add_typer(audit_cli.app, name="audit")
 app.command("serve")(serve_cli.serve)
 app.add_typer(registry_cli.app, name="registry")
+app.add_typer(notify_cli.app, name="notify")
 app.add_typer(admin.user_app, name="user")
 app.add_typer(admin.token_app, name="token")
 db.app.command("import-kev")(score_cli.import_kev)

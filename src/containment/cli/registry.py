@@ -6,6 +6,11 @@ on the next notification. The command prints the `notifications:` block to put i
 registry's config, and the shared secret alone on the last line of stdout (generated unless
 --secret gives one). `containment registry list --data DIR` shows what is configured.
 
+`registry add` also queues a sync (unless --no-sync): the server lists what the registry already
+holds (catalog + tags) and gates every tagged image as if it had just been pushed
+(server/registry_sync.py). `containment registry sync HOST` queues one again. Both write the job
+to the server's database (--data, or --database for PostgreSQL); a running server picks it up.
+
 Registered by the lead in cli/main.py:
     from containment.cli import registry
     app.add_typer(registry.app, name="registry")
@@ -34,6 +39,29 @@ DataOpt = Annotated[
         file_okay=False,
     ),
 ]
+
+
+DatabaseOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        envvar="CONTAINMENT_DATABASE",
+        help="the server's database URL (postgresql://...) when it is not the SQLite in --data",
+    ),
+]
+
+
+def _queue_sync(data: Path, database: str | None, host: str) -> None:
+    from containment.server.registry_sync import request_sync
+    from containment.server.store import Store
+
+    store = Store.open(data_dir=data, url=database)
+    try:
+        jid, new = request_sync(store, host, "cli")
+    finally:
+        store.close()
+    state = "queued" if new else "already queued"
+    typer.echo(f"sync of {host} {state} (job {jid}): every image it already holds will be gated", err=True)
 
 
 def _data(data: Path | None) -> Path:
@@ -70,7 +98,11 @@ def add(
         str,
         typer.Option("--server-url", help="the server's URL as the registry reaches it (for the snippet)"),
     ] = "http://127.0.0.1:8080",
+    no_sync: Annotated[
+        bool, typer.Option("--no-sync", help="do not gate the images the registry already holds")
+    ] = False,
     data: DataOpt = None,
+    database: DatabaseOpt = None,
 ) -> None:
     """Gate every push to HOST: scan it, attest what passes, quarantine what fails."""
     from containment.server import registry_gate as rg
@@ -99,7 +131,31 @@ def add(
         "      timeout: 5s\n      threshold: 5\n      backoff: 2s\n"
         "storage:\n  delete:\n    enabled: true"
     )
+    if not no_sync:
+        with user_errors(host):
+            _queue_sync(_data(data), database, cfg.host)
     typer.echo(plain)
+
+
+@app.command("sync")
+def sync(
+    host: Annotated[str, typer.Argument(help="a registry added with `registry add`, HOST or HOST:PORT")],
+    data: DataOpt = None,
+    database: DatabaseOpt = None,
+) -> None:
+    """Gate every tagged image HOST already holds (catalog + tags); images already gated are skipped."""
+    from containment.cli.common import fail
+    from containment.server import registry_gate as rg
+
+    with user_errors(host):
+        regs = rg.load_registries(_data(data))
+    if host not in regs:
+        known = ", ".join(sorted(regs)) or "none"
+        fail(
+            f"registry {host!r} is not configured (configured: {known}); run `containment registry add {host}` first"
+        )
+    with user_errors(host):
+        _queue_sync(_data(data), database, host)
 
 
 @app.command("list")

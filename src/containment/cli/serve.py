@@ -58,6 +58,25 @@ def serve(
         int, typer.Option("--graceful-timeout", min=0, help="seconds requests in flight get on shutdown")
     ] = 10,
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error")] = "info",
+    advisory_db: Annotated[
+        Path | None,
+        typer.Option(
+            "--advisory-db",
+            envvar="CONTAINMENT_DB",
+            help="advisory database the stored findings follow (default: the CLI's, $CONTAINMENT_DB "
+            "else <cache dir>/db/advisories.db); `containment db update` there re-evaluates them",
+            dir_okay=False,
+        ),
+    ] = None,
+    watch_interval: Annotated[
+        float,
+        typer.Option(
+            "--watch-interval",
+            min=0,
+            help="seconds between looks at the advisory database for a change (0: never; "
+            "POST /api/v1/reevaluate still works)",
+        ),
+    ] = 10.0,
 ) -> None:
     """Serve the REST API (/api/v1, OpenAPI at /api/v1/openapi.json), /healthz, /readyz, /metrics."""
     try:
@@ -85,7 +104,14 @@ def serve(
         store = Store.open(data_dir=data, url=database)
     except Exception as e:  # the store names the file/URL and what failed; one line, exit 2
         fail(f"cannot open the store ({data or database or 'default'}): {e}")
-    app = create_app(store, max_body=max_body, close_store=True, data_dir=data)
+    app = create_app(
+        store,
+        max_body=max_body,
+        close_store=True,
+        data_dir=data,
+        advisory_db=advisory_db,
+        watch_interval=watch_interval or None,
+    )
     config = uvicorn.Config(
         app,
         host=host,
