@@ -157,16 +157,22 @@ class Jobs:
 
     # ------------------------------------------------------------------ consumer
 
-    def claim(self, kinds: Iterable[str] | None = None) -> ClaimedJob | None:
-        """The next runnable job, leased to the caller; None when there is none."""
-        t = now()
-        runnable = or_(
+    @staticmethod
+    def _runnable(t: datetime) -> Any:
+        return or_(
             and_(Job.state == QUEUED, or_(Job.not_before.is_(None), Job.not_before <= t)),
             and_(Job.state == RUNNING, Job.lease_until < t),
         )
-        q = select(Job).where(runnable).order_by(Job.id).limit(1)
+
+    def claim(self, kinds: Iterable[str] | None = None, job_id: int | None = None) -> ClaimedJob | None:
+        """The next runnable job (or job `job_id` if it is runnable), leased to the caller; None
+        when there is none."""
+        t = now()
+        q = select(Job).where(self._runnable(t)).order_by(Job.id).limit(1)
         if kinds is not None:
             q = q.where(Job.kind.in_(list(kinds)))
+        if job_id is not None:
+            q = q.where(Job.id == job_id)
         if self._pg:
             q = q.with_for_update(skip_locked=True)
         while True:
@@ -187,6 +193,20 @@ class Jobs:
                 job.not_before = None
                 job.updated = t
                 return ClaimedJob(job.id, job.kind, job.key, dict(job.payload or {}), job.attempts, self)
+
+    def claim_id(self, job_id: int) -> ClaimedJob | None:
+        """Job `job_id` leased to the caller when it is runnable (a broker message named it);
+        None when it is done, dead, waiting out its backoff, or held by a live lease (the
+        message is a duplicate: drop it), or held by another claimer right now (PostgreSQL)."""
+        return self.claim(job_id=job_id)
+
+    def runnable_ids(self, limit: int = 1000) -> list[tuple[int, int]]:
+        """(id, attempts) of the jobs runnable now, oldest first (the broker reconciler's list)."""
+        with self.store.read() as s:
+            rows = s.execute(
+                select(Job.id, Job.attempts).where(self._runnable(now())).order_by(Job.id).limit(limit)
+            ).all()
+        return [(int(i), int(a)) for i, a in rows]
 
     def renew(self, job: ClaimedJob) -> bool:
         """Extend the lease of a job still held; False when it was taken over."""
@@ -233,12 +253,15 @@ class Jobs:
         self._run(job, handlers[job.kind])
         return job
 
-    def _run(self, job: ClaimedJob, handler: Callable[[ClaimedJob], None]) -> None:
+    def _run(self, job: ClaimedJob, handler: Callable[[ClaimedJob], None]) -> str:
+        """Run `handler` to an ack or a failure; the job's state after it ("lost": lease lost)."""
         try:
             handler(job)
             self.complete(job)
+            return DONE
         except LeaseLost as e:
             log.warning("job lease lost", extra={"job": job.id, "detail": str(e)})
+            return "lost"
         except Exception as e:
             detail = f"{type(e).__name__}: {e}"
             state = self.fail(job, detail + "\n" + traceback.format_exc(limit=5))
@@ -252,6 +275,28 @@ class Jobs:
                     "detail": detail,
                 },
             )
+            return state
+
+    def run_leased(self, job: ClaimedJob, handler: Callable[[ClaimedJob], None]) -> str:
+        """`_run` while a keeper thread renews the job's lease every lease/3 (a long handler
+        keeps its job; a killed one loses it within one lease)."""
+        done = threading.Event()
+        keeper = threading.Thread(target=self._keep_lease, args=(job, done), daemon=True)
+        keeper.start()
+        try:
+            return self._run(job, handler)
+        finally:
+            done.set()
+            keeper.join()
+
+    def _keep_lease(self, job: ClaimedJob, done: threading.Event) -> None:
+        every = max(0.05, self.lease / 3)
+        while not done.wait(every):
+            try:
+                if not self.renew(job):
+                    return
+            except Exception as e:
+                log.warning("job lease renewal failed", extra={"job": job.id, "detail": str(e)})
 
     # ------------------------------------------------------------------ inspection
 
@@ -345,20 +390,4 @@ class Worker:
                 self._wake.wait(self.poll)
                 self._wake.clear()
                 continue
-            done = threading.Event()
-            keeper = threading.Thread(target=self._keep_lease, args=(job, done), daemon=True)
-            keeper.start()
-            try:
-                self.queue._run(job, self.handlers[job.kind])
-            finally:
-                done.set()
-                keeper.join()
-
-    def _keep_lease(self, job: ClaimedJob, done: threading.Event) -> None:
-        every = max(0.05, self.queue.lease / 3)
-        while not done.wait(every):
-            try:
-                if not self.queue.renew(job):
-                    return
-            except Exception as e:
-                log.warning("job lease renewal failed", extra={"job": job.id, "detail": str(e)})
+            self.queue.run_leased(job, self.handlers[job.kind])

@@ -50,7 +50,7 @@ import logging
 import os
 import re
 import secrets
-import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -59,8 +59,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from containment.model import ContainmentError
+from containment.server import tasks
 from containment.server.authz import API
-from containment.server.jobs import ClaimedJob, Jobs, Worker
+from containment.server.jobs import ClaimedJob, Jobs
 
 if TYPE_CHECKING:
     from containment.server.store import Store
@@ -275,7 +276,8 @@ def job_key(ev: dict[str, str]) -> str:
 
 
 class Gate:
-    """Registry events in, jobs run by an in-process worker pool on the store's job table."""
+    """Registry events in, jobs of kind KIND out, run by the server's tasks.Runner: in-process
+    threads on the store's job table, or `containment worker` processes fed by a broker."""
 
     def __init__(
         self,
@@ -283,34 +285,29 @@ class Gate:
         data_dir: str | os.PathLike[str],
         threads: int = 2,
         poll: float = 1.0,
-        lease: float = 30.0,  # renewed every lease/3 while a handler runs; a killed worker's job waits this long
-        max_attempts: int = 5,
+        lease: float = tasks.LEASE,  # renewed every lease/3 while a handler runs; a killed worker's job waits this long
+        max_attempts: int = tasks.MAX_ATTEMPTS,
         autostart: bool = True,
+        broker: str | None = None,
     ) -> None:
         self.store = store
         self.autostart = autostart  # start the workers on the first queued event
         self.data_dir = Path(data_dir)
-        self.jobs = Jobs(store, lease=lease, max_attempts=max_attempts, backoff_base=5.0)
-        self.worker = Worker(self.jobs, {KIND: self.handle}, threads=threads, poll=poll)
-        self._started = False
-        self._lock = threading.Lock()
+        self.jobs = Jobs(store, lease=lease, max_attempts=max_attempts, backoff_base=tasks.BACKOFF_BASE)
+        self.runner = tasks.Runner(
+            store, self.data_dir, broker=broker, threads=threads, poll=poll, jobs=self.jobs
+        )
 
     def registries(self) -> dict[str, RegistryConfig]:
         return load_registries(self.data_dir)
 
     def start(self) -> None:
-        with self._lock:
-            if not self._started:
-                self.worker.start()
-                self._started = True
+        self.runner.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop claiming; handlers still running after `timeout` are cut short with the process
         (their jobs run again once their lease expires: ack late)."""
-        with self._lock:
-            if self._started:
-                self.worker.stop(timeout)
-                self._started = False
+        self.runner.stop(timeout)
 
     def registry_for(self, secret: str | None) -> RegistryConfig | None:
         if not secret:
@@ -334,19 +331,20 @@ class Gate:
         except BadEvents as e:
             return 400, {"error": "bad request", "detail": str(e)}
         added = duplicates = 0
+        ids: list[int] = []
         with self.store.write() as s:
             for ev in events:
                 jid, new = self.jobs.enqueue(KIND, job_key(ev), ev, once=True, s=s)
                 if new:
                     added += 1
+                    ids.append(jid)
                     self.store._audit(
                         s, f"registry:{cfg.host}", "registry.push", job_key(ev), {"job": jid, **ev}
                     )
                 else:
                     duplicates += 1
-        if added and self.autostart:
-            self.start()
-            self.worker.wake()
+        if ids and self.autostart:
+            self.runner.submitted(ids)  # after the commit: wake the workers, or one broker message each
         return 202 if added else 200, {"queued": added, "duplicates": duplicates, "ignored": ignored}
 
     # ------------------------------------------------------------------ the job
@@ -484,10 +482,10 @@ class Gate:
             dst.close()
 
     def resume(self) -> None:
-        """Start the workers when a registry is configured (jobs left by a stopped or killed
-        server run again: their leases expire)."""
+        """Start the workers (or, with a broker, the reconciler) when a registry is configured or
+        jobs are pending (jobs left by a stopped or killed server run again: their leases expire)."""
         try:
-            if self.autostart and self.registries():
+            if self.autostart and (self.runner.broker_url or self.registries() or self.runner.pending()):
                 self.start()
         except ContainmentError as e:
             log.warning("registry gate not started", extra={"detail": str(e)})
@@ -579,13 +577,21 @@ async def registry_events(request: Request) -> JSONResponse:
     return JSONResponse(body, status)
 
 
-def gate_for(store: Any, data_dir: str | os.PathLike[str] | None = None) -> Gate | None:
-    """The gate of a real Store (None for anything else, e.g. a test double)."""
+def gate_for(
+    store: Any, data_dir: str | os.PathLike[str] | None = None, broker: str | None = None
+) -> Gate | None:
+    """The gate of a real Store (None for anything else, e.g. a test double); `broker`: a
+    Redis URL (jobs run by `containment worker` processes) instead of in-process workers."""
     from containment.server.store import Store
 
     if not isinstance(store, Store):
         return None
-    return Gate(store, data_dir if data_dir is not None else data_dir_of(store))
+    return Gate(store, data_dir if data_dir is not None else data_dir_of(store), broker=broker)
+
+
+def push_handler(store: Store, data_dir: Path) -> Callable[[ClaimedJob], None]:
+    """tasks' factory of KIND: the handler of one pushed manifest."""
+    return Gate(store, data_dir, autostart=False).handle
 
 
 def data_dir_of(store: Store) -> Path:
