@@ -34,6 +34,7 @@ patchelf        cmd patchelf
 postgresql      file /usr/lib/postgresql/15/bin/initdb
 chromium        cmd chromium
 chromium-driver cmd chromedriver
+redis-server    cmd redis-server
 '
 
 present() {

@@ -12,6 +12,7 @@ from containment.cli import registry as registry_cli
 from containment.cli import score as score_cli
 from containment.cli import serve as serve_cli
 from containment.cli import sign as sign_cli
+from containment.cli import worker as worker_cli
 from containment.cli.entry import ContainmentTyper, Shell
 
 app = ContainmentTyper(
@@ -35,6 +36,7 @@ for _f in (sign_cli.sign, sign_cli.attest, sign_cli.verify, sign_cli.promote):
     app.command()(_f)
 app.add_typer(audit_cli.app, name="audit")
 app.command("serve")(serve_cli.serve)
+app.command("worker")(worker_cli.worker)
 app.add_typer(registry_cli.app, name="registry")
 app.add_typer(notify_cli.app, name="notify")
 app.add_typer(admin.user_app, name="user")

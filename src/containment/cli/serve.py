@@ -1,8 +1,10 @@
-"""`containment serve --data DIR --listen 127.0.0.1:PORT [--database URL]`: the API server.
+"""`containment serve --data DIR --listen 127.0.0.1:PORT [--database URL] [--broker redis://...]`: the API server.
 
 The embedded default keeps its SQLite database (and job store) in DIR (`--data`, else
 `$CONTAINMENT_DATA`); `--database postgresql://...` uses PostgreSQL instead. FastAPI, uvicorn
-and SQLAlchemy are imported only when this command runs. Logs are JSON lines on stderr; SIGTERM
+and SQLAlchemy are imported only when this command runs. With `--broker`, the server runs no job
+itself: it queues jobs (the table first, then a Dramatiq message) and re-sends lost messages;
+`containment worker` processes run them (server/broker.py). Logs are JSON lines on stderr; SIGTERM
 or SIGINT stop accepting, let requests in flight finish (--graceful-timeout) and close the store.
 
 Until the lead registers it in cli/main.py: `python -m containment.cli.serve --data DIR ...`.
@@ -77,6 +79,15 @@ def serve(
             "POST /api/v1/reevaluate still works)",
         ),
     ] = 10.0,
+    broker: Annotated[
+        str | None,
+        typer.Option(
+            "--broker",
+            envvar="CONTAINMENT_BROKER",
+            help="Redis URL (redis://HOST:PORT/N): jobs run in `containment worker` processes, "
+            "this server only queues them",
+        ),
+    ] = None,
 ) -> None:
     """Serve the REST API (/api/v1, OpenAPI at /api/v1/openapi.json), /healthz, /readyz, /metrics."""
     try:
@@ -100,6 +111,8 @@ def serve(
     from containment.server.store import Store
 
     configure_logging(log_level)
+    if broker:
+        check_broker(broker)
     try:
         store = Store.open(data_dir=data, url=database)
     except Exception as e:  # the store names the file/URL and what failed; one line, exit 2
@@ -111,6 +124,7 @@ def serve(
         data_dir=data,
         advisory_db=advisory_db,
         watch_interval=watch_interval or None,
+        broker=broker or None,
     )
     config = uvicorn.Config(
         app,
@@ -131,6 +145,22 @@ def serve(
             raise
         store.close()
         fail(f"--listen {listen}: could not listen there (in use, or not an address of this machine?)")
+
+
+def check_broker(url: str) -> None:
+    """Exit 2 with one line unless `url` is a Redis URL whose server answers."""
+    from containment.server.broker import Broker, BrokerError
+
+    try:
+        b = Broker(url)
+    except BrokerError as e:
+        fail(str(e))
+    try:
+        b.ping()
+    except BrokerError as e:
+        fail(str(e))
+    finally:
+        b.close()
 
 
 app = typer.Typer(rich_markup_mode=None, add_completion=False)

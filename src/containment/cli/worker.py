@@ -1,0 +1,133 @@
+"""`containment worker --broker redis://HOST:PORT/N --database URL|--data DIR [--threads N]`.
+
+Runs the server's jobs (every kind in server/tasks.py) fed by Dramatiq on Redis: start as many
+as you like, on as many machines, next to `containment serve --broker` (the same broker URL and
+database). A worker claims the job its message names from the database (the jobs table stays
+the truth; server/broker.py says why duplicates never run twice and a killed worker loses
+nothing). Configuration the jobs read from files (registries.json, signing/cosign.key) comes
+from `--data DIR`: a worker on another machine gets a copy of the server's data directory (or a
+shared mount). SIGTERM/SIGINT: no new job is taken, running ones finish (--graceful-timeout);
+a job cut short runs again elsewhere once its lease expires. Logs: JSON lines on stderr.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from containment.cli.common import fail
+
+
+def worker(
+    broker: Annotated[
+        str | None,
+        typer.Option(
+            "--broker",
+            envvar="CONTAINMENT_BROKER",
+            help="Redis URL the server queues jobs on (redis://HOST:PORT/N)",
+        ),
+    ] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            envvar="CONTAINMENT_DATA",
+            help="the server's data directory: registry configs, signing key, and the SQLite store "
+            "when there is no --database",
+        ),
+    ] = None,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database",
+            envvar="CONTAINMENT_DATABASE",
+            help="the server's database URL (postgresql://...)",
+        ),
+    ] = None,
+    threads: Annotated[int, typer.Option("--threads", min=1, max=256, help="jobs run at once")] = 2,
+    graceful_timeout: Annotated[
+        int, typer.Option("--graceful-timeout", min=0, help="seconds running jobs get on shutdown")
+    ] = 30,
+    log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error")] = "info",
+) -> None:
+    """Run the server's jobs (scans of registry pushes, re-evaluations, syncs) from a Redis broker."""
+    if not broker:
+        fail("--broker: required (redis://HOST:PORT/N, the URL given to `containment serve --broker`)")
+    if log_level.lower() not in {"debug", "info", "warning", "error"}:
+        fail(f"--log-level {log_level!r}: one of debug, info, warning, error")
+    if data is not None and not data.is_dir():
+        fail(f"--data {data}: not a directory (the server's data directory)")
+    if data is None and database is None:
+        fail("--data DIR or --database URL: which store's jobs to run")
+
+    import logging
+
+    from containment.server import tasks
+    from containment.server.broker import Broker, BrokerError, redact
+    from containment.server.ops import configure_logging, log
+    from containment.server.registry_gate import data_dir_of
+    from containment.server.store import Store
+
+    configure_logging(log_level)
+    for name in ("dramatiq",):  # the engine's own lines, as JSON like ours
+        lg = logging.getLogger(name)
+        lg.handlers[:] = logging.getLogger("containment.server").handlers
+        lg.setLevel(max(logging.WARNING, logging.getLevelName(log_level.upper())))
+        lg.propagate = False
+    try:
+        b = Broker(broker)
+        b.ping()
+    except BrokerError as e:
+        fail(str(e))
+    try:
+        store = Store.open(data_dir=data, url=database)
+    except Exception as e:  # the store names the file/URL and what failed; one line, exit 2
+        b.close()
+        fail(f"cannot open the store ({data or database or 'default'}): {e}")
+    data_dir = data if data is not None else data_dir_of(store)
+    try:
+        handlers = tasks.handlers(store, data_dir)
+    except Exception as e:
+        store.close()
+        b.close()
+        fail(f"cannot load the job handlers: {e}")
+    w = b.worker(tasks.make_jobs(store), handlers, threads=threads)
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    w.start()
+    log.info(
+        "worker ready",
+        extra={
+            "broker": redact(broker),
+            "threads": threads,
+            "kinds": sorted(handlers),
+            "data": str(data_dir),
+        },
+    )
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        log.info("worker stopping")
+        w.stop(timeout=graceful_timeout * 1000)
+        b.close()
+        store.close()
+        log.info("worker stopped")
+
+
+def main() -> None:
+    typer.run(worker)
+
+
+if __name__ == "__main__":
+    main()
