@@ -28,7 +28,11 @@ _REASONS = {400: "bad request", 404: "not found", 405: "method not allowed", 409
 
 
 def create_app(
-    store: Any, max_body: int = authz.DEFAULT_MAX_BODY, close_store: bool = False, data_dir: Any = None
+    store: Any,
+    max_body: int = authz.DEFAULT_MAX_BODY,
+    close_store: bool = False,
+    data_dir: Any = None,
+    broker: str | None = None,
 ) -> Any:
     """The ASGI application serving `store` (a containment.server.store.Store, or anything with
     its API). `close_store`: close it when the app shuts down (the serve command's own store)."""
@@ -60,7 +64,8 @@ def create_app(
     api.state.metrics = metrics
     api.include_router(ops.router)
     api.include_router(routes.router)
-    gate = registry_gate.gate_for(store, data_dir)  # None for a store double
+    # None for a store double; `broker`: jobs run by `containment worker` processes (server/broker.py)
+    gate = registry_gate.gate_for(store, data_dir, broker=broker)
     api.state.gate = gate
     api.include_router(registry_gate.router)
     api.include_router(dashboard.router)
