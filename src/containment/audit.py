@@ -495,24 +495,29 @@ def _rows(conn_or_engine: Engine | Connection | Session) -> tuple[int, str, Iter
             )
             if not batch:
                 return
-            for r in batch:
-                try:
-                    detail = json.loads(r.detail)
-                except ValueError:
-                    detail = r.detail  # a damaged row is exported as it is; verify names it
-                yield {
-                    "seq": int(r.seq),
-                    "time": r.time,
-                    "actor": r.actor,
-                    "action": r.action,
-                    "subject": r.subject,
-                    "detail": detail,
-                    "prev_hash": r.prev_hash,
-                    "hash": r.hash,
-                }
+            yield from (row_record(r) for r in batch)
             after = int(batch[-1].seq)
 
     return head_seq, head_hash, rows()
+
+
+def row_record(r: Any) -> dict[str, Any]:
+    """One ``audit_records`` row (all its columns) as the record the export writes: the server's
+    audit API answers with the same dicts, so a record reads the same everywhere."""
+    try:
+        detail = json.loads(r.detail)
+    except ValueError:
+        detail = r.detail  # a damaged row is exported as it is; verify names it
+    return {
+        "seq": int(r.seq),
+        "time": r.time,
+        "actor": r.actor,
+        "action": r.action,
+        "subject": r.subject,
+        "detail": detail,
+        "prev_hash": r.prev_hash,
+        "hash": r.hash,
+    }
 
 
 def header(head_seq: int, head_hash: str, key: AuditKey | None) -> dict[str, Any]:

@@ -21,7 +21,15 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from containment import __version__
-from containment.server import authz, dashboard, ops, registry_gate, routes
+from containment.server import (
+    authz,
+    dashboard,
+    dashboard_governance,
+    governance_routes,
+    ops,
+    registry_gate,
+    routes,
+)
 
 OPENAPI_URL = f"{authz.API}/openapi.json"
 _REASONS = {400: "bad request", 404: "not found", 405: "method not allowed", 409: "conflict", 422: "invalid"}
@@ -69,6 +77,8 @@ def create_app(
     api.state.gate = gate
     api.include_router(registry_gate.router)
     api.include_router(dashboard.router)
+    api.include_router(governance_routes.router)
+    api.include_router(dashboard_governance.router)
     api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
     _check_routes(api)
 

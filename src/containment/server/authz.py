@@ -22,9 +22,13 @@ The middleware runs before routing, before the body is read and before any looku
    `scope["state"]["principal"]`.
 
 Separation of duties (issue 11): admins manage users and tokens but hold no role on policy or
-exception approval; exception and policy operations are not served yet, and when they are
-they take `security` only (approval by someone other than the requester, checked in the
-store). The auditor reads and never writes.
+exceptions (APPROVERS is `security` alone), so an admin cannot change policy or waive a finding
+(an admin can add a security user, and that `user.add` is an audit record). Within `security`,
+the table cannot say "someone else", so server/governance.py adds two rules after the lookup:
+an exception is approved or rejected never by its requester, and a policy version is activated
+never by its uploader (two-person rule). Those refusals are 409 Conflict, not 403: the role
+may call the operation (a listed role never gets 403), it is this record that stands in the way. Exceptions are requested by the
+roles that ship images (REQUESTERS); the auditor reads and never writes.
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ PUBLIC = (ANONYMOUS,)
 EVERYONE = ROLES
 READERS = ROLES  # every signed-in role reads the inventory
 UPLOADERS = ("developer", "security", "operations", "admin")  # CI and people; the auditor only reads
+APPROVERS = ("security",)  # policy and exception decisions: never admin (separation of duties)
+REQUESTERS = ("developer", "security", "operations")  # who ships images asks for exceptions
 SESSION_COOKIE = "containment_session"
 API = "/api/v1"
 
@@ -67,8 +73,17 @@ OPERATIONS: dict[tuple[str, str], tuple[str, ...]] = {
     # X-Containment-Secret header instead; a missing or unknown secret is refused (4xx, nothing
     # stored) by the route itself. SHARED_SECRET lists such operations.
     ("POST", f"{API}/registry/events"): PUBLIC,
-    # not served yet (the store exposes no audit listing; `containment audit export` reads it):
-    # ("GET", f"{API}/audit"): ("auditor", "security", "admin"),
+    # governance (server/governance_routes.py): see "Separation of duties" above
+    ("GET", f"{API}/policies"): READERS,
+    ("GET", f"{API}/policies/{{id}}"): READERS,
+    ("POST", f"{API}/policies"): APPROVERS,
+    ("POST", f"{API}/policies/{{id}}/activate"): APPROVERS,
+    ("GET", f"{API}/exceptions"): READERS,
+    ("POST", f"{API}/exceptions"): REQUESTERS,
+    ("POST", f"{API}/exceptions/{{id}}/approve"): APPROVERS,
+    ("POST", f"{API}/exceptions/{{id}}/reject"): APPROVERS,
+    ("POST", f"{API}/exceptions/{{id}}/revoke"): REQUESTERS,  # security, or the requester while pending
+    ("GET", f"{API}/audit"): ("auditor", "security", "admin"),
     # the dashboard (server/dashboard.py): HTML pages, same roles as the data they show
     ("GET", "/ui"): READERS,
     ("GET", "/ui/images/{digest}"): READERS,
@@ -77,6 +92,14 @@ OPERATIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/ui/login"): PUBLIC,
     ("POST", "/ui/login"): PUBLIC,
     ("POST", "/ui/logout"): EVERYONE,
+    ("GET", "/ui/exceptions"): READERS,
+    ("POST", "/ui/exceptions"): REQUESTERS,
+    ("POST", "/ui/exceptions/{id}/approve"): APPROVERS,
+    ("POST", "/ui/exceptions/{id}/reject"): APPROVERS,
+    ("POST", "/ui/exceptions/{id}/revoke"): REQUESTERS,
+    ("GET", "/ui/policies"): READERS,
+    ("POST", "/ui/policies"): APPROVERS,
+    ("POST", "/ui/policies/{id}/activate"): APPROVERS,
     ("GET", "/ui/dashboard.css"): PUBLIC,
     ("GET", "/ui/print.css"): PUBLIC,
 }

@@ -20,7 +20,10 @@ from containment.server.store import Store
 from tests.unit.server.pg import pg_cluster, pg_url  # noqa: F401
 from tests.unit.server.test_api import SMALL_BODY, Env, make_env
 
-MADE_UP = {"digest": ["sha256:" + "0" * 64, "made-up", "sbom:sha256:" + "f" * 64, "%00", "..%2f..%2fetc"]}
+MADE_UP = {
+    "digest": ["sha256:" + "0" * 64, "made-up", "sbom:sha256:" + "f" * 64, "%00", "..%2f..%2fetc"],
+    "id": ["1", "999999999", "made-up", "-1", "%00"],  # policies and exceptions
+}
 HOSTILE = [b"{}", b"", b"not json", b"[" * 5000, b'{"name": "x", "role": "admin"}', b"x" * (SMALL_BODY * 2)]
 CALLERS = [*authz.ROLES, None]  # None: no token
 
