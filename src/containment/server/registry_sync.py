@@ -52,12 +52,13 @@ PAGE = 100
 MAX_CATALOG_PAGES = 1000
 
 
-def list_catalog(client: RegistryClient, page: int = PAGE) -> list[str]:
-    """Every repository the registry lists in /v2/_catalog."""
+def list_catalog(client: RegistryClient, page: int | None = None) -> list[str]:
+    """Every repository the registry lists in /v2/_catalog (`page` entries a request, default PAGE)."""
     import httpx
 
     from containment.image.source import parse_json
 
+    page = page or PAGE
     where = client.ref.registry
     url = f"{client.base}/v2/_catalog"
     params: dict[str, str] | None = {"n": str(page)}
@@ -129,7 +130,7 @@ def discover(host: str, cfg: Any) -> tuple[list[dict[str, str]], int]:
             continue
         c = client_for(repo)
         try:
-            for tag in sorted(c.list_tags()):
+            for tag in sorted(c.list_tags(page=PAGE)):
                 if not rg.TAG_RE.fullmatch(tag) or rg.COSIGN_TAG.fullmatch(tag):
                     skipped += 1
                     continue
