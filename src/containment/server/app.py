@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from containment import __version__
 from containment.server import (
     authz,
+    currency,
     dashboard,
     dashboard_governance,
     governance_routes,
@@ -40,20 +41,28 @@ def create_app(
     max_body: int = authz.DEFAULT_MAX_BODY,
     close_store: bool = False,
     data_dir: Any = None,
+    advisory_db: Any = None,
+    watch_interval: float | None = None,
     broker: str | None = None,
 ) -> Any:
     """The ASGI application serving `store` (a containment.server.store.Store, or anything with
-    its API). `close_store`: close it when the app shuts down (the serve command's own store)."""
+    its API). `close_store`: close it when the app shuts down (the serve command's own store).
+    `advisory_db` / `watch_interval`: the DB the findings follow, and how often its change is
+    looked for (None: never; `POST /api/v1/reevaluate` only), server/currency.py."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ops.log.info("server ready", extra={"version": __version__})
         if gate is not None:
             gate.resume()  # the registry gate's workers (jobs left by a killed server run again)
+        if current is not None:
+            current.resume()  # the advisory DB watcher (and the workers, for jobs the CLI queued)
         try:
             yield
         finally:
             ops.log.info("server stopping")
+            if current is not None:
+                current.stop()
             if gate is not None:
                 gate.stop()
             if close_store:
@@ -76,6 +85,9 @@ def create_app(
     gate = registry_gate.gate_for(store, data_dir, broker=broker)
     api.state.gate = gate
     api.include_router(registry_gate.router)
+    current = currency.currency_for(store, data_dir, advisory_db, watch_interval, gate)
+    api.state.currency = current
+    api.include_router(currency.router)
     api.include_router(dashboard.router)
     api.include_router(governance_routes.router)
     api.include_router(dashboard_governance.router)

@@ -73,6 +73,8 @@ OPERATIONS: dict[tuple[str, str], tuple[str, ...]] = {
     # X-Containment-Secret header instead; a missing or unknown secret is refused (4xx, nothing
     # stored) by the route itself. SHARED_SECRET lists such operations.
     ("POST", f"{API}/registry/events"): PUBLIC,
+    # findings kept current (server/currency.py): queue a re-evaluation against the advisory DB
+    ("POST", f"{API}/reevaluate"): ("security", "operations"),
     # governance (server/governance_routes.py): see "Separation of duties" above
     ("GET", f"{API}/policies"): READERS,
     ("GET", f"{API}/policies/{{id}}"): READERS,
