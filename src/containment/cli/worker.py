@@ -12,6 +12,7 @@ a job cut short runs again elsewhere once its lease expires. Logs: JSON lines on
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 from pathlib import Path
@@ -102,8 +103,13 @@ def worker(
     def on_signal(signum: int, _frame: Any) -> None:
         stop.set()
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    # our own graceful stop instead of containment.interrupt's (which exits 1 s after the
+    # signal): no wakeup-fd write, so its watcher arms no deadline; running jobs get
+    # --graceful-timeout, and a job cut short by a second kill runs again elsewhere (ack late)
+    with contextlib.suppress(ValueError, OSError):
+        signal.set_wakeup_fd(-1)
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, on_signal)
     w.start()
     log.info(
         "worker ready",

@@ -72,14 +72,23 @@ def check_url(url: str) -> str:
 class Broker:
     """A Dramatiq RedisBroker with the one actor `run_job(job_id)`."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, heartbeat_timeout: int = 60_000, maintenance_chance: int = 1000) -> None:
+        """`heartbeat_timeout` (ms): a worker silent this long is dead and its unacked messages
+        are requeued, checked on `maintenance_chance` per million broker commands (Dramatiq's
+        defaults; the reconciler is the faster path, tests shorten these)."""
         import dramatiq
         from dramatiq.brokers.redis import RedisBroker
 
         self.url = check_url(url)
         # no default middleware: no Retries (the table retries), no TimeLimit (a scan may be long;
         # the lease bounds a dead worker), no AgeLimit (a message waits as long as its job does)
-        self.dramatiq = RedisBroker(url=self.url, namespace=NAMESPACE, middleware=[])
+        self.dramatiq = RedisBroker(
+            url=self.url,
+            namespace=NAMESPACE,
+            middleware=[],
+            heartbeat_timeout=heartbeat_timeout,
+            maintenance_chance=maintenance_chance,
+        )
         self.actor = dramatiq.actor(actor_name=ACTOR, queue_name=QUEUE, broker=self.dramatiq)(self._perform)
         self.jobs: Jobs | None = None
         self.handlers: dict[str, Callable[[ClaimedJob], None]] = {}

@@ -144,9 +144,9 @@ class Runner:
         ids = list(ids)
         if not ids:
             return
-        self.start()
         broker = self.broker
         if broker is None:
+            self.start()
             assert self._worker is not None
             self._worker.wake()
             return
@@ -155,6 +155,7 @@ class Runner:
                 broker.send(jid)
             except Exception as e:
                 log.warning("job message not sent; the reconciler will", extra={"job": jid, "detail": str(e)})
+        self.start()  # after the sends: the reconciler's first look finds them sent
 
     def start(self) -> None:
         with self._lock:
