@@ -2,15 +2,20 @@
 
 Pages (who may see each: authz.OPERATIONS, enforced by the middleware before here):
 
-- `GET /ui` fleet overview: counts, images by registry and repository, risk distribution (the
-  worst severity of each image's latest scan, and the latest score's grade), a paginated image
-  list (`?page=N`, `?repository=NAME`);
+- `GET /ui` fleet overview (aggregates: containment.server.stats): counts, images by stage (each
+  image's newest decision there: allowed / denied / quarantined), by registry and repository,
+  risk distribution (the worst severity of each image's latest scan, the latest score's grade)
+  as SVG bars with the numbers in text, the trend of open findings per day (`?days=N`, 30), a
+  paginated image list (`?page=N`); every figure narrowed by the GET filters `?stage=`,
+  `?status=allowed|denied|quarantined` (with a stage), `?registry=HOST`, `?repository=NAME`;
 - `GET /ui/images/{digest}` one image: tags, layers, packages (paginated, `?page=N`), the latest
   scan's counts, findings with fix advice (from the findings provider when the server has one,
-  else the stored score's contributions and actions), score breakdown, signatures, decisions;
+  else those the re-evaluation stored in the newest scan, else the stored score's contributions
+  and actions), score breakdown, signatures, gate history;
 - `GET /ui/images/{digest}/report` the same, laid out to print (print CSS, no navigation);
-- `GET /ui/audit` the audit trail, newest first, filtered by actor, action and date
-  (`?actor=`, `?action=`, `?since=YYYY-MM-DD`, `?until=YYYY-MM-DD`), paged by sequence number
+- `GET /ui/audit` the audit trail, newest first, filtered by actor, action, subject (or its
+  beginning) and date (`?actor=`, `?action=`, `?subject=`, `?since=YYYY-MM-DD`,
+  `?until=YYYY-MM-DD`), paged by sequence number
   (`?before=SEQ`: keyset pagination on the primary key, constant cost on any page);
 - `GET /ui/login` + `POST /ui/login` a plain HTML form that sets the same session cookie as
   `POST /api/v1/login`; `POST /ui/logout` clears it. A bearer token works on every page too.
@@ -18,7 +23,7 @@ Pages (who may see each: authz.OPERATIONS, enforced by the middleware before her
 
 Findings are computed, not stored: when `app.state.findings` is set (a callable taking the image
 digest and returning containment.model.Finding objects, or mappings with the same keys), the image
-page lists them; otherwise it says so and shows what the stored score knows.
+page lists them; otherwise those containment.server.reevaluate computed for the newest scan.
 
 Every value reaches HTML through Jinja2's autoescape; nothing in a page is built by string
 concatenation. Queries are bounded (LIMIT on every list) and use indexed columns or primary keys.
@@ -38,6 +43,7 @@ from urllib.parse import parse_qs, urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from containment.server import stats
 from containment.server.authz import SESSION_COOKIE
 
 router = APIRouter(prefix="/ui", tags=["dashboard"])
@@ -45,10 +51,13 @@ router = APIRouter(prefix="/ui", tags=["dashboard"])
 HERE = Path(__file__).resolve().parent
 PAGE_SIZE = 50
 PACKAGE_PAGE = 200
+FINDINGS_SHOWN = 500
 AUDIT_PAGE = 100
 MAX_PAGE = 100_000
-SEVERITIES = ("critical", "high", "medium", "low", "unknown")
-RISK_BANDS = (*SEVERITIES, "none", "not scanned")
+TREND_DAYS = 30
+BAR_WIDTH = 240
+SEVERITIES = stats.SEVERITIES
+RISK_BANDS = stats.RISK_BANDS
 AUDIT_READERS = ("auditor", "security", "admin")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 HTML = {"text/html": {"schema": {"type": "string"}}}
@@ -74,6 +83,7 @@ def _env() -> Any:
     )
     env.filters["when"] = _when
     env.filters["short"] = _short
+    env.filters["combine"] = lambda d, **kw: {**d, **kw}
     env.globals["severities"] = SEVERITIES
     env.globals["qs"] = _qs
     return env
@@ -91,6 +101,24 @@ def _short(value: Any, n: int = 19) -> str:
     return s if len(s) <= n else s[:n] + "…"
 
 
+NAV = (
+    ("/ui", "Fleet"),
+    ("/ui/policies", "Policies"),
+    ("/ui/exceptions", "Exceptions"),
+    ("/ui/audit", "Audit trail"),
+)
+
+
+def nav_for(role: str | None) -> list[tuple[str, str]]:
+    """The main navigation: the pages the authz table lets this role see (a page not served yet,
+    absent from the table, is left out)."""
+    from containment.server.authz import OPERATIONS
+
+    if role is None:
+        return []
+    return [(href, label) for href, label in NAV if role in OPERATIONS.get(("GET", href), ())]
+
+
 def render(request: Request, template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
     who = getattr(request.state, "principal", None)
     html = (
@@ -99,6 +127,7 @@ def render(request: Request, template: str, status: int = 200, **ctx: Any) -> HT
         .render(
             user=who,
             can_audit=who is not None and who.role in AUDIT_READERS,
+            nav=nav_for(who.role if who is not None else None),
             path=request.url.path,
             **ctx,
         )
@@ -121,13 +150,7 @@ def _store(request: Request) -> Any:
     return request.app.state.store
 
 
-def registry_of(repository: str) -> str:
-    """The registry host of a repository name (Docker's rule: a first part with '.' or ':', or
-    'localhost'); Docker Hub otherwise."""
-    first, sep, _ = repository.partition("/")
-    if sep and ("." in first or ":" in first or first == "localhost"):
-        return first
-    return "docker.io"
+registry_of = stats.registry_of
 
 
 def worst(counts: Mapping[str, Any] | None) -> str:
@@ -142,60 +165,24 @@ def worst(counts: Mapping[str, Any] | None) -> str:
 # ------------------------------------------------------------------------------ queries
 
 
-def fleet(store: Any, page: int, repository: str) -> dict[str, Any]:
-    from sqlalchemy import case, func, select
+def fleet(store: Any, page: int, scope: stats.Scope, days: int = TREND_DAYS) -> dict[str, Any]:
+    """The overview: aggregates from containment.server.stats, and one page of the image list."""
+    from sqlalchemy import func, select
 
-    from containment.server.models import Image, ImageRepository, Repository, Scan, ScoreRow, Tag
+    from containment.server.models import Image, Repository, Scan, ScoreRow, Tag
 
     with store.read() as s:
-        total = int(s.scalar(select(func.count(Image.id))) or 0)
-        repos = s.execute(
-            select(Repository.name, func.count(ImageRepository.image_id))
-            .join(ImageRepository, ImageRepository.repository_id == Repository.id)
-            .group_by(Repository.id, Repository.name)
-            .order_by(func.count(ImageRepository.image_id).desc(), Repository.name)
-            .limit(1000)
-        ).all()
-        registries: dict[str, dict[str, Any]] = {}
-        for name, n in repos:
-            reg = registries.setdefault(registry_of(name), {"images": 0, "repositories": []})
-            reg["images"] += int(n)
-            reg["repositories"].append((name, int(n)))
-        newest_scan = select(func.max(Scan.id)).group_by(Scan.image_id)
-        band = case(
-            (Scan.critical > 0, "critical"),
-            (Scan.high > 0, "high"),
-            (Scan.medium > 0, "medium"),
-            (Scan.low > 0, "low"),
-            (Scan.unknown > 0, "unknown"),
-            else_="none",
-        )
-        risk = dict.fromkeys(RISK_BANDS, 0)
-        for b, n in s.execute(select(band, func.count()).where(Scan.id.in_(newest_scan)).group_by(band)):
-            risk[str(b)] = int(n)
-        risk["not scanned"] = max(0, total - sum(v for k, v in risk.items() if k != "not scanned"))
-        newest_score = select(func.max(ScoreRow.id)).group_by(ScoreRow.image_id)
-        grades = {
-            str(g or "?"): int(n)
-            for g, n in s.execute(
-                select(ScoreRow.grade, func.count())
-                .where(ScoreRow.id.in_(newest_score))
-                .group_by(ScoreRow.grade)
-                .order_by(ScoreRow.grade)
-            )
-        }
+        total = stats.count_images(s, scope)
+        registries = stats.repositories(s, scope)
+        stage_counts = stats.stages(s, scope)
+        risk = stats.risk(s, scope, total)
+        grades = stats.grades(s, scope)
+        trend = stats.trend(s, scope, days)
+        ids_in_scope = scope.image_ids()
         q = select(Image)
-        count_q = select(func.count(Image.id))
-        if repository:
-            in_repo = (
-                select(ImageRepository.image_id)
-                .join(Repository, Repository.id == ImageRepository.repository_id)
-                .where(Repository.name == repository)
-            )
-            q = q.where(Image.id.in_(in_repo))
-            count_q = count_q.where(Image.id.in_(in_repo))
-        listed = int(s.scalar(count_q) or 0)
-        pages = max(1, math.ceil(listed / PAGE_SIZE))
+        if ids_in_scope is not None:
+            q = q.where(Image.id.in_(ids_in_scope))
+        pages = max(1, math.ceil(total / PAGE_SIZE))
         page = min(page, pages)
         imgs = list(
             s.scalars(
@@ -205,26 +192,22 @@ def fleet(store: Any, page: int, repository: str) -> dict[str, Any]:
             )
         )
         ids = [i.id for i in imgs]
-        scans = (
-            {
-                x.image_id: x
-                for x in s.scalars(select(Scan).where(Scan.id.in_(newest_scan.where(Scan.image_id.in_(ids)))))
-            }
-            if ids
-            else {}
-        )
-        scores = (
-            {
-                x.image_id: x
-                for x in s.scalars(
-                    select(ScoreRow).where(ScoreRow.id.in_(newest_score.where(ScoreRow.image_id.in_(ids))))
-                )
-            }
-            if ids
-            else {}
-        )
+        # the severity columns only: a re-evaluated scan's JSON holds every finding of the image
+        scans: dict[int, dict[str, int]] = {}
+        scores: dict[int, Any] = {}
         tags: dict[int, list[str]] = {}
         if ids:
+            newest_scan = select(func.max(Scan.id)).where(Scan.image_id.in_(ids)).group_by(Scan.image_id)
+            cols = [getattr(Scan, k) for k in SEVERITIES]
+            for image_id, *counts in s.execute(select(Scan.image_id, *cols).where(Scan.id.in_(newest_scan))):
+                scans[image_id] = dict(zip(SEVERITIES, (int(c or 0) for c in counts), strict=True))
+            newest_score = (
+                select(func.max(ScoreRow.id)).where(ScoreRow.image_id.in_(ids)).group_by(ScoreRow.image_id)
+            )
+            for image_id, value, grade in s.execute(
+                select(ScoreRow.image_id, ScoreRow.value, ScoreRow.grade).where(ScoreRow.id.in_(newest_score))
+            ):
+                scores[image_id] = {"value": value, "grade": grade}
             for image_id, repo, tag in s.execute(
                 select(Tag.image_id, Repository.name, Tag.name)
                 .join(Repository, Repository.id == Tag.repository_id)
@@ -234,9 +217,7 @@ def fleet(store: Any, page: int, repository: str) -> dict[str, Any]:
                 tags.setdefault(image_id, []).append(f"{repo}:{tag}")
         rows = []
         for i in imgs:
-            scan = scans.get(i.id)
-            counts = None if scan is None else {k: getattr(scan, k) for k in SEVERITIES}
-            score = scores.get(i.id)
+            counts = scans.get(i.id)
             rows.append(
                 {
                     "digest": i.digest,
@@ -246,21 +227,65 @@ def fleet(store: Any, page: int, repository: str) -> dict[str, Any]:
                     "last_seen": i.last_seen,
                     "counts": counts,
                     "risk": worst(counts),
-                    "score": None if score is None else {"value": score.value, "grade": score.grade},
+                    "score": scores.get(i.id),
                 }
             )
+        choices = {"stages": stats.stage_names(s), "registries": _registry_choices(s)}
     return {
         "total": total,
-        "registries": sorted(registries.items(), key=lambda kv: (-kv[1]["images"], kv[0])),
-        "repository_count": len(repos),
+        "registries": registries,
+        "repository_count": sum(len(r[2]) for r in registries),
+        "stages": stage_counts,
         "risk": risk,
+        "risk_bars": bars(risk, total),
         "grades": grades,
+        "grade_bars": bars(grades, total),
+        "trend": trend,
+        "chart": trend_chart(trend),
         "images": rows,
-        "listed": listed,
+        "listed": total,
         "page": page,
         "pages": pages,
-        "repository": repository,
+        "scope": scope,
+        "choices": choices,
+        "days": days,
     }
+
+
+def _registry_choices(s: Any) -> list[str]:
+    from sqlalchemy import select
+
+    from containment.server.models import Repository
+
+    names = s.scalars(select(Repository.name).order_by(Repository.name).limit(5000))
+    return sorted({stats.registry_of(str(n)) for n in names})
+
+
+def bars(counts: Mapping[str, int], total: int, width: int = BAR_WIDTH) -> dict[str, int]:
+    """Each count's bar length in pixels (of `width` for `total`); a non-zero count shows >= 1 px."""
+    return {k: 0 if not v else max(1, round(width * v / max(total, 1))) for k, v in counts.items()}
+
+
+def trend_chart(points: list[dict[str, Any]], width: int = 720, height: int = 160) -> dict[str, Any]:
+    """The trend as stacked SVG bars (critical at the bottom): geometry computed here, drawn by the
+    template; the numbers are also in a table beside it for screen readers."""
+    peak = max((sum(p[k] for k in SEVERITIES) for p in points), default=0)
+    step = width / max(len(points), 1)
+    bar = max(1.0, step * 0.8)
+    columns = []
+    for i, p in enumerate(points):
+        y = float(height)
+        rects = []
+        for k in SEVERITIES:
+            h = height * p[k] / peak if peak else 0.0
+            if h > 0:
+                y -= h
+                rects.append({"severity": k, "y": round(y, 2), "h": round(h, 2)})
+        total = sum(p[k] for k in SEVERITIES)
+        columns.append(
+            {"x": round(i * step, 2), "w": round(bar, 2), "rects": rects, "day": p["day"], "total": total}
+        )
+    return {"width": width, "height": height, "peak": peak, "columns": columns}
 
 
 def image_detail(store: Any, digest: str, page: int) -> dict[str, Any] | None:
@@ -311,9 +336,9 @@ def image_detail(store: Any, digest: str, page: int) -> dict[str, Any] | None:
             )
         ]
         repos = sorted(r.name for r in img.repositories)
-        scans = list(
-            s.scalars(select(Scan).where(Scan.image_id == img.id).order_by(Scan.id.desc()).limit(20))
-        )
+        # the newest scan only: a re-evaluated scan's JSON holds every finding of the image
+        scans = list(s.scalars(select(Scan).where(Scan.image_id == img.id).order_by(Scan.id.desc()).limit(1)))
+        computed = _computed(s, scans[0] if scans else None, inv)
         score = s.scalar(
             select(ScoreRow).where(ScoreRow.image_id == img.id).order_by(ScoreRow.id.desc()).limit(1)
         )
@@ -346,11 +371,71 @@ def image_detail(store: Any, digest: str, page: int) -> dict[str, Any] | None:
             "repositories": repos,
             "scans": scans,
             "latest": scans[0] if scans else None,
+            "computed": computed,
             "score": score,
             "score_detail": _score_detail(score.detail if score is not None else None),
             "signatures": sigs,
             "decisions": decisions,
         }
+
+
+def _computed(s: Any, scan: Any, inv: Any) -> dict[str, Any] | None:
+    """The findings the re-evaluation stored in the newest scan (``counts["computed"]["findings"]``:
+    [package row id, vulnerability id, severity, fixable]) with their packages, worst first; at
+    most FINDINGS_SHOWN of them (the count says how many there are). None: no such scan."""
+    from sqlalchemy import select
+
+    from containment.server.models import PackageRow
+
+    counts = scan.counts if scan is not None and isinstance(scan.counts, dict) else {}
+    comp = counts.get("computed")
+    raw = comp.get("findings") if isinstance(comp, dict) else None
+    if not isinstance(raw, list):
+        return None
+    rows = [f for f in raw if isinstance(f, list) and len(f) >= 4]
+    order = {sev: i for i, sev in enumerate(SEVERITIES)}
+
+    def key(f: list[Any]) -> tuple[int, int, str]:
+        return (order.get(str(f[2]).lower(), len(order)), 0 if f[3] else 1, str(f[1]))
+
+    rows.sort(key=key)
+    shown = rows[:FINDINGS_SHOWN]
+    ids = {int(f[0]) for f in shown if isinstance(f[0], int)}
+    pkgs = (
+        {
+            p.id: p
+            for p in s.scalars(
+                select(PackageRow).where(PackageRow.id.in_(ids), PackageRow.inventory_id == inv.id)
+            )
+        }
+        if ids and inv is not None
+        else {}
+    )
+    out = []
+    for pkg_id, vuln, sev, fixable, *_ in shown:
+        p = pkgs.get(pkg_id)
+        name, version = (p.name, p.version) if p is not None else ("(package no longer stored)", "")
+        if fixable:
+            advice = f"upgrade {name} from {version}: {vuln} names a fixed version"
+        else:
+            advice = "no fix yet: remove or replace the package, or accept the risk with an exception"
+        out.append(
+            {
+                "id": str(vuln),
+                "severity": str(sev or "unknown").lower(),
+                "package": name,
+                "version": version,
+                "layer": p.layer if p is not None else "",
+                "fixable": bool(fixable),
+                "advice": advice,
+            }
+        )
+    return {
+        "findings": out,
+        "total": len(rows),
+        "fixable": sum(1 for f in rows if f[3]),
+        "db_built_at": str(comp.get("db_built_at", "")) if isinstance(comp, dict) else "",
+    }
 
 
 def _score_detail(detail: Any) -> dict[str, Any]:
@@ -412,7 +497,13 @@ def findings_for(request: Request, digest: str) -> list[dict[str, Any]] | None:
 
 
 def audit_page(
-    store: Any, actor: str, action: str, since: date | None, until: date | None, before: int | None
+    store: Any,
+    actor: str,
+    action: str,
+    since: date | None,
+    until: date | None,
+    before: int | None,
+    subject: str = "",
 ) -> dict[str, Any]:
     from sqlalchemy import select
 
@@ -424,6 +515,9 @@ def audit_page(
     if action:
         # an action name or its family: "scan" matches "scan.put"
         q = q.where((t.c.action == action) | t.c.action.startswith(action + ".", autoescape=True))
+    if subject:
+        # a subject or its beginning: "sha256:ab" finds that image's records
+        q = q.where(t.c.subject.startswith(subject, autoescape=True))
     if since is not None:
         q = q.where(t.c.time >= since.isoformat())
     if until is not None:
@@ -483,11 +577,26 @@ async def overview(
     request: Request,
     page: int = Query(1, ge=1, le=MAX_PAGE),
     repository: str = Query("", max_length=512),
+    registry: str = Query("", max_length=512),
+    stage: str = Query("", max_length=512),
+    status: str = Query("", max_length=20),
+    days: int = Query(TREND_DAYS, ge=1, le=stats.MAX_DAYS),
 ) -> Response:
     from anyio import to_thread
+    from fastapi import HTTPException
 
-    repository = _filter(repository, "repository", 512)
-    data = await to_thread.run_sync(fleet, _store(request), page, repository)
+    status = status.strip()
+    if status and status not in stats.STATUSES:
+        raise HTTPException(422, f"status: one of {', '.join(stats.STATUSES)} (with stage=NAME)")
+    scope = stats.Scope(
+        stage=_filter(stage, "stage", 512),
+        status=status,
+        registry=_filter(registry, "registry", 512),
+        repository=_filter(repository, "repository", 512),
+    )
+    if scope.status and not scope.stage:
+        raise HTTPException(422, "status: filters a stage; give stage=NAME too")
+    data = await to_thread.run_sync(fleet, _store(request), page, scope, days)
     return render(request, "fleet.html", title="Fleet", **data)
 
 
@@ -534,6 +643,7 @@ async def audit_log(
     request: Request,
     actor: str = Query("", max_length=200),
     action: str = Query("", max_length=200),
+    subject: str = Query("", max_length=512),
     since: str = Query("", max_length=10),
     until: str = Query("", max_length=10),
     before: int | None = Query(None, ge=1, le=2**62),
@@ -543,6 +653,7 @@ async def audit_log(
     f = {
         "actor": _filter(actor, "actor"),
         "action": _filter(action, "action"),
+        "subject": _filter(subject, "subject", 512),
         "since": since.strip(),
         "until": until.strip(),
     }
@@ -554,6 +665,7 @@ async def audit_log(
         _date(since, "since"),
         _date(until, "until"),
         before,
+        f["subject"],
     )
     return render(request, "audit.html", title="Audit trail", filters=f, **data)
 

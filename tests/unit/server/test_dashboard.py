@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote_plus
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from containment.model import Inventory, LayerInfo, OSInfo, Package
 from containment.server import authz, dashboard
-from containment.server.models import Decision, Image, ScoreRow, Signature
+from containment.server.models import Decision, Image, Scan, ScoreRow, Signature
 from containment.server.store import Store
 from tests.unit.server.pg import pg_cluster, pg_url  # noqa: F401
 from tests.unit.server.test_api import SMALL_BODY, Env, LiveServer
@@ -347,7 +347,7 @@ def test_findings_with_fix_advice_from_the_provider(sqlite_env: Env) -> None:
     env = sqlite_env
     env.store.put_inventory(inventory(), "scan", "ci")
     r = env.call("GET", f"/ui/images/{DIGEST}", "developer")
-    assert "evaluates no findings" in r.text
+    assert "No finding evaluated" in r.text
     calls: list[str] = []
 
     def provider(digest: str) -> list[dict[str, object]]:
@@ -392,3 +392,147 @@ def test_registry_of_and_worst() -> None:
     assert dashboard.worst(None) == "not scanned"
     assert dashboard.worst({"critical": 0, "high": 2, "low": 5}) == "high"
     assert dashboard.worst({"critical": 0}) == "none"
+
+
+def test_fleet_by_stage_registry_and_trend(env: Env) -> None:
+    """The overview's stage table, filters (GET query parameters) and trend, on both databases;
+    a hostile stage name shows as text."""
+    s = env.store
+    targets = {
+        "sha256:" + "a1" * 32: "registry.test:5000/team/api:1",
+        "sha256:" + "b2" * 32: "registry.test:5000/team/web:2",
+        "sha256:" + "c3" * 32: "docker.io/library/debian:12",
+    }
+    for digest, target in targets.items():
+        s.put_inventory(inventory(digest=digest, target=target), "scan", "ci", refs=[target])
+    evil = HOSTILE[1]
+    with s.write() as w:
+        ids = {d: w.query(Image.id).filter(Image.digest == d).scalar() for d in targets}
+        a, b, c = targets
+        for digest, stage, allowed, action in (
+            (a, "prod", True, "none"),
+            (a, "prod", False, "quarantined"),  # a's newest prod decision
+            (b, "prod", False, "denied"),
+            (c, evil, True, "attested"),
+        ):
+            w.add(Decision(image_id=ids[digest], digest=digest, stage=stage, allowed=allowed, action=action))
+        w.add(Scan(image_id=ids[a], actor="ci", critical=2, high=1))
+        w.add(Scan(image_id=ids[b], actor="ci", medium=4))
+    page = env.call("GET", "/ui", "developer").text
+    assert_inert(page)
+    stage_rows = re.findall(
+        r'<tr><th scope="row"><a href="/ui\?stage=([^"&]+)">[^<]*</a></th>(.*?)</tr>', page, re.S
+    )
+    table = {
+        unquote_plus(html.unescape(st)): re.findall(r'class="num">(?:<a [^>]*>)?(\d+)', cells)
+        for st, cells in stage_rows
+    }
+    assert table == {"prod": ["0", "1", "1"], evil: ["1", "0", "0"]}, table  # allowed, denied, quarantined
+    assert evil in "".join(parse(page).text)
+
+    def listed(query: str) -> set[str]:
+        r = env.call("GET", f"/ui?{query}", "developer")
+        assert r.status_code == 200, (query, r.text[:300])
+        assert_inert(r.text)
+        return {x for x in targets if f'title="{x}"' in r.text}
+
+    assert listed("") == set(targets)
+    assert listed("stage=prod") == {a, b}
+    assert listed("stage=prod&status=quarantined") == {a}
+    assert listed("stage=prod&status=allowed") == set()  # a was allowed, then quarantined
+    assert listed("registry=registry.test%3A5000") == {a, b}
+    assert listed("registry=docker.io") == {c}
+    assert listed("registry=docker.io&stage=prod") == set()
+    assert listed("repository=registry.test%3A5000%2Fteam%2Fweb") == {b}
+    assert listed(f"stage={quote(evil)}") == {c}
+    # the trend: today's row holds the newest scans' counts (2 critical, 1 high, 4 medium)
+    trend = env.call("GET", "/ui?days=7", "developer").text
+    today = datetime.now(UTC).date().isoformat()
+    row = re.search(rf'<tr><th scope="row">{today}</th>((?:<td class="num">\d+</td>)+)</tr>', trend)
+    assert row, trend[-3000:]
+    assert re.findall(r"\d+", row.group(1)) == ["3", "2", "2", "1", "4", "0", "0"]
+    assert trend.count('<tr><th scope="row">20') == 7
+    assert "<svg" in trend and 'role="img"' in trend and "<title" in trend
+    scoped = env.call("GET", "/ui?days=1&registry=docker.io", "developer").text
+    assert re.search(rf'<th scope="row">{today}</th><td class="num">1</td><td class="num">0</td>', scoped)
+    for bad in (
+        "status=denied",
+        "stage=prod&status=maybe",
+        "days=0",
+        "days=367",
+        "registry=a%0Ab",
+        "stage=x%00",
+    ):
+        r = env.call("GET", f"/ui?{bad}", "developer")
+        assert r.status_code == 422 and r.json()["error"] == "invalid", (bad, r.status_code)
+
+
+def test_navigation_follows_the_authz_table(sqlite_env: Env) -> None:
+    for role in authz.ROLES:
+        page = sqlite_env.call("GET", "/ui", role).text
+        links = set(re.findall(r'<li><a href="(/ui[^"]*)"', page))
+        expected = {href for href, _ in dashboard.NAV if role in authz.OPERATIONS.get(("GET", href), ())}
+        assert links == expected, (role, links)
+        assert ("/ui/audit" in links) == (role in dashboard.AUDIT_READERS)
+        assert 'aria-current="page">Fleet' in page
+
+
+def test_image_page_lists_the_reevaluations_findings(env: Env) -> None:
+    from containment.server.models import InventoryRow, PackageRow
+
+    s = env.store
+    s.put_inventory(inventory(names=("zlib", "openssl", HOSTILE[0])), "scan", "ci")
+    with s.write() as w:
+        image_id = w.query(Image.id).filter(Image.digest == DIGEST).scalar()
+        inv_id = w.query(InventoryRow.id).filter(InventoryRow.image_id == image_id).scalar()
+        pkg = dict(w.query(PackageRow.name, PackageRow.id).filter(PackageRow.inventory_id == inv_id).all())
+        computed = [
+            [pkg["zlib"], "CVE-2023-0001", "low", True],
+            [pkg["openssl"], "CVE-2024-0002", "critical", False],
+            [pkg[HOSTILE[0]], HOSTILE[3], "high", True],
+        ]
+        w.add(
+            Scan(
+                image_id=image_id,
+                actor="reevaluate",
+                scanners=["vuln"],
+                critical=1,
+                high=1,
+                low=1,
+                counts={
+                    "vulnerabilities": {"critical": 1, "high": 1, "low": 1},
+                    "computed": {"db_built_at": "2026-12-01", "findings": computed},
+                },
+            )
+        )
+    page = env.call("GET", f"/ui/images/{DIGEST}", "developer").text
+    assert_inert(page)
+    shown = "".join(parse(page).text)
+    assert "3 findings (2 with a fix)" in shown and "2026-12-01" in shown
+    order = re.findall(r'<tr><th scope="row">([^<]*)</th><td><span class="badge sev-(\w+)', page)
+    assert [sev for _, sev in order][:3] == ["critical", "high", "low"], order
+    assert "upgrade zlib from 1.0-1: CVE-2023-0001 names a fixed version" in shown
+    assert "no fix yet" in shown and HOSTILE[3] in shown and HOSTILE[0] in shown
+    assert "<h1>owned</h1>" not in page
+    report = env.call("GET", f"/ui/images/{DIGEST}/report", "developer").text
+    assert "CVE-2024-0002" in report
+
+
+def test_audit_subject_filter(sqlite_env: Env) -> None:
+    env = sqlite_env
+    for i, subject in enumerate(["sha256:ab12", "sha256:ab34", "sha256:cd56", "100%_x", HOSTILE[0]]):
+        env.store.record("ci", "gate.decision", subject, {"i": i})
+
+    def subjects(query: str) -> list[str]:
+        r = env.call("GET", f"/ui/audit?{query}", "auditor")
+        assert r.status_code == 200, r.text[:300]
+        assert_inert(r.text)
+        return [html.unescape(x) for x in re.findall(r"<td><code>([^<]*)</code></td><td><code class", r.text)]
+
+    assert subjects("subject=sha256%3Aab") == ["sha256:ab34", "sha256:ab12"]
+    assert subjects("subject=sha256%3Acd56&action=gate") == ["sha256:cd56"]
+    assert subjects("subject=100%25") == ["100%_x"] and subjects("subject=1%25") == []  # % is literal
+    assert subjects(f"subject={quote(HOSTILE[0])}") == [HOSTILE[0]]
+    page = env.call("GET", "/ui/audit?subject=sha256%3Aab", "auditor").text
+    assert 'id="f-subject"' in page and 'value="sha256:ab"' in page and '<label for="f-subject">' in page
+    assert env.call("GET", "/ui/audit?subject=a%0Ab", "auditor").status_code == 422
