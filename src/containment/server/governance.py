@@ -469,6 +469,11 @@ def with_exceptions(
     return replace(policy, exceptions=(*policy.exceptions, *extra)) if extra else policy
 
 
+def waived_ids(store: Any, stage: str, digest: str, repositories: Iterable[str] = ()) -> frozenset[str]:
+    """The finding ids (casefolded) the active exceptions waive for this image at `stage`."""
+    return frozenset(e.id.casefold() for e in active_exceptions(store, stage, digest, repositories))
+
+
 # ------------------------------------------------------------------------------ audit
 
 

@@ -46,6 +46,7 @@ from containment import match as matcher
 from containment.advisories import names
 from containment.advisories.types import Advisory, Affected, CveScore
 from containment.model import ContainmentError, Finding, Inventory, OSInfo, Package
+from containment.server.governance import waived_ids
 
 ACTOR = "reevaluate"
 SNAPSHOT_NAME = "advisory-snapshot.db"
@@ -588,11 +589,20 @@ def _alerts(
         findings, gained = results[image_id], gained_of[image_id]
         for stage in sorted(in_stage[image_id]):
             st = stages[stage]
+            # the server's approved exceptions waive their findings here as in the gate (by the
+            # finding's primary id: the stored findings keep no aliases)
+            waived = waived_ids(store, stage, digest_of.get(image_id, ""), repos.get(image_id, ()))
             for sev, limit in st.max_severity.items():
                 col = _severity_column(sev)
 
-                def counted(f: list[Any], col: str = col, fixable: bool = st.fixable_only) -> bool:
-                    return _severity_column(f[2]) == col and (not fixable or bool(f[3]))
+                def counted(
+                    f: list[Any], col: str = col, fixable: bool = st.fixable_only, waived: Any = waived
+                ) -> bool:
+                    return (
+                        _severity_column(f[2]) == col
+                        and (not fixable or bool(f[3]))
+                        and str(f[1]).casefold() not in waived
+                    )
 
                 new = [f for f in gained if counted(f)]
                 total = sum(1 for f in findings if counted(f))

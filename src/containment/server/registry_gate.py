@@ -390,6 +390,11 @@ class Gate:
                 from containment.policy.policyfile import parse_policy
 
                 policy = parse_policy(cfg.policy, cfg.policy_source, str(Path(cfg.policy_source).parent))
+                # the server's approved, unexpired exceptions for this image join the file's own
+                from containment.server.governance import with_exceptions
+
+                repo = f"{ev['host']}/{ev['repository']}"
+                policy = with_exceptions(self.store, policy, cfg.stage, ev["digest"], [repo])
                 decision = evaluate(report, policy, cfg.stage)
             attestation: dict[str, Any] | None = None
             if decision is not None and not decision.passed:
@@ -441,6 +446,11 @@ class Gate:
 
         img_id = s.scalar(select(image_model.id).where(image_model.digest == ev["digest"]))
         reasons = [r.to_json() for r in decision.reasons] if decision is not None else []
+        if decision is not None:  # a decision made with an exception names it (governance.py)
+            reasons += [
+                {"rule": "exception", "message": a.message, "findings": list(a.findings)}
+                for a in decision.exceptions_applied
+            ]
         if allowed is None:
             allowed = True if decision is None else bool(decision.passed)
         s.add(

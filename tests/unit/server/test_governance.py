@@ -542,3 +542,57 @@ def test_schemathesis_finds_no_server_error_on_governance(env: Env) -> None:
         print(f"\nschemathesis governance ({role}): {summary}")
         assert p.returncode == 0, "\n".join(p.stdout.splitlines()[-40:])
         assert "generated" in p.stdout
+
+
+# ------------------------------------------------------------------------------ where decisions are made
+
+
+def test_registry_gate_decision_names_the_exception(store: Store, tmp_path: Path) -> None:
+    """Gate._decide records the exceptions a decision was made with, in its reasons and audit."""
+    from types import SimpleNamespace
+
+    from containment.server import registry_gate as rg
+    from containment.server.models import Decision, Image
+
+    (tmp_path / "policy.yaml").write_text(POLICY)
+    rg.add_registry(
+        tmp_path / "gate", "127.0.0.1:5000", policy_file=str(tmp_path / "policy.yaml"), stage="prod"
+    )
+    gate = rg.Gate(store, tmp_path / "gate", autostart=False)
+    cfg = gate.registries()["127.0.0.1:5000"]
+    x = gov.request_exception(store, "CVE-2024-0001", REPO, "prod", "vendor says unreachable", SOON, "dev")
+    gov.decide(store, x["id"], "sec1", True)
+    ev = {"host": "127.0.0.1:5000", "repository": "team/app", "tag": "1", "digest": D1}
+    policy = gov.with_exceptions(store, parse_policy(POLICY, "policy.yaml"), "prod", D1, [REPO])
+    decision = evaluate(critical_report(), policy, "prod")
+    assert decision.passed
+    job = SimpleNamespace(id=1, attempt=1, key=rg.job_key(ev))
+    with store.write() as s:
+        gate._decide(s, ev, cfg, decision, "none", [], job, Decision, Image)  # type: ignore[arg-type]
+    with store.read() as s:
+        row = s.query(Decision).one()
+    assert row.allowed
+    [reason] = [r for r in row.reasons if r["rule"] == "exception"]
+    assert f"server exception #{x['id']}" in reason["message"] and reason["findings"]
+    [rec] = gov.audit_records(store, action="registry.decision")
+    assert any(f"server exception #{x['id']}" in m for m in rec["detail"]["reasons"])
+
+
+def test_reevaluation_alerts_leave_out_waived_findings(store: Store) -> None:
+    from containment.policy.policyfile import Stage
+    from containment.server.reevaluate import _alerts
+
+    pkg = critical_report().inventory.packages[0]
+    stages = {"prod": Stage(name="prod", max_severity={"CRITICAL": 0})}
+    found = [[7, "CVE-2024-0001", "critical", False]]
+
+    def alerts() -> list[Any]:
+        return _alerts(store, stages, {1: {"prod"}}, {1: found}, {1: found}, {7: pkg}, {1: D1}, None)
+
+    assert len(alerts()) == 1
+    x = gov.request_exception(store, "cve-2024-0001", D1, "*", "accepted", SOON, "dev")
+    assert len(alerts()) == 1  # requested is not approved
+    gov.decide(store, x["id"], "sec2", True)
+    assert alerts() == []
+    gov.revoke(store, x["id"], "sec2", "security")
+    assert len(alerts()) == 1
