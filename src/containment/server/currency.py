@@ -141,24 +141,32 @@ def stages_for(data_dir: str | os.PathLike[str], store: Any = None) -> dict[str,
 
 
 def _governed_stages(store: Any) -> dict[str, StageLimits]:
-    """The active server policy's stages, when the governance module offers one."""
-    try:
-        from containment.server import governance  # type: ignore[attr-defined]
-    except ImportError:
+    """The stages of the server's active policies (server/governance.py: uploaded, then activated
+    by a second person), limited to the stages its row names when it names some."""
+    if store is None or not hasattr(store, "read"):
         return {}
-    active = getattr(governance, "active_policy", None)
-    if store is None or not callable(active):
-        return {}
-    try:
-        pol = active(store)
-    except Exception as e:  # an optional source: never stops the evaluation
-        log.warning("active policy unreadable", extra={"detail": f"{type(e).__name__}: {e}"})
-        return {}
-    if pol is None or not hasattr(pol, "stages"):
-        return {}
+    from sqlalchemy import select
+
+    from containment.policy.policyfile import parse_policy
+    from containment.server.models import Policy
     from containment.server.reevaluate import thresholds
 
-    return thresholds(pol)
+    out: dict[str, StageLimits] = {}
+    with store.read() as s:
+        active = [
+            (p.name, p.version, p.stage, p.document) for p in s.scalars(select(Policy).where(Policy.active))
+        ]
+    for name, version, stage, document in sorted(active):
+        try:
+            limits = thresholds(parse_policy(document, f"policy {name} v{version}", "."))
+        except ContainmentError as e:
+            log.warning("active policy unreadable", extra={"policy": name, "detail": str(e)})
+            continue
+        named = {x for x in stage.split(",") if x}  # governance keeps the stages it holds, comma-joined
+        for st, lim in limits.items():
+            if not named or st in named:
+                out.setdefault(st, lim)
+    return out
 
 
 # ---------------------------------------------------------------------- queueing

@@ -352,3 +352,29 @@ def test_webhook_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.delenv(webhooks.ENV_JSON)
     with pytest.raises(ContainmentError, match="not a webhooks file"):
         webhooks.load(d)
+
+
+def test_stages_from_registries_and_the_active_policy(tmp_path: Path) -> None:
+    from containment.server import governance
+
+    data = tmp_path / "data"
+    store = Store.open(data_dir=data)
+    try:
+        (tmp_path / "policy.yaml").write_text(POLICY)
+        registry_gate.add_registry(
+            data, "127.0.0.1:9", policy_file=str(tmp_path / "policy.yaml"), stage="prod"
+        )
+        assert sorted(currency.stages_for(data, store)) == ["prod"]  # the stage the registry gates with
+        doc = "stages:\n  staging:\n    max_severity: {HIGH: 2}\n  prod:\n    max_severity: {LOW: 0}\n"
+        pid = governance.upload_policy(store, "fleet", doc, "alice")["id"]
+        assert sorted(currency.stages_for(data, store)) == ["prod"]  # not active yet
+        governance.activate_policy(store, pid, "bob")
+        got = currency.stages_for(data, store)
+        assert sorted(got) == ["prod", "staging"] and {
+            k.lower(): v for k, v in got["staging"].max_severity.items()
+        } == {"high": 2}
+        assert {k.lower(): v for k, v in got["prod"].max_severity.items()} == {
+            "critical": 0
+        }  # the registry's own prod comes first
+    finally:
+        store.close()
