@@ -177,6 +177,7 @@ def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Env]:
     r = cli(
         "-m", "containment.cli.registry", "add", host, "--plain-http", "--policy", str(tmp_path / "policy.yaml"),
         "--stage", "prod", "--secret", SECRET, "--db", str(db), "--data", str(data), "--server-url", url,
+        "--no-sync",  # pushes only: every job below is a push's (registry sync: test_registry_sync.py)
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip().splitlines()[-1] == SECRET
