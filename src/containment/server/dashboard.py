@@ -55,6 +55,7 @@ FINDINGS_SHOWN = 500
 AUDIT_PAGE = 100
 MAX_PAGE = 100_000
 TREND_DAYS = 30
+REPOS_SHOWN = 12  # per registry on the overview; the repository filter finds the others
 BAR_WIDTH = 240
 SEVERITIES = stats.SEVERITIES
 RISK_BANDS = stats.RISK_BANDS
@@ -174,6 +175,7 @@ def fleet(store: Any, page: int, scope: stats.Scope, days: int = TREND_DAYS) -> 
     with store.read() as s:
         total = stats.count_images(s, scope)
         registries = stats.repositories(s, scope)
+        repository_count = stats.count_repositories(s, scope)
         stage_counts = stats.stages(s, scope)
         risk = stats.risk(s, scope, total)
         grades = stats.grades(s, scope)
@@ -234,7 +236,7 @@ def fleet(store: Any, page: int, scope: stats.Scope, days: int = TREND_DAYS) -> 
     return {
         "total": total,
         "registries": registries,
-        "repository_count": sum(len(r[2]) for r in registries),
+        "repository_count": repository_count,
         "stages": stage_counts,
         "risk": risk,
         "risk_bars": bars(risk, total),
@@ -249,6 +251,7 @@ def fleet(store: Any, page: int, scope: stats.Scope, days: int = TREND_DAYS) -> 
         "scope": scope,
         "choices": choices,
         "days": days,
+        "repos_shown": REPOS_SHOWN,
     }
 
 

@@ -164,6 +164,12 @@ def repositories(s: Session, scope: Scope, limit: int = 1000) -> list[tuple[str,
     return sorted(out, key=lambda x: (-x[1], x[0]))
 
 
+def count_repositories(s: Session, scope: Scope) -> int:
+    """Repositories holding at least one image in scope."""
+    q = select(func.count(func.distinct(ImageRepository.repository_id)))
+    return int(s.scalar(_where(q, _in_scope(ImageRepository.image_id, scope))) or 0)
+
+
 def _host(s: Session, name: Any) -> Any:
     """SQL: the part of a repository name before its first '/' (the store always writes one)."""
     if s.get_bind().dialect.name == "postgresql":
@@ -276,6 +282,7 @@ __all__ = [
     "STATUSES",
     "Scope",
     "count_images",
+    "count_repositories",
     "grades",
     "registry_of",
     "repositories",
