@@ -237,7 +237,7 @@ def policies(store: Any, name: str = "", limit: int = 100, offset: int = 0) -> l
     limit, offset = _bounds(limit, offset)
     q = select(Policy)
     if name:
-        q = q.where(Policy.name == name)
+        q = q.where(Policy.name == _one_line("name", name, 64))
     with store.read() as s:
         rows = s.scalars(q.order_by(Policy.name, Policy.version.desc()).limit(limit).offset(offset))
         return [_policy_json(p) for p in rows]
@@ -257,9 +257,15 @@ def activate_policy(store: Any, policy_id: Any, actor: str) -> dict[str, Any]:
     by the person who uploaded it: changing policy takes two people."""
     pid = _id(policy_id, "policy")
     with store.write() as s:
-        p = s.get(Policy, pid)
-        if p is None:
+        found = s.get(Policy, pid)
+        if found is None:
             raise NotFound(f"no policy {pid}")
+        # every version of the name locked, in id order (PostgreSQL; SQLite's writer holds the
+        # database): two activations of the name at once take turns, and one active stays one
+        versions = list(
+            s.scalars(select(Policy).where(Policy.name == found.name).order_by(Policy.id).with_for_update())
+        )
+        p = next(v for v in versions if v.id == pid)
         if p.created_by == actor:
             raise Conflict(
                 f"policy {p.name} v{p.version} was uploaded by you; another security member must "
@@ -267,9 +273,7 @@ def activate_policy(store: Any, policy_id: Any, actor: str) -> dict[str, Any]:
             )
         if p.active:
             raise Conflict(f"policy {p.name} v{p.version} is already active")
-        previous = [
-            o for o in s.scalars(select(Policy).where(Policy.name == p.name, Policy.active.is_(True)))
-        ]
+        previous = [o for o in versions if o.active and o.id != p.id]
         for o in previous:
             o.active = False
         p.active, p.approved_by = True, actor
@@ -369,7 +373,7 @@ def decide(store: Any, exception_id: Any, actor: str, approve: bool) -> dict[str
     verb = "approve" if approve else "reject"
     t = now()
     with store.write() as s:
-        e = s.get(PolicyException, eid)
+        e = s.get(PolicyException, eid, with_for_update=True)  # concurrent deciders take turns
         if e is None:
             raise NotFound(f"no exception {eid}")
         if e.requested_by == actor:
@@ -402,7 +406,7 @@ def revoke(store: Any, exception_id: Any, actor: str, role: str) -> dict[str, An
     eid = _id(exception_id, "exception")
     t = now()
     with store.write() as s:
-        e = s.get(PolicyException, eid)
+        e = s.get(PolicyException, eid, with_for_update=True)
         if e is None:
             raise NotFound(f"no exception {eid}")
         if e.state not in ("requested", "approved"):

@@ -328,6 +328,9 @@ def test_api_flow_roles_and_conflicts(env: Env) -> None:
     assert r.status_code == 200 and r.json()["active"]
     assert env.call("GET", f"/api/v1/policies/{pid}", "developer").json()["document"] == POLICY
     assert env.call("GET", "/api/v1/policies/424242", "developer").status_code == 404
+    for q in ("name=%00", "name=a%0Ab", "limit=0", "offset=-1"):  # NUL would be a 5xx on PostgreSQL
+        assert env.call("GET", f"/api/v1/policies?{q}", "developer").status_code == 422, q
+    assert env.call("GET", "/ui/exceptions?state=%00", "developer").status_code == 422
 
 
 def test_injection_text_is_stored_verbatim_and_rendered_inert(env: Env) -> None:
@@ -596,3 +599,61 @@ def test_reevaluation_alerts_leave_out_waived_findings(store: Store) -> None:
     assert alerts() == []
     gov.revoke(store, x["id"], "sec2", "security")
     assert len(alerts()) == 1
+
+
+def test_concurrent_decisions_take_turns(store: Store) -> None:
+    """Two security members deciding one request at once: one wins, the other is told (409);
+    two versions activated at once: one active version remains."""
+    import threading
+
+    ids = [gov.request_exception(store, f"CVE-{i}", "*", "*", "r", SOON, "dev")["id"] for i in range(8)]
+    outcomes: list[tuple[int, str]] = []
+    lock = threading.Lock()
+
+    def decide(eid: int, who: str, approve: bool, go: threading.Barrier) -> None:
+        go.wait()
+        try:
+            gov.decide(store, eid, who, approve)
+            got = "won"
+        except gov.Conflict:
+            got = "conflict"
+        with lock:
+            outcomes.append((eid, got))
+
+    for eid in ids:
+        go = threading.Barrier(2)
+        ts = [
+            threading.Thread(target=decide, args=(eid, w, a, go))
+            for w, a in (("sec1", True), ("sec2", False))
+        ]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(60)
+    for eid in ids:
+        assert sorted(g for e, g in outcomes if e == eid) == ["conflict", "won"]
+    decided = [
+        r
+        for r in gov.audit_records(store, action="exception", limit=1000)
+        if r["action"] != "exception.request"
+    ]
+    assert sorted(r["detail"]["id"] for r in decided) == sorted(ids)
+
+    v = [gov.upload_policy(store, "p", POLICY, "sec1")["id"] for _ in range(2)]
+    go = threading.Barrier(2)
+    errors: list[Exception] = []
+
+    def activate(pid: int, who: str) -> None:
+        go.wait()
+        try:
+            gov.activate_policy(store, pid, who)
+        except Exception as e:  # noqa: BLE001 - collected and asserted below
+            errors.append(e)
+
+    ts = [threading.Thread(target=activate, args=(pid, "sec2")) for pid in v]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(60)
+    assert errors == []
+    assert sum(p["active"] for p in gov.policies(store, "p")) == 1
