@@ -220,6 +220,15 @@ def test_active_exceptions_apply_to_the_gate_and_stop_when_expired(store: Store)
     assert gov.active_exceptions(store, "prod", D1, [REPO]) == []
     assert not evaluate(report, gov.with_exceptions(store, policy, "prod", D1, [REPO]), "prod").passed
     assert {e["id"] for e in gov.exceptions(store, "expired")} == {x["id"], y["id"]}
+    late = gov.request_exception(store, "CVE-2024-7", "*", "*", "asked in time", SOON, "dev")
+    with store.write() as s:
+        s.execute(
+            update(PolicyException)
+            .where(PolicyException.id == late["id"])
+            .values(expires=now() - dt.timedelta(seconds=1))
+        )
+    with pytest.raises(gov.Conflict, match="expired .* before it was approved"):
+        gov.decide(store, late["id"], "sec1", True)
     with pytest.raises(gov.Conflict, match="nothing|already"):
         gov.decide(store, y["id"], "sec1", True)
     # a revoked one stops applying at once
@@ -462,6 +471,7 @@ def test_dashboard_forms_request_approve_with_a_session_token(env: Env) -> None:
     assert approve not in env.client.get(f"{env.url}/ui/exceptions", headers=dev).text
     assert approve in env.client.get(f"{env.url}/ui/exceptions", headers=sec).text
     assert approve not in env.call("GET", "/ui/exceptions", "admin").text
+    assert env.call("POST", approve, "admin", data={}).status_code == 403  # admins never approve
     # the developer cannot approve (403 by the table, before the form is read)
     assert env.client.post(f"{env.url}{approve}", data={"csrf": token}, headers=dev).status_code == 403
     r = env.client.post(f"{env.url}{approve}", data={"csrf": sec_token}, headers=sec)
