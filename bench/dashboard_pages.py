@@ -324,17 +324,17 @@ def main() -> int:
             "ms, to the last byte):"
         )
         print(f"  {'page':40} {'median':>8} {'p95':>8} {'max':>8} {'KiB':>7}")
-        worst = 0.0
         for label, times, size, _ in rows:
             p95 = p(times, 0.95)
-            worst = max(worst, p95)
             print(
                 f"  {label:40} {statistics.median(times):8.1f} {p95:8.1f} {max(times):8.1f} {size / 1024:7.1f}"
             )
         ui = [r for r in rows if not r[0].startswith("API")]
-        ok = all(p(t, 0.95) < GOAL_MS for _, t, _, _ in ui)
+        slow = max(ui, key=lambda r: p(r[1], 0.95))
+        ok = p(slow[1], 0.95) < GOAL_MS
         print(
-            f"every page < {GOAL_MS:.0f} ms (p95 of each): {'yes' if ok else 'no'}; slowest p95 {worst:.1f} ms"
+            f"every dashboard page < {GOAL_MS:.0f} ms (p95 of each): {'yes' if ok else 'no'}; "
+            f"slowest: {slow[0]}, p95 {p(slow[1], 0.95):.1f} ms"
         )
         return 0
     finally:
