@@ -17,8 +17,10 @@ sees, queueing in the client included) and from the moment the client took it up
 connection-pool wait included). Errors: non-200 answers and transport
 errors, counted apart.
 
-Peer: none runs here. Harbor publishes no API latency figure (its docs give sizing, not
-latencies); Dependency-Track's docs neither. The figures stand alone.
+Peer: none runs here, and no published figure to compare with was found: Harbor's load tests
+(github.com/goharbor/perf, e.g. its wiki page "Cache layer", Harbor v2.6) measure pull-heavy
+registry traffic at high concurrency, not an image list/detail API or UI pages at a fixed rate;
+Dependency-Track's documentation gives sizing advice, not latencies. The figures stand alone.
 """
 
 from __future__ import annotations

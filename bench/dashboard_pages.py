@@ -18,9 +18,10 @@ do). Each page is loaded once to warm up, then `--loads` times in a row by one c
 keep-alive, a bearer token): the figure is the time to the last byte. The goal (issue 11): every
 page under 300 ms with 1,000 images stored, judged on the p95 of each page.
 
-Peer: none runs here. Harbor and Dependency-Track publish no page-time figure for their UIs (both
-are single-page JavaScript apps; their docs give sizing advice, not latencies), so the figures
-stand alone.
+Peer: none runs here, and no published figure to compare with was found: Harbor's load tests
+(github.com/goharbor/perf, e.g. its wiki page "Cache layer", Harbor v2.6) measure pull-heavy
+registry traffic at high concurrency, not an image list/detail API or UI pages at a fixed rate;
+Dependency-Track's documentation gives sizing advice, not latencies. The figures stand alone.
 """
 
 from __future__ import annotations
