@@ -193,6 +193,20 @@ def install() -> None:
     _installed = True
 
 
+def hand_over() -> None:
+    """A long-running command that stops itself gracefully (`serve`, `worker`: requests and jobs
+    in flight get their own --graceful-timeout) takes the signals over: the watcher stops hearing
+    them (no 1-second deadline is armed) and they no longer raise Interrupted; the command
+    installs its own handlers next. Main thread only; a no-op before install()."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    with contextlib.suppress(ValueError, OSError):
+        signal.set_wakeup_fd(-1)
+    for s in SIGNALS:
+        with contextlib.suppress(ValueError, OSError):
+            signal.signal(s, signal.SIG_DFL)
+
+
 def installed() -> bool:
     return _installed
 

@@ -357,3 +357,33 @@ def test_demo(tmp_path, how):
     assert_stopped(run, signum)
     assert temp_files(work) == []
     assert not (work / "sbom.cdx.json").exists()  # it was never complete
+
+
+HAND_OVER = """
+import os, signal, sys, time
+from containment import interrupt
+interrupt.install()
+if sys.argv[1] == "hand-over":
+    interrupt.hand_over()
+    signal.signal(signal.SIGTERM, lambda *_: print("own handler", flush=True))
+try:
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(interrupt.GRACE * 2.5)
+    print("finished its shutdown", flush=True)
+except BaseException as e:
+    print(type(e).__name__, flush=True)
+    time.sleep(interrupt.GRACE * 2.5)
+    print("outlived the deadline", flush=True)
+"""
+
+
+@pytest.mark.parametrize("mode", ["install-only", "hand-over"])
+def test_a_command_that_stops_itself_gets_the_signals_and_no_deadline(mode: str) -> None:
+    """serve and worker hand the signals over: their graceful shutdown is longer than GRACE."""
+    r = subprocess.run([sys.executable, "-c", HAND_OVER, mode], capture_output=True, text=True, timeout=60)
+    if mode == "hand-over":
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.splitlines() == ["own handler", "finished its shutdown"]
+    else:  # the default: Interrupted at once, and the deadline ends the process whatever it does
+        assert r.returncode == 128 + signal.SIGTERM
+        assert r.stdout.splitlines() == ["Interrupted"]

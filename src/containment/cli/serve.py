@@ -18,6 +18,7 @@ from typing import Annotated
 
 import typer
 
+from containment import interrupt
 from containment.cli.common import fail
 
 DEFAULT_LISTEN = "127.0.0.1:8080"
@@ -137,6 +138,9 @@ def serve(
         lifespan="on",
     )
     server = uvicorn.Server(config)
+    # uvicorn stops gracefully on SIGTERM/SIGINT (requests in flight get --graceful-timeout, then
+    # the app's shutdown stops the job workers); containment.interrupt's 1-second deadline would cut that short
+    interrupt.hand_over()
     log.info("listening", extra={"host": host, "port": port, "data": str(data) if data else None})
     try:
         server.run()

@@ -12,7 +12,6 @@ a job cut short runs again elsewhere once its lease expires. Logs: JSON lines on
 
 from __future__ import annotations
 
-import contextlib
 import signal
 import threading
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Annotated, Any
 
 import typer
 
+from containment import interrupt
 from containment.cli.common import fail
 
 
@@ -104,10 +104,9 @@ def worker(
         stop.set()
 
     # our own graceful stop instead of containment.interrupt's (which exits 1 s after the
-    # signal): no wakeup-fd write, so its watcher arms no deadline; running jobs get
-    # --graceful-timeout, and a job cut short by a second kill runs again elsewhere (ack late)
-    with contextlib.suppress(ValueError, OSError):
-        signal.set_wakeup_fd(-1)
+    # signal): running jobs get --graceful-timeout, and a job cut short by a second kill runs
+    # again elsewhere (ack late)
+    interrupt.hand_over()
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, on_signal)
     w.start()
