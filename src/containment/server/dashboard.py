@@ -173,13 +173,10 @@ def fleet(store: Any, page: int, scope: stats.Scope, days: int = TREND_DAYS) -> 
     from containment.server.models import Image, Repository, Scan, ScoreRow, Tag
 
     with store.read() as s:
-        total = stats.count_images(s, scope)
-        registries = stats.repositories(s, scope)
-        repository_count = stats.count_repositories(s, scope)
-        stage_counts = stats.stages(s, scope)
-        risk = stats.risk(s, scope, total)
-        grades = stats.grades(s, scope)
-        trend = stats.trend(s, scope, days)
+        agg = stats.overview(s, scope, days, key=str(store.engine.url))
+        total, registries, trend = agg["total"], agg["registries"], agg["trend"]
+        repository_count, stage_counts = agg["repository_count"], agg["stages"]
+        risk, grades = agg["risk"], agg["grades"]
         ids_in_scope = scope.image_ids()
         q = select(Image)
         if ids_in_scope is not None:

@@ -276,6 +276,51 @@ def trend(s: Session, scope: Scope, days: int = 30, today: date | None = None) -
     return out
 
 
+def version(s: Session) -> tuple[Any, ...]:
+    """What the aggregates depend on, read in one cheap query (primary-key maxima and two small
+    counts): scans, decisions and scores are only ever appended, images and their repositories
+    only added or deleted, so any write that changes a figure changes this tuple."""
+    one = select(
+        select(func.max(Scan.id)).scalar_subquery(),
+        select(func.max(Decision.id)).scalar_subquery(),
+        select(func.max(ScoreRow.id)).scalar_subquery(),
+        select(func.max(Image.id)).scalar_subquery(),
+        select(func.count(Image.id)).scalar_subquery(),
+        select(func.count()).select_from(ImageRepository).scalar_subquery(),
+    )
+    return tuple(s.execute(one).one())
+
+
+_MEMO: dict[tuple[Any, ...], dict[str, Any]] = {}
+MEMO_SIZE = 64
+
+
+def overview(s: Session, scope: Scope, days: int, key: Any = None) -> dict[str, Any]:
+    """Every aggregate of the overview for `scope`, remembered per store `key` until `version`
+    changes (or the day does): a dashboard is loaded again and again between writes, and on a
+    fleet whose scans carry large JSON a cold computation reads a lot (SQLite reads a row's
+    overflow pages to reach the severity columns stored after the JSON)."""
+    today = datetime.now(UTC).date()
+    k = (key, version(s), scope, days, today)
+    hit = _MEMO.get(k)
+    if hit is not None:
+        return hit
+    total = count_images(s, scope)
+    out = {
+        "total": total,
+        "registries": repositories(s, scope),
+        "repository_count": count_repositories(s, scope),
+        "stages": stages(s, scope),
+        "risk": risk(s, scope, total),
+        "grades": grades(s, scope),
+        "trend": trend(s, scope, days, today),
+    }
+    if len(_MEMO) >= MEMO_SIZE:
+        _MEMO.clear()
+    _MEMO[k] = out
+    return out
+
+
 __all__ = [
     "RISK_BANDS",
     "SEVERITIES",
@@ -284,10 +329,12 @@ __all__ = [
     "count_images",
     "count_repositories",
     "grades",
+    "overview",
     "registry_of",
     "repositories",
     "risk",
     "stage_names",
     "stages",
     "trend",
+    "version",
 ]

@@ -159,3 +159,24 @@ def test_trend_scoped_and_clamped(store: Store) -> None:
         assert len(stats.trend(s, Scope(), days=10_000, today=T)) == stats.MAX_DAYS
         empty = stats.trend(s, Scope(registry="nowhere.test"), days=2, today=T)
         assert [r["images"] + r["critical"] for r in empty] == [0, 0]
+
+
+def test_overview_remembered_until_a_write(store: Store) -> None:
+    key = str(store.engine.url)
+    with store.read() as s:
+        first = stats.overview(s, Scope(), 3, key)
+        assert stats.overview(s, Scope(), 3, key) is first  # nothing written: the same answer
+        assert stats.overview(s, Scope(stage="prod"), 3, key) is not first
+    today = first["trend"][-1]
+    with store.write() as w:
+        image_id = w.query(Image.id).filter(Image.digest == "sha256:c").scalar()
+        w.add(Scan(image_id=image_id, created=datetime.now(UTC), medium=7))
+    with store.read() as s:
+        after = stats.overview(s, Scope(), 3, key)
+    assert after is not first
+    assert after["trend"][-1]["medium"] == today["medium"] + 7
+    assert after["risk"]["medium"] == first["risk"]["medium"] + 1
+    with store.write() as w:
+        w.add(Decision(image_id=None, digest="sha256:c", stage="qa", allowed=True))
+    with store.read() as s:
+        assert "qa" in stats.overview(s, Scope(), 3, key)["stages"]
