@@ -58,6 +58,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from containment.atomicfile import write_atomic
 from containment.model import ContainmentError
 from containment.server import tasks
 from containment.server.authz import API
@@ -193,24 +194,10 @@ def add_registry(
     d.mkdir(parents=True, exist_ok=True, mode=0o700)
     regs = load_registries(d)
     regs[host] = cfg
-    _write_atomic(
+    write_atomic(
         d / CONFIG_FILE, json.dumps({"registries": {h: asdict(c) for h, c in regs.items()}}, indent=2)
     )
     return cfg, secret
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 # ---------------------------------------------------------------------- events

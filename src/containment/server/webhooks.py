@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import urllib.parse
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from containment.atomicfile import write_atomic
 from containment.model import ContainmentError
 from containment.server.notify import Webhook
 
@@ -145,14 +145,4 @@ def _save(d: Path, hooks: list[WebhookConfig]) -> None:
         row["stages"] = list(c.stages)
         rows.append(row)
     path = d / CONFIG_FILE
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(json.dumps({"webhooks": rows}, indent=2))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_atomic(path, json.dumps({"webhooks": rows}, indent=2))

@@ -35,6 +35,7 @@ import nacl.secret
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from containment.atomicfile import write_atomic
 from containment.model import ContainmentError
 
 PrivateKey = ec.EllipticCurvePrivateKey
@@ -294,21 +295,6 @@ def password_from_env() -> bytes:
     return b""
 
 
-def _write_atomic(path: Path, data: bytes, mode: int) -> None:
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)  # the umask may have narrowed it further; never widen past `mode`
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def write_keypair(prefix: str, password: bytes, force: bool = False) -> tuple[Path, Path]:
     """A new key pair written to PREFIX.key (mode 0600) and PREFIX.pub (0644), as
     `cosign generate-key-pair --output-key-prefix PREFIX` does. Refuses (KeyFileError) to
@@ -323,8 +309,8 @@ def write_keypair(prefix: str, password: bytes, force: bool = False) -> tuple[Pa
     if not key_path.parent.is_dir():
         raise KeyFileError(f"{key_path.parent}: no such directory for the key files")
     private, public = generate(password)
-    _write_atomic(key_path, private, 0o600)
-    _write_atomic(pub_path, public, 0o644)
+    write_atomic(key_path, private, 0o600)
+    write_atomic(pub_path, public, 0o644)
     return key_path, pub_path
 
 
