@@ -79,7 +79,7 @@ def add(
         Path | None,
         typer.Option("--policy", help="policy file whose --stage each push must pass", dir_okay=False),
     ] = None,
-    stage: Annotated[str, typer.Option("--stage", help="the policy's stage to gate pushes with")] = "",
+    stage: Annotated[str, typer.Option("--stage", help="the policy's stage to gate pushes with (default: its last stage)")] = "",
     secret: Annotated[
         str | None,
         typer.Option("--secret", help="shared secret the registry sends (default: a new random one)"),

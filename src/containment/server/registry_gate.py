@@ -173,7 +173,11 @@ def add_registry(
         source = str(Path(policy_file).resolve())
         pol = parse_policy(text, source, str(Path(source).parent))
         if not stage:
-            raise ContainmentError(f"--policy {policy_file}: name the stage to gate with (--stage)")
+            # the last stage the file declares: the one images travel towards (dev, test, prod:
+            # prod), and the strictest in every policy we ship; the CLI prints which it took
+            if not pol.stages:
+                raise ContainmentError(f"--policy {policy_file}: it declares no stage to gate with")
+            stage = list(pol.stages)[-1]
         pol.stage(stage)  # PolicyError naming the stages when it does not exist
     elif stage:
         raise ContainmentError("--stage needs --policy")

@@ -90,7 +90,6 @@ def test_config_file_keeps_only_the_secret_hash(data: Path) -> None:
         ({"secret": "short"}, "16 to 512"),
         ({"secret": " padded-secret-value "}, "surrounding"),
         ({"stage": "prd"}, "did you mean prod"),
-        ({"stage": ""}, "--stage"),
         ({"quarantine": "Bad Repo"}, "repository name"),
         ({"policy_file": "/nonexistent/policy.yaml"}, "cannot read"),
     ],
@@ -102,6 +101,14 @@ def test_add_registry_refuses_bad_input(tmp_path: Path, kwargs: dict[str, Any], 
     with pytest.raises(ContainmentError, match=message):
         rg.add_registry(tmp_path / "d", args.pop("host"), **args)
     assert not (tmp_path / "d" / rg.CONFIG_FILE).exists()
+
+
+def test_without_stage_the_policy_s_last_stage_gates(tmp_path: Path) -> None:
+    """`registry add HOST --policy policy.yaml` (no --stage, as the issue writes it): the stage
+    images travel towards, the file's last."""
+    (tmp_path / "policy.yaml").write_text("stages:\n  dev: {}\n  test: {}\n  prod:\n    secrets: deny\n")
+    cfg, _ = rg.add_registry(tmp_path / "d", HOST, policy_file=str(tmp_path / "policy.yaml"))
+    assert cfg.stage == "prod" and rg.load_registries(tmp_path / "d")[HOST].stage == "prod"
 
 
 def test_forged_or_missing_secret_stores_nothing(gate: rg.Gate) -> None:
