@@ -208,31 +208,50 @@ class Watcher:
         self.interval = interval
         self.on_enqueue = on_enqueue
         self._seen: tuple[int, int, int] | None = None
+        self._version: str | None = None  # the DB's version when it was last looked at
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def check(self) -> int | None:
-        """One look: the id of the job queued now, or None (nothing moved, or already queued)."""
+        """One look: the id of the job queued now, or None (nothing moved, or already queued).
+        A job is queued when the DB's version moved, and also when an image is stored that no
+        run has evaluated yet (an SBOM or scan uploaded while the DB stayed the same): such a run
+        matches only those images, and the packages of changed advisories if any."""
         try:
             st = os.stat(self.db_path)
         except OSError:
             self._seen = None
             return None
         seen = (st.st_mtime_ns, st.st_size, st.st_ino)
-        if seen == self._seen:
-            return None
-        version = units_version(self.db_path)
-        if version is None:
-            return None  # not readable yet (being written): look again next tick
-        self._seen = seen
-        if version == units_version(snapshot_path(self.data_dir)):
-            return None
+        if seen != self._seen:
+            version = units_version(self.db_path)
+            if version is None:
+                return None  # not readable yet (being written): look again next tick
+            self._seen, self._version = seen, version
+            if version != units_version(snapshot_path(self.data_dir)):
+                return self._enqueue(version, "advisory database changed")
+        if self._version and self._unevaluated():
+            return self._enqueue(self._version, "images not evaluated yet")
+        return None
+
+    def _enqueue(self, version: str, why: str) -> int | None:
         jid, new, _ = enqueue(self.jobs, self.db_path, version=version)
         if new:
-            log.info("advisory database changed", extra={"job": jid, "version": version})
+            log.info(why, extra={"job": jid, "version": version})
             if self.on_enqueue:
                 self.on_enqueue(jid)
         return jid if new else None
+
+    def _unevaluated(self) -> bool:
+        """Whether some stored inventory's image has no re-evaluation yet (one indexed probe)."""
+        from sqlalchemy import exists, select
+
+        from containment.server.models import InventoryRow, Scan
+        from containment.server.reevaluate import ACTOR
+
+        evaluated = exists().where(Scan.image_id == InventoryRow.image_id, Scan.actor == ACTOR)
+        with self.jobs.store.read() as s:
+            return s.execute(select(InventoryRow.id).where(~evaluated).limit(1)).first() is not None
 
     def start(self) -> None:
         if self._thread is None:

@@ -218,6 +218,29 @@ def test_db_change_reevaluates_only_touched_packages_and_notifies(
     assert jobs.counts()[FAILED] == 0
 
 
+def test_an_image_stored_while_the_db_stays_the_same_is_evaluated(
+    store: Store, tmp_path: Path, receiver: Receiver, fake_registry: Receiver
+) -> None:
+    """An SBOM or scan uploaded after the last run, with no advisory change since: the watcher
+    still queues a run, which evaluates that image alone."""
+    data = tmp_path / "data"
+    db = setup_fleet(store, tmp_path, data, fake_registry.host)
+    jobs = currency.Jobs(store)
+    watcher = currency.Watcher(jobs, data, db, interval=60)
+    assert watcher.check() is not None and run_all(store, data) == ["reevaluate"]
+    assert watcher.check() is None  # every stored image evaluated, the DB unchanged: nothing
+
+    late = "sha256:" + "d" * 64
+    store.put_inventory(inventory(late, DEBIAN, pkg("requests", "2.30.0")), "sbom", "ci")
+    jid = watcher.check()
+    assert jid is not None and watcher.check() is None  # queued once
+    assert run_all(store, data) == ["reevaluate"]
+    done = audit(store, "findings.reevaluated")[-1]
+    assert done["images_evaluated"] == 1 and done["images_new"] == 1
+    assert findings_of(store, late) == {"GHSA-req"}
+    assert watcher.check() is None
+
+
 def test_receiver_down_or_refusing(tmp_path: Path, receiver: Receiver, fake_registry: Receiver) -> None:
     store = Store.open(data_dir=tmp_path / "data")
     try:
