@@ -3,6 +3,8 @@
 - `GET /healthz` (public): 200 as soon as the process serves requests.
 - `GET /readyz` (public): 200 when the store answers a query within `READY_TIMEOUT` seconds,
   else 503 with the reason (a load balancer takes the instance out; nothing is retried here).
+  With `--broker`, `"broker": "ok"|"unavailable"` too: Redis away degrades, it does not stop
+  the server taking events (they wait as jobs until the reconciler can send them).
 - `GET /metrics` (roles `operations`, `admin`: Prometheus scrapes with a bearer token):
   `containment_http_requests_total{method,route,status}` and
   `containment_http_request_seconds{method,route}`, `route` being the route template (or
@@ -179,7 +181,19 @@ async def readyz(request: Request) -> Response:
         return JSONResponse(
             {"status": "unavailable", "detail": f"the store does not answer: {type(e).__name__}"}, 503
         )
-    return JSONResponse({"status": "ready"})
+    body: dict[str, Any] = {"status": "ready"}
+    runner = getattr(getattr(request.app.state, "gate", None), "runner", None)
+    if runner is not None and getattr(runner, "broker_url", None):
+        # the broker away is reported, not fatal: events and uploads are still stored as jobs,
+        # and the reconciler sends their messages once Redis answers again
+        try:
+            with anyio.fail_after(READY_TIMEOUT):
+                await anyio.to_thread.run_sync(runner.broker.ping, abandon_on_cancel=True)
+            body["broker"] = "ok"
+        except Exception as e:  # BrokerError says what; a timeout says nothing
+            body["broker"] = "unavailable"
+            log.warning("broker check failed", extra={"error": str(e) or type(e).__name__})
+    return JSONResponse(body)
 
 
 @router.get("/metrics", summary="Prometheus metrics", tags=["operations"], response_class=Response)

@@ -379,3 +379,25 @@ def test_worker_command_stops_gracefully_on_sigterm(tmp_path: Path, redis_url: s
     ready = next(ln for ln in lines if '"worker ready"' in ln)
     assert '"threads": 3' in ready and "registry.push" in ready
     assert any('"worker stopped"' in ln for ln in lines)
+
+
+def test_readyz_reports_the_broker_and_stays_ready_without_it(
+    tmp_path: Path,
+    redis_server: Any,  # noqa: F811
+) -> None:
+    import httpx
+
+    from containment.server.app import create_app
+    from tests.unit.server.test_api import LiveServer
+
+    store = Store.open(data_dir=tmp_path / "data")
+    try:
+        app = create_app(store, data_dir=tmp_path / "data", broker=redis_server.url)
+        with LiveServer(app) as live:
+            r = httpx.get(live.url + "/readyz", timeout=30)
+            assert (r.status_code, r.json()) == (200, {"status": "ready", "broker": "ok"})
+            redis_server.kill()
+            r = httpx.get(live.url + "/readyz", timeout=30)
+            assert (r.status_code, r.json()) == (200, {"status": "ready", "broker": "unavailable"})
+    finally:
+        store.close()
