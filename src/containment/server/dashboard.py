@@ -380,15 +380,14 @@ def image_detail(store: Any, digest: str, page: int) -> dict[str, Any] | None:
 
 
 def _computed(s: Any, scan: Any, inv: Any) -> dict[str, Any] | None:
-    """The findings the re-evaluation stored in the newest scan (``counts["computed"]["findings"]``:
+    """The findings the re-evaluation stored in the newest scan (``Scan.computed["findings"]``:
     [package row id, vulnerability id, severity, fixable]) with their packages, worst first; at
     most FINDINGS_SHOWN of them (the count says how many there are). None: no such scan."""
     from sqlalchemy import select
 
     from containment.server.models import PackageRow
 
-    counts = scan.counts if scan is not None and isinstance(scan.counts, dict) else {}
-    comp = counts.get("computed")
+    comp = scan.computed if scan is not None else None
     raw = comp.get("findings") if isinstance(comp, dict) else None
     if not isinstance(raw, list):
         return None

@@ -135,6 +135,20 @@ class PackageRow(Base):
 
 class Scan(Base):
     __tablename__ = "scans"
+    # newest scan per image, and the fleet trend, answered from the index alone
+    __table_args__ = (
+        Index(
+            "ix_scans_image_created",
+            "image_id",
+            "created",
+            "id",
+            "critical",
+            "high",
+            "medium",
+            "low",
+            "unknown",
+        ),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), index=True)
     created: Mapped[datetime] = mapped_column(default=now, index=True)
@@ -150,6 +164,9 @@ class Scan(Base):
     unknown: Mapped[int] = mapped_column(default=0)
     db_built_at: Mapped[str] = mapped_column(String(64), default="")
     complete: Mapped[bool] = mapped_column(Boolean, default=True)
+    # the re-evaluation's findings ({"db_built_at", "db_updated_at", "findings": [[package row id,
+    # vulnerability id, severity, fixable], ...]}): thousands per image, so loaded only when read
+    computed: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, deferred=True)
 
 
 class ScoreRow(Base):

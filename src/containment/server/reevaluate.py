@@ -14,9 +14,9 @@ counted as changed. Without a snapshot (first run) every stored image is evaluat
 
 Where the findings live: one ``scans`` row per evaluated image (actor ``reevaluate``, scanners
 ``["vuln"]``): its severity columns are the image's current counts (the images list shows the
-newest scan, so the fleet view is current), and ``counts["computed"]`` keeps the findings
+newest scan, so the fleet view is current), and its ``computed`` column keeps the findings
 themselves as ``[package row id, vulnerability id, severity, fixable]`` so the next run can
-replace just the re-matched packages' findings. No schema change (no migration 0002).
+replace just the re-matched packages' findings (migration 0002 moved them out of ``counts``).
 
 Alerts: an image is in a stage when its newest decision for that stage (``decisions`` table)
 allowed it; it alerts when the re-evaluation gave it a new finding of a severity the stage limits
@@ -298,7 +298,7 @@ def _summary(findings: list[list[Any]], db_meta: Mapping[str, str]) -> dict[str,
             "db_updated_at": db_meta.get("updated_at", ""),
             "findings": findings,
         },
-    }
+    }  # "computed" goes to its own column (Scan.computed), the rest to Scan.counts
 
 
 _Signature = tuple[str, str, str, str, str, str, str, str]
@@ -453,8 +453,8 @@ def _run(
         previous: dict[int, list[list[Any]]] = {}
         again = [state_of[i] for i in todo if i in state_of and i not in fresh_images]
         for chunk in _chunks(again, 500):
-            for image_id, counts in s.execute(select(Scan.image_id, Scan.counts).where(Scan.id.in_(chunk))):
-                computed = (counts or {}).get("computed") or {}
+            for image_id, comp in s.execute(select(Scan.image_id, Scan.computed).where(Scan.id.in_(chunk))):
+                computed = comp if isinstance(comp, dict) else {}
                 previous[int(image_id)] = [list(f) for f in computed.get("findings") or []]
         os_of = {img: o for img, o in invs.values()}
         in_stage = _stage_members(s, select, Decision, Image, list(stages or {}))
@@ -544,12 +544,14 @@ def _write(
         with store.write() as s:
             for image_id, findings in batch:
                 counts = _summary(findings, db_meta)
+                computed = counts.pop("computed")
                 s.add(
                     Scan(
                         image_id=image_id,
                         actor=ACTOR,
                         scanners=["vuln"],
                         counts=counts,
+                        computed=computed,
                         db_built_at=str(db_meta.get("built_at", ""))[:64],
                         complete=True,
                         **counts["vulnerabilities"],

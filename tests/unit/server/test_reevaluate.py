@@ -91,7 +91,9 @@ def findings_of(store: Store, digest: str) -> set[str]:
         img = s.query(Image).filter_by(digest=digest).one()
         scan = s.query(Scan).filter_by(image_id=img.id, actor=ACTOR).order_by(Scan.id.desc()).first()
         assert scan is not None
-        return {f[1] for f in scan.counts["computed"]["findings"]}
+        assert "computed" not in scan.counts  # the findings live in their own column (listings skip it)
+        assert scan.computed is not None
+        return {f[1] for f in scan.computed["findings"]}
 
 
 def run(store: Store, db: Path, snap: Path, **kw: Any) -> Any:

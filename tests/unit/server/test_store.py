@@ -126,7 +126,7 @@ def audit_actions(store: Store) -> list[tuple[str, str, str]]:
 
 def test_migrations_from_empty_create_every_table_at_head(opener: Callable[[], Store]) -> None:
     store = opener()
-    assert db.current_revision(store.engine) == "0001"
+    assert db.current_revision(store.engine) == "0002"
     tables = set(inspect(store.engine).get_table_names())
     assert set(metadata.tables) <= tables
     for t in (
@@ -164,6 +164,59 @@ def test_migration_matches_the_models(opener: Callable[[], Store]) -> None:
     assert diff == []
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_migration_0002_moves_the_reevaluations_findings_out_of_counts(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """A store written at 0001 (findings under counts["computed"]) upgraded in place: the
+    findings move to scans.computed, the counts stay, a downgrade puts them back."""
+    from alembic import command
+    from sqlalchemy.orm import Session
+
+    from containment.server.models import Scan
+
+    url = f"sqlite:///{tmp_path / 'old.db'}" if backend == "sqlite" else request.getfixturevalue("pg_url")
+    engine = db.make_engine(db.resolve_url(url=url))
+    cfg = db.migrations_config()
+    findings = {"db_built_at": "2026-12-01", "findings": [[1, "CVE-2024-1", "high", True]]}
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0001")
+            conn.execute(
+                text(
+                    "INSERT INTO images (digest, image_id, os, source, first_seen, last_seen) "
+                    "VALUES ('sha256:' || :h, '', '', 'scan', :t, :t)"
+                ),
+                {"h": "e" * 64, "t": "2026-12-01"},
+            )
+            img = conn.execute(text("SELECT id FROM images")).scalar()
+            for counts in ({"vulnerabilities": {"high": 1}, "computed": findings}, {"vulnerabilities": {}}):
+                conn.execute(
+                    text(
+                        "INSERT INTO scans (image_id, created, actor, scanners, counts, critical, high, medium,"
+                        " low, unknown, db_built_at, complete) VALUES (:i, :t, 'reevaluate', '[]', :c,"
+                        " 0, 1, 0, 0, 0, '', :y)"
+                    ),
+                    {"i": img, "t": "2026-12-01", "c": json.dumps(counts), "y": True},
+                )
+        db.upgrade(engine)
+        assert db.current_revision(engine) == "0002"
+        with Session(engine) as s:
+            got = [(x.counts, x.computed) for x in s.scalars(select(Scan).order_by(Scan.id))]
+        assert got == [({"vulnerabilities": {"high": 1}}, findings), ({"vulnerabilities": {}}, None)]
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0001")
+            back = [
+                json.loads(c) if isinstance(c, str) else c
+                for (c,) in conn.execute(text("SELECT counts FROM scans ORDER BY id"))
+            ]
+        assert back[0] == {"vulnerabilities": {"high": 1}, "computed": findings}
+    finally:
+        engine.dispose()
+
+
 def test_concurrent_first_opens_migrate_once(tmp_path: Path) -> None:
     errors: list[BaseException] = []
     stores: list[Store] = []
@@ -180,7 +233,7 @@ def test_concurrent_first_opens_migrate_once(tmp_path: Path) -> None:
     for t in threads:
         t.join()
     assert errors == []
-    assert all(db.current_revision(s.engine) == "0001" for s in stores)
+    assert all(db.current_revision(s.engine) == "0002" for s in stores)
     for s in stores:
         s.close()
 
