@@ -31,6 +31,7 @@ from containment.model import ContainmentError, Inventory, LayerInfo, OSInfo, Pa
 from containment.server import db
 from containment.server.models import (
     Image,
+    ImageRepository,
     InventoryRow,
     PackageRow,
     Repository,
@@ -505,37 +506,87 @@ class Store:
             return img.digest
 
     def images(self, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+        """One page of images, newest first. Plain column selects, no ORM objects: the list is
+        the API's most called read (CI, dashboards), and building ORM instances for images,
+        repositories, tags and scans cost most of its time."""
         limit = max(0, min(int(limit), 1000))
         offset = max(0, int(offset))
         with self.read() as s:
-            imgs = list(
-                s.scalars(
-                    select(Image)
-                    .options(
-                        selectinload(Image.repositories),
-                        selectinload(Image.tags).selectinload(Tag.repository),
-                    )
-                    .order_by(Image.last_seen.desc(), Image.id.desc())
-                    .limit(limit)
-                    .offset(offset)
+            imgs = s.execute(
+                select(
+                    Image.id,
+                    Image.digest,
+                    Image.image_id,
+                    Image.os,
+                    Image.source,
+                    Image.first_seen,
+                    Image.last_seen,
                 )
-            )
+                .order_by(Image.last_seen.desc(), Image.id.desc())
+                .limit(limit)
+                .offset(offset)
+            ).all()
             ids = [i.id for i in imgs]
-            pkgs = (
-                dict(
-                    s.execute(
-                        select(InventoryRow.image_id, func.count(PackageRow.id))
-                        .join(PackageRow, PackageRow.inventory_id == InventoryRow.id)
-                        .where(InventoryRow.image_id.in_(ids))
-                        .group_by(InventoryRow.image_id)
-                    ).all()
-                )
-                if ids
-                else {}
+            if not ids:
+                return []
+            repos: dict[int, list[str]] = {}
+            for image_id, name in s.execute(
+                select(ImageRepository.image_id, Repository.name)
+                .join(Repository, Repository.id == ImageRepository.repository_id)
+                .where(ImageRepository.image_id.in_(ids))
+            ):
+                repos.setdefault(image_id, []).append(name)
+            tags: dict[int, list[str]] = {}
+            for image_id, repo, tag in s.execute(
+                select(Tag.image_id, Repository.name, Tag.name)
+                .join(Repository, Repository.id == Tag.repository_id)
+                .where(Tag.image_id.in_(ids))
+            ):
+                tags.setdefault(image_id, []).append(f"{repo}:{tag}")
+            pkgs = dict(
+                s.execute(
+                    select(InventoryRow.image_id, func.count(PackageRow.id))
+                    .join(PackageRow, PackageRow.inventory_id == InventoryRow.id)
+                    .where(InventoryRow.image_id.in_(ids))
+                    .group_by(InventoryRow.image_id)
+                ).all()
             )
-            last = self._last_scans(s, ids)
-            scores = self._last_scores(s, ids)
-            return [self._summary(i, int(pkgs.get(i.id, 0)), last.get(i.id), scores.get(i.id)) for i in imgs]
+            newest = select(func.max(Scan.id)).where(Scan.image_id.in_(ids)).group_by(Scan.image_id)
+            last = {
+                x.image_id: x
+                for x in s.execute(
+                    select(
+                        Scan.image_id,
+                        Scan.id,
+                        Scan.created,
+                        Scan.actor,
+                        Scan.scanners,
+                        Scan.counts,
+                        Scan.db_built_at,
+                        Scan.complete,
+                    ).where(Scan.id.in_(newest))
+                )
+            }
+            best = select(func.max(ScoreRow.id)).where(ScoreRow.image_id.in_(ids)).group_by(ScoreRow.image_id)
+            scores = {
+                x.image_id: x
+                for x in s.execute(
+                    select(ScoreRow.image_id, ScoreRow.value, ScoreRow.grade, ScoreRow.created).where(
+                        ScoreRow.id.in_(best)
+                    )
+                )
+            }
+            return [
+                self._summary(
+                    i,
+                    repos.get(i.id, []),
+                    tags.get(i.id, []),
+                    int(pkgs.get(i.id, 0)),
+                    last.get(i.id),
+                    scores.get(i.id),
+                )
+                for i in imgs
+            ]
 
     def count_images(self) -> int:
         with self.read() as s:
@@ -550,18 +601,39 @@ class Store:
                 .options(
                     selectinload(Image.repositories),
                     selectinload(Image.tags).selectinload(Tag.repository),
-                    selectinload(Image.inventory).selectinload(InventoryRow.packages),
+                    selectinload(Image.inventory),
                 )
                 .where(Image.digest == digest)
             )
             if img is None:
                 return None
             inv = img.inventory
+            cols = ("purl", "name", "version", "type", "layer", "path", "source_name", "source_version")
+            # hundreds of packages: plain rows, not ORM objects (most of the page's time otherwise)
+            packages = (
+                [
+                    dict(zip(cols, row, strict=True))
+                    for row in s.execute(
+                        select(*(getattr(PackageRow, c) for c in cols))
+                        .where(PackageRow.inventory_id == inv.id)
+                        .order_by(PackageRow.id)
+                    )
+                ]
+                if inv is not None
+                else []
+            )
             scans = list(
                 s.scalars(select(Scan).where(Scan.image_id == img.id).order_by(Scan.id.desc()).limit(50))
             )
             score = self._last_scores(s, [img.id]).get(img.id)
-            out = self._summary(img, len(inv.packages) if inv else 0, scans[0] if scans else None, score)
+            out = self._summary(
+                img,
+                [r.name for r in img.repositories],
+                [f"{t.repository.name}:{t.name}" for t in img.tags],
+                len(packages),
+                scans[0] if scans else None,
+                score,
+            )
             out["inventory"] = (
                 None
                 if inv is None
@@ -573,27 +645,9 @@ class Store:
                     "gaps": list(inv.gaps),
                 }
             )
-            out["packages"] = [
-                {
-                    "purl": p.purl,
-                    "name": p.name,
-                    "version": p.version,
-                    "type": p.type,
-                    "layer": p.layer,
-                    "path": p.path,
-                    "source_name": p.source_name,
-                    "source_version": p.source_version,
-                }
-                for p in (inv.packages if inv else [])
-            ]
+            out["packages"] = packages
             out["scans"] = [_scan_json(x) for x in scans]
             return out
-
-    def _last_scans(self, s: Session, ids: list[int]) -> dict[int, Scan]:
-        if not ids:
-            return {}
-        newest = select(func.max(Scan.id)).where(Scan.image_id.in_(ids)).group_by(Scan.image_id)
-        return {x.image_id: x for x in s.scalars(select(Scan).where(Scan.id.in_(newest)))}
 
     def _last_scores(self, s: Session, ids: list[int]) -> dict[int, ScoreRow]:
         if not ids:
@@ -602,14 +656,18 @@ class Store:
         return {x.image_id: x for x in s.scalars(select(ScoreRow).where(ScoreRow.id.in_(newest)))}
 
     @staticmethod
-    def _summary(img: Image, packages: int, scan: Scan | None, score: ScoreRow | None) -> dict[str, Any]:
+    def _summary(
+        img: Any, repos: list[str], tags: list[str], packages: int, scan: Any, score: Any
+    ) -> dict[str, Any]:
+        """An image's listing entry; `img`, `scan` and `score` are ORM objects or rows with
+        their columns' names."""
         return {
             "digest": img.digest,
             "image_id": img.image_id,
             "os": img.os,
             "source": img.source,
-            "repositories": sorted(r.name for r in img.repositories),
-            "tags": sorted(f"{t.repository.name}:{t.name}" for t in img.tags),
+            "repositories": sorted(repos),
+            "tags": sorted(tags),
             "first_seen": _iso(img.first_seen),
             "last_seen": _iso(img.last_seen),
             "packages": packages,
@@ -620,7 +678,7 @@ class Store:
         }
 
 
-def _scan_json(x: Scan) -> dict[str, Any]:
+def _scan_json(x: Any) -> dict[str, Any]:
     return {
         "id": x.id,
         "at": _iso(x.created),
