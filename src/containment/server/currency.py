@@ -173,7 +173,12 @@ def _governed_stages(store: Any) -> dict[str, StageLimits]:
 
 
 def enqueue(
-    jobs: Jobs, db_path: Path, full: bool = False, actor: str = "watcher", version: str | None = None
+    jobs: Jobs,
+    db_path: Path,
+    full: bool = False,
+    actor: str = "watcher",
+    version: str | None = None,
+    only_if: Callable[[Any], bool] | None = None,
 ) -> tuple[int, bool, str]:
     """Queue a re-evaluation of the DB at `db_path`: (job id, added, DB version).
     ContainmentError when there is no DB there."""
@@ -185,6 +190,8 @@ def enqueue(
     key = version + ("+full" if full else "")
     payload = {"version": version, "full": bool(full), "db": str(db_path)}
     with jobs.store.write() as s:
+        if only_if is not None and not only_if(s):  # checked under the write lock: no race with a run
+            return 0, False, version
         jid, new = jobs.enqueue(REEVALUATE, key, payload, s=s)
         if new:
             jobs.store._audit(s, actor, "findings.reevaluate.queued", key, {"job": jid, "full": bool(full)})
@@ -231,11 +238,14 @@ class Watcher:
             if version != units_version(snapshot_path(self.data_dir)):
                 return self._enqueue(version, "advisory database changed")
         if self._version and self._unevaluated():
-            return self._enqueue(self._version, "images not evaluated yet")
+            # asked again inside the enqueue's write transaction: a run that finished between
+            # this look and the enqueue has evaluated them, and must not be followed by another
+            with_lock = self._unevaluated_in
+            return self._enqueue(self._version, "images not evaluated yet", with_lock)
         return None
 
-    def _enqueue(self, version: str, why: str) -> int | None:
-        jid, new, _ = enqueue(self.jobs, self.db_path, version=version)
+    def _enqueue(self, version: str, why: str, only_if: Callable[[Any], bool] | None = None) -> int | None:
+        jid, new, _ = enqueue(self.jobs, self.db_path, version=version, only_if=only_if)
         if new:
             log.info(why, extra={"job": jid, "version": version})
             if self.on_enqueue:
@@ -244,14 +254,18 @@ class Watcher:
 
     def _unevaluated(self) -> bool:
         """Whether some stored inventory's image has no re-evaluation yet (one indexed probe)."""
+        with self.jobs.store.read() as s:
+            return self._unevaluated_in(s)
+
+    @staticmethod
+    def _unevaluated_in(s: Any) -> bool:
         from sqlalchemy import exists, select
 
         from containment.server.models import InventoryRow, Scan
         from containment.server.reevaluate import ACTOR
 
         evaluated = exists().where(Scan.image_id == InventoryRow.image_id, Scan.actor == ACTOR)
-        with self.jobs.store.read() as s:
-            return s.execute(select(InventoryRow.id).where(~evaluated).limit(1)).first() is not None
+        return s.execute(select(InventoryRow.id).where(~evaluated).limit(1)).first() is not None
 
     def start(self) -> None:
         if self._thread is None:

@@ -401,3 +401,22 @@ def test_stages_from_registries_and_the_active_policy(tmp_path: Path) -> None:
         }  # the registry's own prod comes first
     finally:
         store.close()
+
+
+def test_a_run_that_finished_meanwhile_is_not_followed_by_another(
+    store: Store, tmp_path: Path, fake_registry: Receiver
+) -> None:
+    """The watcher saw an unevaluated image, then a run evaluated it before the enqueue: the
+    check is asked again under the enqueue's write lock, and no second run is queued."""
+    data = tmp_path / "data"
+    db = setup_fleet(store, tmp_path, data, fake_registry.host)
+    jobs = currency.Jobs(store)
+    watcher = currency.Watcher(jobs, data, db, interval=60)
+    assert watcher.check() is not None and run_all(store, data) == ["reevaluate"]
+    stale_look = watcher._unevaluated
+    watcher._unevaluated = lambda: True  # type: ignore[method-assign]  # the look before the run ended
+    try:
+        assert watcher.check() is None
+    finally:
+        watcher._unevaluated = stale_look  # type: ignore[method-assign]
+    assert jobs.counts()[QUEUED] == 0
