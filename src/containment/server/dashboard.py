@@ -506,17 +506,12 @@ def audit_page(
 ) -> dict[str, Any]:
     from sqlalchemy import select
 
+    from containment.server.governance import audit_where
     from containment.server.models import audit_records as t
 
-    q = select(t.c.seq, t.c.time, t.c.actor, t.c.action, t.c.subject, t.c.detail)
-    if actor:
-        q = q.where(t.c.actor == actor)
-    if action:
-        # an action name or its family: "scan" matches "scan.put"
-        q = q.where((t.c.action == action) | t.c.action.startswith(action + ".", autoescape=True))
-    if subject:
-        # a subject or its beginning: "sha256:ab" finds that image's records
-        q = q.where(t.c.subject.startswith(subject, autoescape=True))
+    q = audit_where(
+        select(t.c.seq, t.c.time, t.c.actor, t.c.action, t.c.subject, t.c.detail), actor, action, subject
+    )
     if since is not None:
         q = q.where(t.c.time >= since.isoformat())
     if until is not None:

@@ -481,6 +481,21 @@ def waived_ids(store: Any, stage: str, digest: str, repositories: Iterable[str] 
 # ------------------------------------------------------------------------------ audit
 
 
+def audit_where(q: Any, actor: str = "", action: str = "", subject: str = "") -> Any:
+    """`q` (a select over audit_records) narrowed to one actor, an action or its family ("scan"
+    matches "scan.put"), and a subject or its beginning ("sha256:ab" finds that image's records);
+    the API and the dashboard's audit page filter the same way."""
+    from containment.server.models import audit_records as t
+
+    if actor:
+        q = q.where(t.c.actor == actor)
+    if action:
+        q = q.where((t.c.action == action) | t.c.action.startswith(action + ".", autoescape=True))
+    if subject:
+        q = q.where(t.c.subject.startswith(subject, autoescape=True))
+    return q
+
+
 def audit_records(
     store: Any,
     actor: str = "",
@@ -498,13 +513,7 @@ def audit_records(
     from containment.server.models import audit_records as t
 
     limit, offset = _bounds(limit, offset)
-    q = select(t)
-    if actor:
-        q = q.where(t.c.actor == actor)
-    if action:
-        q = q.where((t.c.action == action) | t.c.action.startswith(action + ".", autoescape=True))
-    if subject:
-        q = q.where(t.c.subject.startswith(subject, autoescape=True))
+    q = audit_where(select(t), actor, action, subject)
     if since is not None:
         q = q.where(t.c.time >= since.astimezone(UTC).strftime(_AUDIT_TIME))
     if until is not None:
