@@ -289,7 +289,7 @@ def trend_chart(points: list[dict[str, Any]], width: int = 720, height: int = 16
 
 
 def image_detail(store: Any, digest: str, page: int) -> dict[str, Any] | None:
-    from sqlalchemy import func, select
+    from sqlalchemy import select
 
     from containment.server.models import (
         Decision,
@@ -312,9 +312,7 @@ def image_detail(store: Any, digest: str, page: int) -> dict[str, Any] | None:
         packages: list[Any] = []
         pages = 1
         if inv is not None:
-            n_packages = int(
-                s.scalar(select(func.count(PackageRow.id)).where(PackageRow.inventory_id == inv.id)) or 0
-            )
+            n_packages = int(inv.package_count or 0)
             pages = max(1, math.ceil(n_packages / PACKAGE_PAGE))
             page = min(page, pages)
             packages = list(

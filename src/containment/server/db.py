@@ -138,3 +138,13 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision() -> str:
+    """The newest migration's revision id (what `upgrade` brings a store to)."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(migrations_config()).get_current_head()
+    if head is None:  # pragma: no cover - the package ships its migrations
+        raise RuntimeError("no migration found")
+    return str(head)

@@ -110,6 +110,8 @@ class InventoryRow(Base):
     layers: Mapped[list[Any]] = mapped_column(default=list)  # [{index, diff_id, digest, size, created_by}]
     gaps: Mapped[list[Any]] = mapped_column(default=list)
     created: Mapped[datetime] = mapped_column(default=now)
+    # written with the packages (an inventory never changes): listings read it, not count(*)
+    package_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     image: Mapped[Image] = relationship(back_populates="inventory")
     packages: Mapped[list[PackageRow]] = relationship(
         back_populates="inventory", cascade="all, delete-orphan", order_by="PackageRow.id"

@@ -425,6 +425,7 @@ class Store:
                     for x in inv.layers
                 ],
                 gaps=[{"kind": g.kind, "subject": g.subject, "message": g.message} for g in inv.gaps],
+                package_count=len(inv.packages),
             )
             s.add(row)
             s.flush()
@@ -545,10 +546,9 @@ class Store:
                 tags.setdefault(image_id, []).append(f"{repo}:{tag}")
             pkgs = dict(
                 s.execute(
-                    select(InventoryRow.image_id, func.count(PackageRow.id))
-                    .join(PackageRow, PackageRow.inventory_id == InventoryRow.id)
-                    .where(InventoryRow.image_id.in_(ids))
-                    .group_by(InventoryRow.image_id)
+                    select(InventoryRow.image_id, InventoryRow.package_count).where(
+                        InventoryRow.image_id.in_(ids)
+                    )
                 ).all()
             )
             newest = select(func.max(Scan.id)).where(Scan.image_id.in_(ids)).group_by(Scan.image_id)

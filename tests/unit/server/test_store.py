@@ -37,6 +37,8 @@ from containment.server.store import (
 )
 from tests.unit.server.pg import PgCluster, pg_cluster, pg_url  # noqa: F401
 
+HEAD = db.head_revision()
+
 INJECTIONS = [
     "Robert'); DROP TABLE users;--",
     "' OR '1'='1",
@@ -126,7 +128,7 @@ def audit_actions(store: Store) -> list[tuple[str, str, str]]:
 
 def test_migrations_from_empty_create_every_table_at_head(opener: Callable[[], Store]) -> None:
     store = opener()
-    assert db.current_revision(store.engine) == "0002"
+    assert db.current_revision(store.engine) == HEAD
     tables = set(inspect(store.engine).get_table_names())
     assert set(metadata.tables) <= tables
     for t in (
@@ -200,7 +202,9 @@ def test_migration_0002_moves_the_reevaluations_findings_out_of_counts(
                     ),
                     {"i": img, "t": "2026-12-01", "c": json.dumps(counts), "y": True},
                 )
-        db.upgrade(engine)
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0002")
         assert db.current_revision(engine) == "0002"
         with Session(engine) as s:
             got = [(x.counts, x.computed) for x in s.scalars(select(Scan).order_by(Scan.id))]
@@ -213,6 +217,55 @@ def test_migration_0002_moves_the_reevaluations_findings_out_of_counts(
                 for (c,) in conn.execute(text("SELECT counts FROM scans ORDER BY id"))
             ]
         assert back[0] == {"vulnerabilities": {"high": 1}, "computed": findings}
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_migration_0003_counts_the_packages_of_stored_inventories(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Inventories stored before 0003 get their package count; new ones are written with it."""
+    from alembic import command
+
+    url = f"sqlite:///{tmp_path / 'old.db'}" if backend == "sqlite" else request.getfixturevalue("pg_url")
+    engine = db.make_engine(db.resolve_url(url=url))
+    cfg = db.migrations_config()
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0002")
+            for n, h in ((3, "a"), (0, "b")):
+                conn.execute(
+                    text(
+                        "INSERT INTO images (digest, image_id, os, source, first_seen, last_seen) "
+                        "VALUES ('sha256:' || :h, '', '', 'scan', :t, :t)"
+                    ),
+                    {"h": h * 64, "t": "2026-12-01"},
+                )
+                img = conn.execute(text("SELECT max(id) FROM images")).scalar()
+                conn.execute(
+                    text(
+                        "INSERT INTO inventories (image_id, os_id, os_version, kind, target, layers, gaps, created)"
+                        " VALUES (:i, '', '', 'image', '', '[]', '[]', :t)"
+                    ),
+                    {"i": img, "t": "2026-12-01"},
+                )
+                inv = conn.execute(text("SELECT max(id) FROM inventories")).scalar()
+                for k in range(n):
+                    conn.execute(
+                        text(
+                            "INSERT INTO packages (inventory_id, purl, name, version, type, layer, path,"
+                            " source_name, source_version, cataloger) VALUES (:v, '', :n, '1', 'deb', '',"
+                            " '', '', '', '')"
+                        ),
+                        {"v": inv, "n": f"p{k}"},
+                    )
+        db.upgrade(engine)
+        assert db.current_revision(engine) == HEAD
+        with engine.connect() as c:
+            got = c.execute(text("SELECT package_count FROM inventories ORDER BY id")).scalars().all()
+        assert got == [3, 0]
     finally:
         engine.dispose()
 
@@ -233,7 +286,7 @@ def test_concurrent_first_opens_migrate_once(tmp_path: Path) -> None:
     for t in threads:
         t.join()
     assert errors == []
-    assert all(db.current_revision(s.engine) == "0002" for s in stores)
+    assert all(db.current_revision(s.engine) == HEAD for s in stores)
     for s in stores:
         s.close()
 
