@@ -12,6 +12,7 @@ import json
 import re
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -27,6 +28,17 @@ MAX_DEPTH = 64
 MAX_LIMIT = 1000
 MAX_OFFSET = 2**31 - 1
 NAME_RE = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._@-]{0,63}\Z")
+# the 200 answer of an operation that returns `json_ok(...)`: an object (FastAPI cannot infer it)
+OBJECT_200: dict[int | str, dict[str, Any]] = {
+    200: {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
+}
+
+
+def json_ok(doc: Any) -> Response:
+    """A 200 JSON answer encoded by orjson. A route that returns a dict has FastAPI walk it twice
+    (jsonable_encoder, then json.dumps): 7 ms of a 100-image listing. The store's documents hold
+    JSON types only (times already ISO strings), so nothing needs converting."""
+    return Response(orjson.dumps(doc), media_type="application/json")
 
 
 def _bad_constant(name: str) -> Any:
@@ -44,6 +56,12 @@ def json_body(raw: bytes, what: str = "body") -> Any:
         raise HTTPException(400, f"the {what} is not valid JSON: {str(e)[:200]}") from None
     check_text(doc)
     return doc
+
+
+def is_json_type(content_type: str) -> bool:
+    """application/json or application/…+json, parameters (charset) aside."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
 def check_text(doc: Any) -> None:
@@ -185,9 +203,15 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     summary="Session login (name + password) -> cookie",
     tags=["auth"],
     openapi_extra=_json_request("name and password", LOGIN_BODY),
-    responses=ERRORS,
+    responses={**ERRORS, 415: {"description": "the body is not sent as application/json"}},
 )
 async def login(request: Request) -> Response:
+    # A page on another site can make a browser POST a form or text/plain (JSON-looking) body
+    # here without asking first (no CORS preflight), and the answer's cookie would sign the
+    # victim in as the attacker (login CSRF). Only a JSON content type needs that preflight,
+    # which this server never grants: so anything else is refused, before the body is read.
+    if not is_json_type(request.headers.get("content-type", "")):
+        raise HTTPException(415, "send the login as JSON, with Content-Type: application/json")
     doc = _object(json_body(await request.body()), "login")
     name = _text(doc, "name")
     password = _text(doc, "password", max_len=1024)
@@ -391,30 +415,33 @@ def report_from_json(doc: dict[str, Any]) -> Any:
 
 
 @router.get(
-    "/images", summary="Every image the server knows, newest first", tags=["inventory"], responses=ERRORS
+    "/images",
+    summary="Every image the server knows, newest first",
+    tags=["inventory"],
+    responses={**ERRORS, **OBJECT_200},
 )
 def list_images(
     request: Request,
     limit: int = Query(100, ge=1, le=MAX_LIMIT),
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
-) -> dict[str, Any]:
+) -> Response:
     items = store(request).images(limit, offset)
-    return {"images": items, "limit": limit, "offset": offset}
+    return json_ok({"images": items, "limit": limit, "offset": offset})
 
 
 @router.get(
     "/images/{digest}",
     summary="One image: inventory, findings, scans",
     tags=["inventory"],
-    responses={**ERRORS, 404: {"description": "no image with that digest"}},
+    responses={**ERRORS, **OBJECT_200, 404: {"description": "no image with that digest"}},
 )
-def get_image(request: Request, digest: str) -> dict[str, Any]:
+def get_image(request: Request, digest: str) -> Response:
     if not DIGEST_RE.match(digest):
         raise HTTPException(422, "digest: expected algorithm:hex, e.g. sha256:0123...")
     found = store(request).image(digest)
     if found is None:
         raise HTTPException(404, f"no image {digest}")
-    return dict(found)
+    return json_ok(found)
 
 
 # --- people ----------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from containment import audit
 from containment.model import ContainmentError, Inventory, LayerInfo, OSInfo, Package, ScanReport
@@ -197,7 +197,16 @@ class Store:
         except BaseException:
             engine.dispose()
             raise
-        return cls(engine, key)
+        store = cls(engine, key)
+        if key_dir is not None:
+            from containment.server.config import import_legacy
+
+            try:  # registries.json, webhooks.json, signing/cosign.key of a pre-0004 install: once
+                import_legacy(store, key_dir)
+            except BaseException:
+                store.close()
+                raise
+        return store
 
     def close(self) -> None:
         self.engine.dispose()
@@ -514,15 +523,7 @@ class Store:
         offset = max(0, int(offset))
         with self.read() as s:
             imgs = s.execute(
-                select(
-                    Image.id,
-                    Image.digest,
-                    Image.image_id,
-                    Image.os,
-                    Image.source,
-                    Image.first_seen,
-                    Image.last_seen,
-                )
+                select(*_IMAGE_COLUMNS)
                 .order_by(Image.last_seen.desc(), Image.id.desc())
                 .limit(limit)
                 .offset(offset)
@@ -554,18 +555,7 @@ class Store:
             newest = select(func.max(Scan.id)).where(Scan.image_id.in_(ids)).group_by(Scan.image_id)
             last = {
                 x.image_id: x
-                for x in s.execute(
-                    select(
-                        Scan.image_id,
-                        Scan.id,
-                        Scan.created,
-                        Scan.actor,
-                        Scan.scanners,
-                        Scan.counts,
-                        Scan.db_built_at,
-                        Scan.complete,
-                    ).where(Scan.id.in_(newest))
-                )
+                for x in s.execute(select(Scan.image_id, *_SCAN_COLUMNS).where(Scan.id.in_(newest)))
             }
             best = select(func.max(ScoreRow.id)).where(ScoreRow.image_id.in_(ids)).group_by(ScoreRow.image_id)
             scores = {
@@ -593,21 +583,40 @@ class Store:
             return int(s.scalar(select(func.count(Image.id))) or 0)
 
     def image(self, digest: str) -> dict[str, Any] | None:
+        """One image: its listing entry, inventory, packages and last 50 scans. Plain column
+        selects like `images()` (the ORM's relationship loading was most of its 13 ms)."""
         if not isinstance(digest, str) or len(digest) > 200:
             return None
         with self.read() as s:
-            img = s.scalar(
-                select(Image)
-                .options(
-                    selectinload(Image.repositories),
-                    selectinload(Image.tags).selectinload(Tag.repository),
-                    selectinload(Image.inventory),
-                )
-                .where(Image.digest == digest)
-            )
+            img = s.execute(select(*_IMAGE_COLUMNS).where(Image.digest == digest)).first()
             if img is None:
                 return None
-            inv = img.inventory
+            repos = list(
+                s.scalars(
+                    select(Repository.name)
+                    .join(ImageRepository, ImageRepository.repository_id == Repository.id)
+                    .where(ImageRepository.image_id == img.id)
+                )
+            )
+            tags = [
+                f"{repo}:{tag}"
+                for repo, tag in s.execute(
+                    select(Repository.name, Tag.name)
+                    .join(Repository, Repository.id == Tag.repository_id)
+                    .where(Tag.image_id == img.id)
+                )
+            ]
+            inv = s.execute(
+                select(
+                    InventoryRow.id,
+                    InventoryRow.os_id,
+                    InventoryRow.os_version,
+                    InventoryRow.kind,
+                    InventoryRow.target,
+                    InventoryRow.layers,
+                    InventoryRow.gaps,
+                ).where(InventoryRow.image_id == img.id)
+            ).first()
             cols = ("purl", "name", "version", "type", "layer", "path", "source_name", "source_version")
             # hundreds of packages: plain rows, not ORM objects (most of the page's time otherwise)
             packages = (
@@ -622,18 +631,16 @@ class Store:
                 if inv is not None
                 else []
             )
-            scans = list(
-                s.scalars(select(Scan).where(Scan.image_id == img.id).order_by(Scan.id.desc()).limit(50))
-            )
-            score = self._last_scores(s, [img.id]).get(img.id)
-            out = self._summary(
-                img,
-                [r.name for r in img.repositories],
-                [f"{t.repository.name}:{t.name}" for t in img.tags],
-                len(packages),
-                scans[0] if scans else None,
-                score,
-            )
+            scans = s.execute(
+                select(*_SCAN_COLUMNS).where(Scan.image_id == img.id).order_by(Scan.id.desc()).limit(50)
+            ).all()
+            score = s.execute(
+                select(ScoreRow.value, ScoreRow.grade, ScoreRow.created)
+                .where(ScoreRow.image_id == img.id)
+                .order_by(ScoreRow.id.desc())
+                .limit(1)
+            ).first()
+            out = self._summary(img, repos, tags, len(packages), scans[0] if scans else None, score)
             out["inventory"] = (
                 None
                 if inv is None
@@ -676,6 +683,27 @@ class Store:
             if score is None
             else {"value": score.value, "grade": score.grade, "at": _iso(score.created)},
         }
+
+
+_IMAGE_COLUMNS = (
+    Image.id,
+    Image.digest,
+    Image.image_id,
+    Image.os,
+    Image.source,
+    Image.first_seen,
+    Image.last_seen,
+)
+# what _scan_json reads (never `computed`: thousands of findings, the image page's alone)
+_SCAN_COLUMNS = (
+    Scan.id,
+    Scan.created,
+    Scan.actor,
+    Scan.scanners,
+    Scan.counts,
+    Scan.db_built_at,
+    Scan.complete,
+)
 
 
 def _scan_json(x: Any) -> dict[str, Any]:
