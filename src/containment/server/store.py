@@ -357,17 +357,23 @@ class Store:
             return None
         digest = token_hash(token)
         with self.read() as s:
-            row = s.execute(select(Token, User).join(User).where(Token.id == m.group(1))).first()
+            # every API call asks this: plain columns, no ORM objects
+            row = s.execute(
+                select(
+                    Token.id, Token.hash, Token.revoked, Token.expires, User.name, User.role, User.disabled
+                )
+                .join(User)
+                .where(Token.id == m.group(1))
+            ).first()
             if row is None:
                 hmac.compare_digest(digest, "0" * 64)  # same work for unknown ids
                 return None
-            t, u = row
-            if not hmac.compare_digest(digest, t.hash):
+            if not hmac.compare_digest(digest, row.hash):
                 return None
-            expires = aware(t.expires)
-            if t.revoked or u.disabled or (expires is not None and expires <= now()):
+            expires = aware(row.expires)
+            if row.revoked or row.disabled or (expires is not None and expires <= now()):
                 return None
-            return Principal(name=u.name, role=u.role, token_id=t.id)
+            return Principal(name=row.name, role=row.role, token_id=row.id)
 
     def login(self, name: str, password: str) -> Principal | None:
         """A person's session login: argon2 verification; None on any mismatch."""
