@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import BindParameter, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -537,41 +537,18 @@ class Store:
             ids = [i.id for i in imgs]
             if not ids:
                 return []
+            # statements built once (module level, `ids` an expanding parameter): building them
+            # and their cache keys per call cost as much as running them
+            p = {"ids": ids}
             repos: dict[int, list[str]] = {}
-            for image_id, name in s.execute(
-                select(ImageRepository.image_id, Repository.name)
-                .join(Repository, Repository.id == ImageRepository.repository_id)
-                .where(ImageRepository.image_id.in_(ids))
-            ):
+            for image_id, name in s.execute(_PAGE_REPOS, p):
                 repos.setdefault(image_id, []).append(name)
             tags: dict[int, list[str]] = {}
-            for image_id, repo, tag in s.execute(
-                select(Tag.image_id, Repository.name, Tag.name)
-                .join(Repository, Repository.id == Tag.repository_id)
-                .where(Tag.image_id.in_(ids))
-            ):
+            for image_id, repo, tag in s.execute(_PAGE_TAGS, p):
                 tags.setdefault(image_id, []).append(f"{repo}:{tag}")
-            pkgs = dict(
-                s.execute(
-                    select(InventoryRow.image_id, InventoryRow.package_count).where(
-                        InventoryRow.image_id.in_(ids)
-                    )
-                ).all()
-            )
-            newest = select(func.max(Scan.id)).where(Scan.image_id.in_(ids)).group_by(Scan.image_id)
-            last = {
-                x.image_id: x
-                for x in s.execute(select(Scan.image_id, *_SCAN_COLUMNS).where(Scan.id.in_(newest)))
-            }
-            best = select(func.max(ScoreRow.id)).where(ScoreRow.image_id.in_(ids)).group_by(ScoreRow.image_id)
-            scores = {
-                x.image_id: x
-                for x in s.execute(
-                    select(ScoreRow.image_id, ScoreRow.value, ScoreRow.grade, ScoreRow.created).where(
-                        ScoreRow.id.in_(best)
-                    )
-                )
-            }
+            pkgs = {x.image_id: x.package_count for x in s.execute(_PAGE_PACKAGES, p)}
+            last = {x.image_id: x for x in s.execute(_PAGE_SCANS, p)}
+            scores = {x.image_id: x for x in s.execute(_PAGE_SCORES, p)}
             return [
                 self._summary(
                     i,
@@ -709,6 +686,29 @@ _SCAN_COLUMNS = (
     Scan.counts,
     Scan.db_built_at,
     Scan.complete,
+)
+# one page of `images()`: what the images whose ids are bound as `ids` carry
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+_PAGE_REPOS = (
+    select(ImageRepository.image_id, Repository.name)
+    .join(Repository, Repository.id == ImageRepository.repository_id)
+    .where(ImageRepository.image_id.in_(_IDS))
+)
+_PAGE_TAGS = (
+    select(Tag.image_id, Repository.name, Tag.name)
+    .join(Repository, Repository.id == Tag.repository_id)
+    .where(Tag.image_id.in_(_IDS))
+)
+_PAGE_PACKAGES = select(InventoryRow.image_id, InventoryRow.package_count).where(
+    InventoryRow.image_id.in_(_IDS)
+)
+_PAGE_SCANS = select(Scan.image_id, *_SCAN_COLUMNS).where(
+    Scan.id.in_(select(func.max(Scan.id)).where(Scan.image_id.in_(_IDS)).group_by(Scan.image_id))
+)
+_PAGE_SCORES = select(ScoreRow.image_id, ScoreRow.value, ScoreRow.grade, ScoreRow.created).where(
+    ScoreRow.id.in_(
+        select(func.max(ScoreRow.id)).where(ScoreRow.image_id.in_(_IDS)).group_by(ScoreRow.image_id)
+    )
 )
 
 
