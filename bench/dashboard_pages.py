@@ -15,10 +15,14 @@ signatures for some, the audit trail the store wrote on the way.
 The server: `containment serve` as a process (uvicorn, as in production) on loopback, SQLite in
 the work dir or the given PostgreSQL (`--pg` starts a throwaway PostgreSQL 15 cluster, as the tests
 do). Each page is loaded once to warm up, then `--loads` times in a row by one client (httpx,
-keep-alive, a bearer token): the figure is the time to the last byte. The overview remembers
-its aggregates until the next write (stats.overview), so the first load of each page (column
-"first": after the store was written, the server just started) is printed apart. The goal (issue 11): every
-page under 300 ms with 1,000 images stored, judged on the p95 of each page.
+keep-alive, a bearer token): the figure is the time to the last byte. Two first loads are
+printed apart: "cold", the page's first load after the server started (templates compiled,
+connections opened, caches empty), and "write", the page's load right after another process
+(this script, as the CLI or a worker would) stored a scan, a gate decision and an audit record,
+`--writes` times (median; "w max" their slowest): whatever the server remembers between loads
+must be found stale and the page answered afresh. The goal (issue 11): every page under 300 ms
+with 1,000 images stored, judged on the p95 of the warm loads and on the slowest load after a
+write.
 
 Peer: none runs here, and no published figure to compare with was found: Harbor's load tests
 (github.com/goharbor/perf, e.g. its wiki page "Cache layer", Harbor v2.6) measure pull-heavy
@@ -276,7 +280,58 @@ def pages(client: Any, url: str) -> list[tuple[str, str]]:
     return out
 
 
-def time_pages(url: str, token: str, loads: int) -> list[tuple[str, list[float], int, int]]:
+class Writer:
+    """Writes to the served store from this process, as the CLI or a worker does: each `write()`
+    stores a scan with today's date (new findings: the risk bands and the trend move), a gate
+    decision and an audit record, for the next image in turn."""
+
+    def __init__(self, data: Path, database: str | None) -> None:
+        from containment.server.models import Image
+        from containment.server.store import Store
+
+        self.store = Store.open(data_dir=data, url=database)
+        with self.store.read() as s:
+            self.images = list(s.query(Image.id, Image.digest).order_by(Image.id))
+        self.rng = random.Random(SEED + 1)
+        self.n = 0
+
+    def write(self) -> None:
+        from containment.server.models import Decision, Scan
+
+        image_id, digest = self.images[self.n % len(self.images)]
+        self.n += 1
+        sev = dict(zip(SEVERITIES, (self.rng.randint(0, 9) for _ in SEVERITIES), strict=True))
+        with self.store.write() as s:
+            s.add(
+                Scan(
+                    image_id=image_id,
+                    actor="bench",
+                    scanners=["vuln"],
+                    counts={"vulnerabilities": sev},
+                    **sev,
+                )
+            )
+            s.add(
+                Decision(
+                    image_id=image_id,
+                    digest=digest,
+                    stage="prod",
+                    policy="prod-policy",
+                    allowed=sev["critical"] == 0,
+                    action="none" if sev["critical"] == 0 else "quarantined",
+                    reasons=[],
+                    actor="bench",
+                )
+            )
+        self.store.record("bench", "scan.stored", digest, {"counts": sev})
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def time_pages(
+    url: str, token: str, loads: int, writer: Writer | None = None, writes: int = 0
+) -> list[tuple[str, list[float], int, float, list[float]]]:
     import httpx
 
     rows = []
@@ -297,7 +352,15 @@ def time_pages(url: str, token: str, loads: int) -> list[tuple[str, list[float],
                 _ = r.content
                 times.append((time.perf_counter() - t0) * 1000)
                 assert r.status_code == 200, (path, r.status_code)
-            rows.append((label, times, len(r.content), first))
+            after_write = []
+            for _ in range(writes if writer is not None else 0):
+                writer.write()  # type: ignore[union-attr]
+                t0 = time.perf_counter()
+                r = client.get(url + path)
+                _ = r.content
+                after_write.append((time.perf_counter() - t0) * 1000)
+                assert r.status_code == 200, (path, r.status_code)
+            rows.append((label, times, len(r.content), first, after_write))
     return rows
 
 
@@ -313,34 +376,52 @@ def main() -> int:
     ap.add_argument("--database", help="a postgresql:// URL of an EMPTY database (default: SQLite)")
     ap.add_argument("--pg", action="store_true", help="start a throwaway PostgreSQL 15 cluster for the run")
     ap.add_argument("--keep", help="work directory to keep and reuse (default: a tmp dir, removed)")
+    ap.add_argument(
+        "--writes", type=int, default=5, help="loads of each page right after a write by another process"
+    )
     args = ap.parse_args()
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="containment-dash-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
         with database_for(args) as database:
             data, adv, token = build_fleet(work, args.images, database)
-            with served(data, adv, database, work) as url:
-                rows = time_pages(url, token, args.loads)
+            writer = Writer(data, database)
+            try:
+                with served(data, adv, database, work) as url:
+                    rows = time_pages(url, token, args.loads, writer, args.writes)
+            finally:
+                writer.close()
         kind = "PostgreSQL" if database else "SQLite"
         load = os.getloadavg()[0]
         print(
             f"dashboard pages, {args.images} images stored ({kind}), containment serve on loopback, "
-            f"{args.loads} loads each after a warm-up ({os.cpu_count()} CPUs, load average {load:.1f}; "
-            "ms, to the last byte):"
+            f"{args.loads} warm loads each after a warm-up, {args.writes} loads right after a write "
+            f"({os.cpu_count()} CPUs, load average {load:.1f}; ms, to the last byte):"
         )
-        print(f"  {'page':40} {'first':>8} {'median':>8} {'p95':>8} {'max':>8} {'KiB':>7}")
-        for label, times, size, first in rows:
-            p95 = p(times, 0.95)
+        print(
+            f"  {'page':40} {'cold':>7} {'write':>7} {'w max':>7} {'median':>7} {'p95':>7} {'max':>7} {'KiB':>6}"
+        )
+        for label, times, size, first, written in rows:
+            w_med = statistics.median(written) if written else float("nan")
+            w_max = max(written) if written else float("nan")
             print(
-                f"  {label:40} {first:8.1f} {statistics.median(times):8.1f} {p95:8.1f} {max(times):8.1f} {size / 1024:7.1f}"
+                f"  {label:40} {first:7.1f} {w_med:7.1f} {w_max:7.1f} {statistics.median(times):7.1f} "
+                f"{p(times, 0.95):7.1f} {max(times):7.1f} {size / 1024:6.1f}"
             )
         ui = [r for r in rows if not r[0].startswith("API")]
         slow = max(ui, key=lambda r: p(r[1], 0.95))
         ok = p(slow[1], 0.95) < GOAL_MS
         print(
-            f"every dashboard page < {GOAL_MS:.0f} ms (p95 of each): {'yes' if ok else 'no'}; "
+            f"every dashboard page < {GOAL_MS:.0f} ms (p95 of the warm loads): {'yes' if ok else 'no'}; "
             f"slowest: {slow[0]}, p95 {p(slow[1], 0.95):.1f} ms"
         )
+        if args.writes > 0:
+            slow_w = max(ui, key=lambda r: max(r[4]))
+            ok_w = max(slow_w[4]) < GOAL_MS
+            print(
+                f"every dashboard page < {GOAL_MS:.0f} ms right after a write (slowest of {args.writes}): "
+                f"{'yes' if ok_w else 'no'}; slowest: {slow_w[0]}, {max(slow_w[4]):.1f} ms"
+            )
         return 0
     finally:
         if not args.keep:

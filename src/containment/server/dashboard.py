@@ -19,6 +19,13 @@ Pages (who may see each: authz.OPERATIONS, enforced by the middleware before her
   (`?before=SEQ`: keyset pagination on the primary key, constant cost on any page);
 - `GET /ui/login` + `POST /ui/login` a plain HTML form that sets the same session cookie as
   `POST /api/v1/login`; `POST /ui/logout` clears it. A bearer token works on every page too.
+  Both forms carry a token against cross-site request forgery, checked before anything else
+  (a missing or wrong one: 403, the page again with a fresh form, nothing changed). Signing in
+  has no session yet, so its token is a double-submit one: `GET /ui/login` sets a random value
+  in an HttpOnly, SameSite=Strict cookie scoped to /ui/login and writes the same value in the
+  form; the POST must bring both, equal. A page on another site can make a browser post the
+  form but can neither read nor set that cookie, so it cannot sign a victim in as the attacker.
+  Signing out takes the session's own form token (`csrf_token`, as every governance form).
 - `GET /ui/dashboard.css`, `GET /ui/print.css` the style sheets.
 
 Findings are computed, not stored: when `app.state.findings` is set (a callable taking the image
@@ -31,9 +38,14 @@ concatenation. Queries are bounded (LIMIT on every list) and use indexed columns
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import logging
 import math
 import re
-from collections.abc import Mapping
+import secrets
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -44,9 +56,18 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from containment.server import stats
-from containment.server.authz import SESSION_COOKIE
+from containment.server.authz import SESSION_COOKIE, credential
 
-router = APIRouter(prefix="/ui", tags=["dashboard"])
+
+@asynccontextmanager
+async def _lifespan(app: Any) -> AsyncIterator[None]:
+    from anyio import to_thread
+
+    await to_thread.run_sync(warm, getattr(app.state, "store", None))
+    yield
+
+
+router = APIRouter(prefix="/ui", tags=["dashboard"], lifespan=_lifespan)
 
 HERE = Path(__file__).resolve().parent
 PAGE_SIZE = 50
@@ -60,6 +81,8 @@ BAR_WIDTH = 240
 SEVERITIES = stats.SEVERITIES
 RISK_BANDS = stats.RISK_BANDS
 AUDIT_READERS = ("auditor", "security", "admin")
+LOGIN_COOKIE = "containment_login"  # the sign-in form's double-submit token (no session yet)
+_LOGIN_TOKEN = re.compile(r"\A[A-Za-z0-9_-]{43}\Z")  # secrets.token_urlsafe(32)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 HTML = {"text/html": {"schema": {"type": "string"}}}
 RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -88,6 +111,31 @@ def _env() -> Any:
     env.globals["severities"] = SEVERITIES
     env.globals["qs"] = _qs
     return env
+
+
+def warm(store: Any) -> None:
+    """Ready the pages before the first visitor (the app's start, dashboard router's lifespan):
+    every template compiled, the fleet overview's aggregates computed and an image page's queries
+    run once (SQLAlchemy compiles each statement on first use). A cold server answered its first
+    overview in ~300-400 ms with 1,000 images, its later ones in ~40 ms. Never fatal: a page
+    that cannot be readied now says why when it is asked for."""
+    env = _env()
+    for name in env.list_templates(extensions=["html"]):
+        env.get_template(name)
+    if getattr(store, "engine", None) is None:
+        return  # a store double: nothing to read ahead
+    try:
+        fleet(store, 1, stats.Scope())
+        from sqlalchemy import select
+
+        from containment.server.models import Image
+
+        with store.read() as s:
+            digest = s.scalar(select(Image.digest).order_by(Image.id.desc()).limit(1))
+        if digest is not None:
+            image_detail(store, digest, 1)
+    except Exception as e:  # noqa: BLE001 - a warm-up only; the page itself reports the problem
+        logging.getLogger("containment.server").warning("dashboard not readied at start: %s", e)
 
 
 def _when(value: Any) -> str:
@@ -120,6 +168,16 @@ def nav_for(role: str | None) -> list[tuple[str, str]]:
     return [(href, label) for href, label in NAV if role in OPERATIONS.get(("GET", href), ())]
 
 
+def csrf_token(request: Request) -> str:
+    """The form token of this session ("" for a bearer-token caller: no cookie, no forgery):
+    HMAC-SHA256 keyed by the session cookie's own secret value, which a page from another site
+    cannot read (the cookie is also SameSite=Strict: this is the second lock)."""
+    if request.headers.get("authorization"):
+        return ""
+    cookie = credential(list(request.scope.get("headers", []))) or ""
+    return hmac.new(cookie.encode("utf-8", "surrogatepass"), b"containment form", hashlib.sha256).hexdigest()
+
+
 def render(request: Request, template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
     who = getattr(request.state, "principal", None)
     html = (
@@ -130,6 +188,7 @@ def render(request: Request, template: str, status: int = 200, **ctx: Any) -> HT
             can_audit=who is not None and who.role in AUDIT_READERS,
             nav=nav_for(who.role if who is not None else None),
             path=request.url.path,
+            session_csrf=csrf_token(request) if who is not None else "",
             **ctx,
         )
     )
@@ -173,6 +232,7 @@ def fleet(store: Any, page: int, scope: stats.Scope, days: int = TREND_DAYS) -> 
     from containment.server.models import Image, Repository, Scan, ScoreRow, Tag
 
     with store.read() as s:
+        stats.snapshot(s)
         agg = stats.overview(s, scope, days, key=str(store.engine.url))
         total, registries, trend = agg["total"], agg["registries"], agg["trend"]
         repository_count, stage_counts = agg["repository_count"], agg["stages"]
@@ -229,7 +289,7 @@ def fleet(store: Any, page: int, scope: stats.Scope, days: int = TREND_DAYS) -> 
                     "score": scores.get(i.id),
                 }
             )
-        choices = {"stages": stats.stage_names(s), "registries": _registry_choices(s)}
+        choices = {"stages": agg["stage_names"], "registries": agg["registry_names"]}
     return {
         "total": total,
         "registries": registries,
@@ -250,15 +310,6 @@ def fleet(store: Any, page: int, scope: stats.Scope, days: int = TREND_DAYS) -> 
         "days": days,
         "repos_shown": REPOS_SHOWN,
     }
-
-
-def _registry_choices(s: Any) -> list[str]:
-    from sqlalchemy import select
-
-    from containment.server.models import Repository
-
-    names = s.scalars(select(Repository.name).order_by(Repository.name).limit(5000))
-    return sorted({stats.registry_of(str(n)) for n in names})
 
 
 def bars(counts: Mapping[str, int], total: int, width: int = BAR_WIDTH) -> dict[str, int]:
@@ -662,15 +713,59 @@ async def audit_log(
     return render(request, "audit.html", title="Audit trail", filters=f, **data)
 
 
+def _login_page(request: Request, status: int = 200, error: str = "") -> Response:
+    """The sign-in form with its token: the browser's login cookie's when it holds a well-formed
+    one (several tabs share it), else a new one, set."""
+    cookie = request.cookies.get(LOGIN_COOKIE, "")
+    token = cookie if _LOGIN_TOKEN.match(cookie) else secrets.token_urlsafe(32)
+    response = render(request, "login.html", status, title="Sign in", error=error, csrf=token)
+    if token != cookie:
+        response.set_cookie(
+            LOGIN_COOKIE,
+            token,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+            path="/ui/login",
+        )
+    return response
+
+
+def _form_fields(raw: bytes, limit: int = 4096) -> dict[str, str] | None:
+    """A small urlencoded form's fields (first value of each), None when it cannot be read."""
+    if len(raw) > limit:
+        return None
+    try:
+        parsed = parse_qs(raw.decode("utf-8"), max_num_fields=10, keep_blank_values=True)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return {k: v[0] for k, v in parsed.items() if v}
+
+
+def _same(sent: str, want: str) -> bool:
+    return bool(want) and hmac.compare_digest(sent.encode("utf-8", "surrogatepass"), want.encode())
+
+
+_STALE_LOGIN = (
+    "This sign-in form has expired or was sent from another page: sign in again with the form below."
+)
+
+
 @router.get("/login", summary="Dashboard: sign-in form", response_class=HTMLResponse, responses=RESPONSES)
 async def login_form(request: Request) -> Response:
-    return render(request, "login.html", title="Sign in", error="")
+    return _login_page(request)
 
 
 @router.post(
     "/login",
-    summary="Dashboard: sign in (form: name, password) -> session cookie",
-    responses={303: {"description": "signed in: to the overview"}, **RESPONSES},
+    summary="Dashboard: sign in (form: name, password, csrf) -> session cookie",
+    responses={
+        303: {"description": "signed in: to the overview"},
+        **RESPONSES,
+        400: {"description": "the form is malformed or lacks the name or password"},
+        401: {"description": "unknown name or wrong password"},
+        403: {"description": "the form's token is missing or does not match the login cookie"},
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -678,10 +773,14 @@ async def login_form(request: Request) -> Response:
                 "application/x-www-form-urlencoded": {
                     "schema": {
                         "type": "object",
-                        "required": ["name", "password"],
+                        "required": ["name", "password", "csrf"],
                         "properties": {
                             "name": {"type": "string", "maxLength": 256},
                             "password": {"type": "string", "maxLength": 1024},
+                            "csrf": {
+                                "type": "string",
+                                "description": f"the value of the {LOGIN_COOKIE} cookie GET /ui/login set",
+                            },
                         },
                     }
                 }
@@ -692,36 +791,64 @@ async def login_form(request: Request) -> Response:
 async def login_submit(request: Request) -> Response:
     from anyio import to_thread
 
-    raw = await request.body()
-    try:
-        form = (
-            parse_qs(raw.decode("utf-8"), max_num_fields=10, strict_parsing=False) if len(raw) <= 4096 else {}
-        )
-    except (UnicodeDecodeError, ValueError):
-        form = {}
-    name = (form.get("name") or [""])[0]
-    password = (form.get("password") or [""])[0]
+    form = _form_fields(await request.body())
+    if form is None:
+        return _login_page(request, 400, "Enter your name and password.")
+    # before the password is even looked at: a forged sign-in changes nothing, audit included
+    if not _same(form.get("csrf", ""), request.cookies.get(LOGIN_COOKIE, "")):
+        return _login_page(request, 403, _STALE_LOGIN)
+    name = form.get("name", "")
+    password = form.get("password", "")
     bad = not name or not password or len(name) > 256 or len(password) > 1024
     bad = bad or "\x00" in name or "\x00" in password
     if bad:
-        return render(request, "login.html", 400, title="Sign in", error="Enter your name and password.")
+        return _login_page(request, 400, "Enter your name and password.")
     store = _store(request)
     who = await to_thread.run_sync(store.login, name, password)
     if who is None:
-        return render(request, "login.html", 401, title="Sign in", error="Unknown name or wrong password.")
+        return _login_page(request, 401, "Unknown name or wrong password.")
     from containment.server.routes import open_session
 
     response = RedirectResponse("/ui", 303)
     await open_session(store, who, request, response)
+    response.delete_cookie(LOGIN_COOKIE, path="/ui/login")
     return response
 
 
 @router.post(
     "/logout",
-    summary="Dashboard: sign out (clears the session cookie)",
-    responses={303: {"description": "to the sign-in form"}, **RESPONSES},
+    summary="Dashboard: sign out (form: csrf) - clears the session cookie",
+    responses={
+        303: {"description": "to the sign-in form"},
+        **RESPONSES,
+        403: {"description": "the form's token is not this session's (or the role may not call it)"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"csrf": {"type": "string", "maxLength": 128}},
+                    }
+                }
+            },
+        }
+    },
 )
 async def logout(request: Request) -> Response:
+    want = csrf_token(request)  # "" with a bearer token: nothing a page elsewhere could forge
+    if want:
+        form = _form_fields(await request.body()) or {}
+        if not _same(form.get("csrf", ""), want):
+            return render(
+                request,
+                "refused.html",
+                403,
+                title="Not signed out",
+                error="This sign-out form has expired or was sent from another page: "
+                "use the Sign out button above.",
+            )
     response = RedirectResponse("/ui/login", 303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -752,4 +879,4 @@ def print_css() -> Response:
     return Response(_css("print.css"), media_type="text/css", headers={"cache-control": "max-age=3600"})
 
 
-__all__ = ["AUDIT_READERS", "registry_of", "router", "worst"]
+__all__ = ["AUDIT_READERS", "LOGIN_COOKIE", "csrf_token", "registry_of", "router", "worst"]

@@ -7,7 +7,7 @@
   version one uploaded oneself).
 
 Forms POST with the session cookie. Cookie-authenticated POSTs carry a per-session token
-(`csrf` field): HMAC-SHA256 keyed by the session cookie's own secret value, which a page from
+(`csrf` field, dashboard.csrf_token, as the sign-out form): HMAC-SHA256 keyed by the session cookie's own secret value, which a page from
 another site cannot read, so it cannot forge the field (the cookie is also SameSite=Strict; this
 is the second lock). A request with a bearer token sends no cookie on its own and needs none.
 A wrong or missing token is a 400 page ("reload the page"), and nothing is stored.
@@ -17,7 +17,6 @@ Every value reaches HTML through Jinja2's autoescape (dashboard.render).
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from typing import Any
 from urllib.parse import parse_qs, urlencode
@@ -26,22 +25,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from containment.server import governance as gov
-from containment.server.authz import APPROVERS, REQUESTERS, credential
-from containment.server.dashboard import RESPONSES, render
+from containment.server.authz import APPROVERS, REQUESTERS
+from containment.server.dashboard import RESPONSES, csrf_token, render
 
 router = APIRouter(prefix="/ui", tags=["dashboard"])
 
 MAX_FORM = 4 * 1024 * 1024  # a policy document (1 MiB) URL-encoded
 FORM_FIELDS = 16
 PAGE = 200
-
-
-def csrf_token(request: Request) -> str:
-    """The form token of this session ("" for a bearer-token caller: no cookie, no forgery)."""
-    if request.headers.get("authorization"):
-        return ""
-    cookie = credential(list(request.scope.get("headers", []))) or ""
-    return hmac.new(cookie.encode("utf-8", "surrogatepass"), b"containment form", hashlib.sha256).hexdigest()
 
 
 def _form_body(desc: str, fields: dict[str, Any], required: list[str]) -> dict[str, Any]:

@@ -12,6 +12,10 @@ Python, so the overview stays fast with thousands of images and many scans each:
   day and takes away its predecessor's (``LAG`` over the image's scans), and a running sum over
   the days gives the fleet's open findings on every day, however many scans each image has.
 
+`overview` remembers them per process until the database's `Marks` (each table's highest id and
+row count, one cheap query per call) say a table they read was written, by any process, and then
+patches the trend with the new scans instead of reading every scan again.
+
 A `Scope` (stage, status, registry, repository: the overview's GET filters) narrows every figure
 to the images it selects. "Newest" means the highest id for decisions and scores (the order they
 were written), and the latest ``created`` (then id) for scans in the trend, which asks "as of".
@@ -218,53 +222,76 @@ def _day(s: Session, column: Any, start: datetime) -> Any:
     return case((column < start, literal(_BEFORE)), else_=day)
 
 
-def trend(s: Session, scope: Scope, days: int = 30, today: date | None = None) -> list[dict[str, Any]]:
-    """One row per day, oldest first, the last `days` days up to `today` (UTC): images known by the
-    day's end, images scanned by then, and the findings by severity of each image's newest scan
-    as of the day's end."""
+def _window(days: int, today: date | None) -> tuple[int, date, datetime, datetime]:
+    """(days, first day, its start, the end of `today`) of a trend, days clamped to 1..MAX_DAYS."""
     days = max(1, min(int(days), MAX_DAYS))
     today = today or datetime.now(UTC).date()
     first = today - timedelta(days=days - 1)
-    start = datetime.combine(first, time(), UTC)
-    end = datetime.combine(today + timedelta(days=1), time(), UTC)
+    return (
+        days,
+        first,
+        datetime.combine(first, time(), UTC),
+        datetime.combine(today + timedelta(days=1), time(), UTC),
+    )
 
+
+Deltas = dict[
+    str, list[int]
+]  # day (or _BEFORE) -> [images first scanned, critical, high, medium, low, unknown]
+
+
+def _deltas(
+    s: Session, scope: Scope, start: datetime, end: datetime, images: Any = None, upto: int | None = None
+) -> Deltas:
+    """Per day, what each scan changes in its image's open findings (its counts minus its
+    predecessor's, ``LAG`` over the image's scans) and the images scanned for the first time.
+    `images` (a collection of image ids) and `upto` (the highest scan id counted) narrow it to
+    some images' scans as of some write: their share of the fleet's deltas (_TrendState)."""
     order = (Scan.created, Scan.id)
 
     def prev(col: Any) -> Any:
         return func.lag(col).over(partition_by=Scan.image_id, order_by=order)
 
-    inner = _where(
-        select(
-            _day(s, Scan.created, start).label("day"),
-            case((prev(Scan.id).is_(None), 1), else_=0).label("first"),
-            *((getattr(Scan, k) - func.coalesce(prev(getattr(Scan, k)), 0)).label(k) for k in SEVERITIES),
-        ).where(Scan.created < end),
-        _in_scope(Scan.image_id, scope),
-    ).subquery()
-    deltas: dict[str, dict[str, int]] = {}
+    q = select(
+        _day(s, Scan.created, start).label("day"),
+        case((prev(Scan.id).is_(None), 1), else_=0).label("first"),
+        *((getattr(Scan, k) - func.coalesce(prev(getattr(Scan, k)), 0)).label(k) for k in SEVERITIES),
+    ).where(Scan.created < end)
+    if images is not None:
+        q = q.where(Scan.image_id.in_(list(images)))
+    if upto is not None:
+        q = q.where(Scan.id <= upto)
+    inner = _where(q, _in_scope(Scan.image_id, scope)).subquery()
+    out: Deltas = {}
     for row in s.execute(
         select(inner.c.day, func.sum(inner.c.first), *(func.sum(inner.c[k]) for k in SEVERITIES)).group_by(
             inner.c.day
         )
     ):
-        deltas[str(row[0])] = {
-            "scanned": int(row[1] or 0),
-            **{k: int(v or 0) for k, v in zip(SEVERITIES, row[2:], strict=True)},
-        }
+        out[str(row[0])] = [int(v or 0) for v in row[1:]]
+    return out
+
+
+def _known(
+    s: Session, scope: Scope, start: datetime, end: datetime, after: int = 0, upto: int | None = None
+) -> dict[str, int]:
+    """Images first seen per day (ids in (`after`, `upto`]): the trend's 'images' column."""
     seen_day = _day(s, Image.first_seen, start)
-    known = {
-        str(d): int(n)
-        for d, n in s.execute(
-            _where(select(seen_day, func.count()), _in_scope(Image.id, scope))
-            .where(Image.first_seen < end)
-            .group_by(seen_day)
-        )
-    }
+    q = _where(select(seen_day, func.count()), _in_scope(Image.id, scope)).where(Image.first_seen < end)
+    if after:
+        q = q.where(Image.id > after)
+    if upto is not None:
+        q = q.where(Image.id <= upto)
+    return {str(d): int(n) for d, n in s.execute(q.group_by(seen_day))}
+
+
+def _running(deltas: Deltas, known: dict[str, int], first: date, days: int) -> list[dict[str, Any]]:
     running = dict.fromkeys(("images", "scanned", *SEVERITIES), 0)
+    keys = ("scanned", *SEVERITIES)
 
     def add(key: str) -> None:
         running["images"] += known.get(key, 0)
-        for k, v in deltas.get(key, {}).items():
+        for k, v in zip(keys, deltas.get(key, ()), strict=False):
             running[k] += v
 
     add(_BEFORE)
@@ -276,63 +303,218 @@ def trend(s: Session, scope: Scope, days: int = 30, today: date | None = None) -
     return out
 
 
-def version(s: Session) -> tuple[Any, ...]:
-    """What the aggregates depend on, read in one cheap query (primary-key maxima and two small
-    counts): scans, decisions and scores are only ever appended, images and their repositories
-    only added or deleted, so any write that changes a figure changes this tuple."""
+def trend(s: Session, scope: Scope, days: int = 30, today: date | None = None) -> list[dict[str, Any]]:
+    """One row per day, oldest first, the last `days` days up to `today` (UTC): images known by the
+    day's end, images scanned by then, and the findings by severity of each image's newest scan
+    as of the day's end."""
+    days, first, start, end = _window(days, today)
+    return _running(_deltas(s, scope, start, end), _known(s, scope, start, end), first, days)
+
+
+@dataclass(frozen=True)
+class Marks:
+    """What the aggregates depend on, read in one cheap query: the highest id and the number of
+    rows of each table the overview reads (scans, decisions and scores are only ever appended,
+    images and their repository links only added). The highest id alone would not do on
+    PostgreSQL: ids are handed out when a row is inserted, not when it is committed, so a scan
+    committed after a higher-numbered one would leave the maximum where it was; the count moves."""
+
+    scans: int
+    n_scans: int
+    decisions: int
+    n_decisions: int
+    scores: int
+    n_scores: int
+    images: int
+    n_images: int
+    links: int
+    repositories: int
+    n_repositories: int
+
+
+def version(s: Session) -> Marks:
+    """The store's Marks now (any write that changes a figure changes them)."""
+
+    def hi(col: Any) -> Any:
+        return select(func.coalesce(func.max(col), 0)).scalar_subquery()
+
+    def n(col: Any) -> Any:
+        return select(func.count(col)).scalar_subquery()
+
     one = select(
-        select(func.max(Scan.id)).scalar_subquery(),
-        select(func.max(Decision.id)).scalar_subquery(),
-        select(func.max(ScoreRow.id)).scalar_subquery(),
-        select(func.max(Image.id)).scalar_subquery(),
-        select(func.count(Image.id)).scalar_subquery(),
+        hi(Scan.id),
+        n(Scan.id),
+        hi(Decision.id),
+        n(Decision.id),
+        hi(ScoreRow.id),
+        n(ScoreRow.id),
+        hi(Image.id),
+        n(Image.id),
         select(func.count()).select_from(ImageRepository).scalar_subquery(),
+        hi(Repository.id),
+        n(Repository.id),
     )
-    return tuple(s.execute(one).one())
+    return Marks(*(int(x or 0) for x in s.execute(one).one()))
 
 
-_MEMO: dict[tuple[Any, ...], dict[str, Any]] = {}
+PATCH_MAX = 500  # more new scans than this: the trend is computed afresh (as cheap by then)
+
+
+@dataclass(frozen=True)
+class _TrendState:
+    """A trend's per-day deltas and images known, as of `marks`: after a write, only the images
+    that got new scans are computed again (their share as of the old marks taken away, as of the
+    new ones added), so a fleet's first overview after a scan costs its new scans, not its history."""
+
+    marks: Marks
+    deltas: Deltas
+    known: dict[str, int]
+
+    def patched(
+        self, s: Session, scope: Scope, marks: Marks, start: datetime, end: datetime
+    ) -> _TrendState | None:
+        """The state as of `marks`, or None when a patch cannot be trusted (compute afresh)."""
+        old = self.marks
+        if marks.scans < old.scans or marks.images < old.images:
+            return None
+        if scope.stage and (marks.decisions, marks.n_decisions) != (old.decisions, old.n_decisions):
+            return None  # the images in scope may have changed, not only the new scans' images
+        if (scope.registry or scope.repository) and marks.links != old.links:
+            return None
+        new_scans = select(Scan.image_id).where(Scan.id > old.scans, Scan.id <= marks.scans)
+        new_images = select(func.count(Image.id)).where(Image.id > old.images, Image.id <= marks.images)
+        n_new, n_img = s.execute(
+            select(
+                select(func.count()).select_from(new_scans.subquery()).scalar_subquery(),
+                new_images.scalar_subquery(),
+            )
+        ).one()
+        # every row counted before is still there and nothing arrived below the old marks
+        if old.n_scans + int(n_new) != marks.n_scans or old.n_images + int(n_img) != marks.n_images:
+            return None
+        if n_new > PATCH_MAX:
+            return None
+        deltas = {k: list(v) for k, v in self.deltas.items()}
+        if n_new:
+            ids = set(s.scalars(new_scans.distinct()))
+            for sign, upto in ((-1, old.scans), (1, marks.scans)):
+                for day, row in _deltas(s, scope, start, end, ids, upto).items():
+                    acc = deltas.setdefault(day, [0] * len(row))
+                    for i, v in enumerate(row):
+                        acc[i] += sign * v
+        known = dict(self.known)
+        if n_img:
+            for day, k in _known(s, scope, start, end, old.images, marks.images).items():
+                known[day] = known.get(day, 0) + k
+        return _TrendState(marks, deltas, known)
+
+
+@dataclass
+class _Entry:
+    marks: Marks
+    figures: dict[str, Any]
+    trend: _TrendState
+
+
+# the tables (Marks) each figure reads besides the images and the scope's own
+_REPOS = ("links", "repositories", "n_repositories")
+_DEPENDS: dict[str, tuple[str, ...]] = {
+    "total": (),
+    "registries": _REPOS,
+    "repository_count": _REPOS,
+    "registry_names": _REPOS,
+    "stages": ("decisions", "n_decisions"),
+    "stage_names": ("decisions", "n_decisions"),
+    "risk": ("scans", "n_scans"),
+    "grades": ("scores", "n_scores"),
+}
+_MEMO: dict[tuple[Any, ...], _Entry] = {}
 MEMO_SIZE = 64
 
 
+def snapshot(s: Session) -> None:
+    """Make the rest of `s`'s transaction read one snapshot of the database (PostgreSQL: REPEATABLE
+    READ; SQLite's read transactions are one already), so the Marks and the figures read after
+    them agree. Call it before the transaction's first statement."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
 def overview(s: Session, scope: Scope, days: int, key: Any = None) -> dict[str, Any]:
-    """Every aggregate of the overview for `scope`, remembered per store `key` until `version`
-    changes (or the day does): a dashboard is loaded again and again between writes, and on a
-    fleet whose scans carry large JSON a cold computation reads a lot (SQLite reads a row's
-    overflow pages to reach the severity columns stored after the JSON)."""
-    today = datetime.now(UTC).date()
-    k = (key, version(s), scope, days, today)
+    """Every aggregate of the overview for `scope`, remembered per store `key` until the store's
+    Marks change (or the day does): a dashboard is loaded again and again between writes. After a
+    write the trend is patched with the new scans (_TrendState) rather than computed again over
+    every scan, the costliest figure by far; the others are computed again only when a table
+    they read was written (a new scan leaves the stages, grades and repositories as they were).
+
+    Safe when other processes write: the Marks are read from the database on every call, before
+    the figures, and every figure is bounded by them or newer (never older) than them; a figure
+    is kept only while the Marks of every table it reads (_DEPENDS, and the scope's) are equal."""
+    days, first, start, end = _window(days, None)
+    marks = version(s)
+    k = (key, scope, days, first)
     hit = _MEMO.get(k)
-    if hit is not None:
-        return hit
-    total = count_images(s, scope)
-    out = {
-        "total": total,
-        "registries": repositories(s, scope),
-        "repository_count": count_repositories(s, scope),
-        "stages": stages(s, scope),
-        "risk": risk(s, scope, total),
-        "grades": grades(s, scope),
-        "trend": trend(s, scope, days, today),
+    if hit is not None and hit.marks == marks:
+        return hit.figures
+    state = hit.trend.patched(s, scope, marks, start, end) if hit is not None else None
+    if state is None:
+        state = _TrendState(
+            marks,
+            _deltas(s, scope, start, end, upto=marks.scans),
+            _known(s, scope, start, end, upto=marks.images),
+        )
+    scoped: tuple[str, ...] = ("images", "n_images")
+    if scope.stage:
+        scoped += ("decisions", "n_decisions")
+    if scope.registry or scope.repository:
+        scoped += ("links", "repositories", "n_repositories")
+
+    def kept(name: str) -> bool:
+        return hit is not None and all(
+            getattr(hit.marks, m) == getattr(marks, m) for m in (*scoped, *_DEPENDS[name])
+        )
+
+    out: dict[str, Any] = {}
+    compute: dict[str, Any] = {
+        "total": lambda: count_images(s, scope),
+        "registries": lambda: repositories(s, scope),
+        "repository_count": lambda: count_repositories(s, scope),
+        "stages": lambda: stages(s, scope),
+        "risk": lambda: risk(s, scope, out["total"]),
+        "grades": lambda: grades(s, scope),
+        "stage_names": lambda: stage_names(s),
+        "registry_names": lambda: registry_names(s),
     }
+    for name, fn in compute.items():  # in order: risk reads the total
+        out[name] = hit.figures[name] if hit is not None and kept(name) else fn()
+    out["trend"] = _running(state.deltas, state.known, first, days)
     if len(_MEMO) >= MEMO_SIZE:
         _MEMO.clear()
-    _MEMO[k] = out
+    _MEMO[k] = _Entry(marks, out, state)
     return out
+
+
+def registry_names(s: Session, limit: int = 5000) -> list[str]:
+    """Every registry a stored repository is in (the filter form's choices)."""
+    names = s.scalars(select(Repository.name).order_by(Repository.name).limit(limit))
+    return sorted({registry_of(str(n)) for n in names})
 
 
 __all__ = [
     "RISK_BANDS",
     "SEVERITIES",
     "STATUSES",
+    "Marks",
     "Scope",
     "count_images",
     "count_repositories",
     "grades",
     "overview",
+    "registry_names",
     "registry_of",
     "repositories",
     "risk",
+    "snapshot",
     "stage_names",
     "stages",
     "trend",

@@ -243,36 +243,193 @@ def test_any_package_name_renders_as_text(sqlite_env: Env, name: str) -> None:
     assert name in "".join(m.text)
 
 
+def login_form(client: Any, url: str) -> tuple[str, str]:
+    """GET /ui/login: (the form's token, the login cookie the answer set)."""
+    form = client.get(f"{url}/ui/login")
+    assert form.status_code == 200
+    m = re.search(r'<input type="hidden" name="csrf" value="([A-Za-z0-9_-]+)">', form.text)
+    assert m, "no token in the sign-in form"
+    # set now, or kept from an earlier visit (the client's jar sent it; the server reused it)
+    return m.group(1), form.cookies.get(dashboard.LOGIN_COOKIE) or client.cookies[dashboard.LOGIN_COOKIE]
+
+
+def sign_in(env: Env, name: str, password: str) -> dict[str, str]:
+    """Sign in through the form as a browser does (the form's token and its cookie); the session
+    cookie as request headers."""
+    import httpx
+
+    with httpx.Client(timeout=30) as browser:
+        token, cookie = login_form(browser, env.url)
+        r = browser.post(
+            f"{env.url}/ui/login",
+            data={"name": name, "password": password, "csrf": token},
+            headers={"cookie": f"{dashboard.LOGIN_COOKIE}={cookie}"},
+            follow_redirects=False,
+        )
+    assert r.status_code == 303, r.text[:300]
+    return {"cookie": f"{authz.SESSION_COOKIE}={r.cookies[authz.SESSION_COOKIE]}"}
+
+
 def test_sign_in_form_sets_the_session_cookie(sqlite_env: Env) -> None:
     env = sqlite_env
     form = env.call("GET", "/ui/login")
     assert form.status_code == 200
     labels = parse(form.text)
     assert "label" in labels.tags and ("for", "l-pw") in labels.attrs
-    bad = env.client.post(f"{env.url}/ui/login", data={"name": "auditor-user", "password": "nope"})
-    assert bad.status_code == 401 and "wrong password" in bad.text and "set-cookie" not in bad.headers
-    for body in (b"", b"{}", b"name=&password=", b"\xff\xfe", b"name=a%00b&password=x", b"x" * 10000):
+    token, cookie = login_form(env.client, env.url)
+    set_cookie = form.headers["set-cookie"].lower()
+    assert "httponly" in set_cookie and "samesite=strict" in set_cookie and "path=/ui/login" in set_cookie
+    with_token = {"cookie": f"{dashboard.LOGIN_COOKIE}={cookie}"}
+    again, _ = login_form(env.client, env.url)  # the browser's cookie is kept: several tabs work
+    assert again == token
+    bad = env.client.post(
+        f"{env.url}/ui/login",
+        data={"name": "auditor-user", "password": "nope", "csrf": token},
+        headers=with_token,
+    )
+    assert bad.status_code == 401 and "wrong password" in bad.text
+    assert authz.SESSION_COOKIE not in bad.headers.get("set-cookie", "")
+    for body in (b"", b"{}", b"name=&password=", b"name=a%00b&password=x"):
         r = env.client.post(
-            f"{env.url}/ui/login", content=body, headers={"content-type": "application/x-www-form-urlencoded"}
+            f"{env.url}/ui/login",
+            content=body + f"&csrf={token}".encode(),
+            headers={"content-type": "application/x-www-form-urlencoded", **with_token},
         )
         assert r.status_code == 400, (body[:20], r.status_code)
-        assert "set-cookie" not in r.headers
+        assert authz.SESSION_COOKIE not in r.headers.get("set-cookie", "")
+    for body in (b"\xff\xfe", b"x" * 10000):  # not a form at all
+        r = env.client.post(
+            f"{env.url}/ui/login",
+            content=body,
+            headers={"content-type": "application/x-www-form-urlencoded", **with_token},
+        )
+        assert r.status_code == 400 and authz.SESSION_COOKIE not in r.headers.get("set-cookie", "")
     ok = env.client.post(
         f"{env.url}/ui/login",
-        data={"name": "auditor-user", "password": "pw-auditor-123"},
+        data={"name": "auditor-user", "password": "pw-auditor-123", "csrf": token},
+        headers=with_token,
         follow_redirects=False,
     )
     assert ok.status_code == 303 and ok.headers["location"] == "/ui"
-    cookie = ok.cookies[authz.SESSION_COOKIE]
+    session = ok.cookies[authz.SESSION_COOKIE]
     assert "httponly" in ok.headers["set-cookie"].lower() and "samestrict" not in ok.headers["set-cookie"]
-    headers = {"cookie": f"{authz.SESSION_COOKIE}={cookie}"}
+    headers = {"cookie": f"{authz.SESSION_COOKIE}={session}"}
     page = env.client.get(f"{env.url}/ui/audit", headers=headers)
     assert page.status_code == 200 and "auditor-user" in page.text and "Sign out" in page.text
-    out = env.client.post(f"{env.url}/ui/logout", headers=headers, follow_redirects=False)
+    logout_token = re.search(
+        r'action="/ui/logout">\s*<input type="hidden" name="csrf" value="([0-9a-f]{64})"', page.text
+    )
+    assert logout_token, "no token in the sign-out form"
+    out = env.client.post(
+        f"{env.url}/ui/logout", data={"csrf": logout_token.group(1)}, headers=headers, follow_redirects=False
+    )
     assert out.status_code == 303 and out.headers["location"] == "/ui/login"
     assert (
         f'{authz.SESSION_COOKIE}=""' in out.headers["set-cookie"] or "Max-Age=0" in out.headers["set-cookie"]
     )
+
+
+def _audit_count(store: Store) -> int:
+    from sqlalchemy import func, select
+
+    from containment.server.models import audit_records
+
+    with store.read() as s:
+        return int(s.scalar(select(func.count()).select_from(audit_records)) or 0)
+
+
+def test_sign_in_refuses_a_forged_form(env: Env) -> None:
+    """Login CSRF: a page elsewhere makes the victim's browser post the attacker's name and
+    password. It can send neither the login cookie (SameSite=Strict, and it cannot read or set
+    it) nor its value in the form: 403, the form again, no session, nothing written."""
+    import httpx
+
+    good = {"name": "developer-user", "password": "pw-developer-123"}
+    token, cookie = login_form(env.client, env.url)
+    other, _ = login_form(httpx.Client(timeout=30), env.url)  # the attacker's own token
+    before = _audit_count(env.store)
+    forged = [
+        ({}, {}),  # a cross-site post: no cookie, no token
+        ({"csrf": token}, {}),  # the token without its cookie
+        ({}, {"cookie": f"{dashboard.LOGIN_COOKIE}={cookie}"}),  # the cookie without the token
+        ({"csrf": other}, {"cookie": f"{dashboard.LOGIN_COOKIE}={cookie}"}),  # another browser's token
+        ({"csrf": ""}, {"cookie": f"{dashboard.LOGIN_COOKIE}="}),  # both empty
+        ({"csrf": "x" * 43}, {"cookie": f"{dashboard.LOGIN_COOKIE}={'x' * 42}"}),
+    ]
+    for extra, headers in forged:
+        with httpx.Client(timeout=30) as victim:
+            r = victim.post(
+                f"{env.url}/ui/login", data={**good, **extra}, headers=headers, follow_redirects=False
+            )
+        assert r.status_code == 403, (extra, headers, r.status_code)
+        assert r.headers["content-type"].startswith("text/html")
+        assert "expired or was sent from another page" in r.text
+        assert authz.SESSION_COOKIE not in r.headers.get("set-cookie", "")
+        fresh = re.search(r'name="csrf" value="([A-Za-z0-9_-]{43})"', r.text)
+        assert fresh, "the refusal offers a working form again"
+    assert _audit_count(env.store) == before  # no login, no session token, no record
+    # the form as the server gave it still signs in
+    assert sign_in(env, "developer-user", "pw-developer-123")["cookie"].startswith(authz.SESSION_COOKIE)
+
+
+def test_sign_out_needs_the_sessions_token(env: Env) -> None:
+    headers = sign_in(env, "security-user", "pw-security-123")
+    page = env.client.get(f"{env.url}/ui", headers=headers)
+    token = dashboard_token(page.text)
+    other = dashboard_token(
+        env.client.get(f"{env.url}/ui", headers=sign_in(env, "developer-user", "pw-developer-123")).text
+    )
+    assert other != token
+    for data in (
+        {},
+        {"csrf": ""},
+        {"csrf": other},
+        {"csrf": token[:-1] + "0" if token[-1] != "0" else token[:-1] + "1"},
+    ):
+        r = env.client.post(f"{env.url}/ui/logout", data=data, headers=headers, follow_redirects=False)
+        assert r.status_code == 403, (data, r.status_code)
+        assert "Not signed out" in r.text and "set-cookie" not in r.headers
+        assert env.client.get(f"{env.url}/ui", headers=headers).status_code == 200  # still signed in
+    r = env.client.post(f"{env.url}/ui/logout", data={"csrf": token}, headers=headers, follow_redirects=False)
+    assert r.status_code == 303 and "Max-Age=0" in r.headers["set-cookie"]
+    # a bearer token sends no cookie a page elsewhere could ride on: no form token needed
+    r = env.call("POST", "/ui/logout", "developer", follow_redirects=False)
+    assert r.status_code == 303
+
+
+def dashboard_token(page: str) -> str:
+    m = re.search(r'action="/ui/logout">\s*<input type="hidden" name="csrf" value="([0-9a-f]{64})"', page)
+    assert m, "no token in the sign-out form"
+    return m.group(1)
+
+
+def test_api_login_takes_json_only(sqlite_env: Env) -> None:
+    """POST /api/v1/login sets the session cookie too: a page elsewhere could post it a form or a
+    text/plain body shaped as JSON without a CORS preflight. Anything but JSON is a 415."""
+    import json
+
+    env = sqlite_env
+    good = {"name": "developer-user", "password": "pw-developer-123"}
+    before = _audit_count(env.store)
+    bodies = [
+        ("application/x-www-form-urlencoded", b"name=developer-user&password=pw-developer-123"),
+        ("text/plain", json.dumps(good).encode()),  # <form enctype="text/plain"> can send this
+        ("multipart/form-data; boundary=x", b"--x\r\n"),
+        ("", json.dumps(good).encode()),  # fetch() with a Blob body of no type
+        ("application/jsonx", json.dumps(good).encode()),
+    ]
+    for ctype, body in bodies:
+        headers = {"content-type": ctype} if ctype else {}
+        r = env.client.post(f"{env.url}/api/v1/login", content=body, headers=headers)
+        assert r.status_code == 415, (ctype, r.status_code, r.text)
+        assert "application/json" in r.json()["detail"]
+        assert "set-cookie" not in r.headers
+    assert _audit_count(env.store) == before
+    for ctype in ("application/json", "application/json; charset=utf-8", "Application/JSON"):
+        r = env.client.post(
+            f"{env.url}/api/v1/login", content=json.dumps(good).encode(), headers={"content-type": ctype}
+        )
+        assert r.status_code == 200 and authz.SESSION_COOKIE in r.headers["set-cookie"], ctype
 
 
 def test_audit_filters_and_paging(sqlite_env: Env) -> None:

@@ -25,13 +25,12 @@ from containment import audit
 from containment.model import Finding, Inventory, Package, ScanReport
 from containment.policy.gate import evaluate
 from containment.policy.policyfile import parse_policy
-from containment.server import authz
 from containment.server import governance as gov
 from containment.server.models import PolicyException, now
 from containment.server.store import Store
 from tests.unit.server.pg import pg_cluster, pg_url  # noqa: F401
 from tests.unit.server.test_api import Env, make_env
-from tests.unit.server.test_dashboard import assert_inert
+from tests.unit.server.test_dashboard import assert_inert, sign_in
 from tests.unit.server.test_store import INJECTIONS
 
 D1 = "sha256:" + "1" * 64
@@ -426,9 +425,7 @@ def test_audit_api_answers_what_export_writes(env: Env) -> None:
 
 
 def _session(env: Env, name: str, password: str) -> dict[str, str]:
-    r = env.client.post(f"{env.url}/ui/login", data={"name": name, "password": password})
-    assert r.status_code == 303, r.text
-    return {"cookie": f"{authz.SESSION_COOKIE}={r.cookies[authz.SESSION_COOKIE]}"}
+    return sign_in(env, name, password)  # through the form, with its token, as a browser does
 
 
 def _csrf(html: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -180,3 +181,138 @@ def test_overview_remembered_until_a_write(store: Store) -> None:
         w.add(Decision(image_id=None, digest="sha256:c", stage="qa", allowed=True))
     with store.read() as s:
         assert "qa" in stats.overview(s, Scope(), 3, key)["stages"]
+
+
+def fresh(s: Any, scope: Scope, days: int) -> dict[str, Any]:
+    """Every figure of the overview computed from scratch (no memo, no patch)."""
+    total = stats.count_images(s, scope)
+    return {
+        "total": total,
+        "registries": stats.repositories(s, scope),
+        "repository_count": stats.count_repositories(s, scope),
+        "stages": stats.stages(s, scope),
+        "risk": stats.risk(s, scope, total),
+        "grades": stats.grades(s, scope),
+        "stage_names": stats.stage_names(s),
+        "registry_names": stats.registry_names(s),
+        "trend": stats.trend(s, scope, days),
+    }
+
+
+SCOPES = [
+    Scope(),
+    Scope(stage="prod"),
+    Scope(stage="prod", status="denied"),
+    Scope(registry="reg.a:5000"),
+    Scope(repository="reg.a:5000/team/web"),
+]
+
+
+def test_overview_after_writes_equals_a_fresh_computation(store: Store) -> None:
+    """The remembered overview, patched or partly kept after each kind of write, is exactly what
+    computing every figure afresh gives: new scans (today's, and one dated back between two
+    older ones, which changes its successor's share), a new image, decisions, scores, a new
+    repository link of an old image."""
+    key = str(store.engine.url)
+    now = datetime.now(UTC)
+
+    def check() -> None:
+        with store.read() as s:
+            for scope in SCOPES:
+                got = stats.overview(s, scope, 40, key)
+                assert got == fresh(s, scope, 40), scope
+
+    def ids() -> dict[str, int]:
+        with store.read() as s:
+            return {d: i for i, d in s.query(Image.id, Image.digest)}
+
+    check()
+    img = ids()
+
+    def link_d_to_web(w: Any) -> None:
+        d = w.get(Image, img["sha256:d"])
+        d.repositories.append(w.query(Repository).filter(Repository.name == "reg.a:5000/team/web").one())
+
+    writes: list[Any] = [
+        lambda w: w.add(Scan(image_id=img["sha256:a"], created=now, high=4)),
+        lambda w: w.add(Scan(image_id=img["sha256:c"], created=now, medium=2, low=1)),
+        lambda w: w.add(Scan(image_id=img["sha256:a"], created=now - timedelta(days=20), critical=3)),
+        lambda w: w.add(Image(digest="sha256:e", first_seen=now, last_seen=now)),
+        lambda w: w.add(Decision(image_id=img["sha256:b"], digest="sha256:b", stage="prod", allowed=False)),
+        lambda w: w.add(ScoreRow(image_id=img["sha256:c"], value=50.0, grade="D")),
+        lambda w: w.add(Decision(image_id=None, digest="sha256:e", stage="dev", allowed=True)),
+        link_d_to_web,
+        lambda w: w.add(Repository(name="quay.io/other/thing")),
+    ]
+    for write in writes:
+        with store.write() as w:
+            write(w)
+        check()
+    with store.write() as w:  # a scan for the image added above, and another "today"
+        e = w.query(Image.id).filter(Image.digest == "sha256:e").scalar()
+        w.add_all([Scan(image_id=e, created=now, unknown=5), Scan(image_id=img["sha256:b"], created=now)])
+    check()
+
+
+def test_overview_sees_writes_of_another_process(store: Store, tmp_path: Path) -> None:
+    """The CLI, a worker or another server writes the same database: this process's remembered
+    figures give way on its next read (the Marks are read from the database every time)."""
+    import subprocess
+    import sys
+
+    key = str(store.engine.url)
+    with store.read() as s:
+        before = stats.overview(s, Scope(), 3, key)
+    url = store.engine.url.render_as_string(hide_password=False)
+    script = (
+        "import sys, datetime as d\n"
+        "from containment.server.store import Store\n"
+        "from containment.server.models import Image, Scan, Decision\n"
+        "st = Store.open(url=sys.argv[1])\n"
+        "with st.write() as w:\n"
+        "    i = w.query(Image.id).filter(Image.digest == 'sha256:c').scalar()\n"
+        "    w.add(Scan(image_id=i, created=d.datetime.now(d.UTC), critical=4))\n"
+        "    w.add(Decision(image_id=i, digest='sha256:c', stage='prod', allowed=False, action='quarantined'))\n"
+        "st.close()\n"
+    )
+    subprocess.run([sys.executable, "-c", script, url], check=True, timeout=120)
+    with store.read() as s:
+        after = stats.overview(s, Scope(), 3, key)
+        assert after == fresh(s, Scope(), 3)
+    assert after["risk"]["critical"] == before["risk"]["critical"] + 1
+    assert after["risk"]["not scanned"] == before["risk"]["not scanned"] - 1
+    assert after["trend"][-1]["critical"] == before["trend"][-1]["critical"] + 4
+    assert (
+        after["stages"]["prod"]["quarantined"] == before["stages"].get("prod", {}).get("quarantined", 0) + 1
+    )
+
+
+def test_overview_sees_a_scan_committed_after_a_newer_one(pg_url: str) -> None:  # noqa: F811
+    """PostgreSQL hands ids out at insert, not at commit: a scan inserted first (the lower id) and
+    committed after a newer one leaves the highest id where it was. The row counts in the Marks
+    catch it; the highest id alone would keep the overview without that scan until the next write."""
+    from sqlalchemy.orm import Session
+
+    store = Store.open(url=pg_url)
+    try:
+        fleet(store)
+        key = str(store.engine.url)
+        with store.read() as s:
+            c = s.query(Image.id).filter(Image.digest == "sha256:c").scalar()
+            d = s.query(Image.id).filter(Image.digest == "sha256:d").scalar()
+        slow = Session(store.engine)  # a worker's transaction, still open
+        slow.add(Scan(image_id=c, created=datetime.now(UTC), medium=6))
+        slow.flush()  # the lower id, not committed
+        with store.write() as w:
+            w.add(Scan(image_id=d, created=datetime.now(UTC), low=2))  # the higher id, committed
+        with store.read() as s:
+            mid = stats.overview(s, Scope(), 3, key)
+        assert mid["risk"]["low"] == 2 and mid["risk"]["medium"] == 0
+        slow.commit()
+        slow.close()
+        with store.read() as s:
+            after = stats.overview(s, Scope(), 3, key)
+            assert after == fresh(s, Scope(), 3)
+        assert after["risk"]["medium"] == 1 and after["trend"][-1]["medium"] == 6
+    finally:
+        store.close()
