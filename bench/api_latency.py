@@ -2,7 +2,7 @@
 """List/detail API latency at a steady 50 requests/s (open loop), 1,000 images stored.
 
     python bench/api_latency.py [--images 1000] [--rate 50] [--seconds 30] [--pg | --database URL]
-                                [--keep DIR]
+                                [--keep DIR] [--workers N]
 
 The store is bench/dashboard_pages.py's fleet (its functions, imported): 1,000 images of real
 packages with a month of scans, re-evaluated findings, decisions and scores. `containment serve`
@@ -139,17 +139,18 @@ def main() -> int:
     ap.add_argument("--database", help="a postgresql:// URL of an EMPTY database (default: SQLite)")
     ap.add_argument("--pg", action="store_true", help="start a throwaway PostgreSQL 15 cluster for the run")
     ap.add_argument("--keep", help="work directory to keep and reuse (default: a tmp dir, removed)")
+    ap.add_argument("--workers", type=int, default=1, help="serve --workers N (server processes)")
     args = ap.parse_args()
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="containment-api-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
         with dashboard_pages.database_for(args) as database:
             data, adv, token = dashboard_pages.build_fleet(work, args.images, database)
-            with dashboard_pages.served(data, adv, database, work) as url:
+            with dashboard_pages.served(data, adv, database, work, args.workers) as url:
                 out = asyncio.run(drive(url, token, args.rate, args.seconds, 7))
         load = os.getloadavg()[0]
         report(
-            f"{'PostgreSQL' if database else 'SQLite'} store, containment serve on loopback "
+            f"{'PostgreSQL' if database else 'SQLite'} store, containment serve --workers {args.workers} on loopback "
             f"({os.cpu_count()} CPUs, load average {load:.1f} at the end; ms)",
             out,
             args.rate,

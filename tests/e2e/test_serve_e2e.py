@@ -137,10 +137,11 @@ def test_bad_flags_exit_2_with_one_line(tmp_path: Path) -> None:
         assert "Traceback" not in p.stderr
 
 
-def test_port_in_use_exit_2(tmp_path: Path, served: Served) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_port_in_use_exit_2(tmp_path: Path, served: Served, workers: str) -> None:
     port = served.url.rsplit(":", 1)[1]
     p = subprocess.run(
-        serve_cmd("--data", str(tmp_path / "d2"), "--listen", f"127.0.0.1:{port}"),
+        serve_cmd("--data", str(tmp_path / "d2"), "--listen", f"127.0.0.1:{port}", "--workers", workers),
         capture_output=True,
         text=True,
         timeout=60,
@@ -177,6 +178,71 @@ def test_serve_on_postgresql(tmp_path: Path, pg_url: str) -> None:  # noqa: F811
     finally:
         proc.terminate()
         proc.wait(60)
+
+
+def _children(pid: int) -> set[int]:
+    """The server processes under `pid` (multiprocessing's resource tracker left out)."""
+    out = set()
+    for x in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        try:
+            cmd = Path(f"/proc/{x}/cmdline").read_bytes()
+        except OSError:
+            continue  # gone meanwhile
+        if b"spawn_main" in cmd:
+            out.add(int(x))
+    return out
+
+
+def test_workers_share_the_address_and_one_that_dies_is_replaced(tmp_path: Path) -> None:
+    """`serve --workers 2`: two server processes on one address, each with its own store
+    connections (what one writes, the other reads); a killed one is started again while the
+    other answers; SIGTERM stops them all and the command exits 0."""
+    from containment.server.store import Store
+    from tests.unit.server.test_api import sbom
+
+    port = free_port()
+    data = tmp_path / "d"
+    err = tmp_path / "serve.stderr"
+    with err.open("wb") as f:
+        proc = subprocess.Popen(
+            serve_cmd("--data", str(data), "--listen", f"127.0.0.1:{port}", "--workers", "2"),
+            stderr=f,
+            stdout=f,
+            cwd=ROOT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc, err)
+        deadline = time.monotonic() + READY_WITHIN
+        while len(_children(proc.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        first = _children(proc.pid)
+        assert len(first) == 2, err.read_text()[-2000:]
+        with Store.open(data_dir=data) as store:
+            store.add_user("ci", "developer")
+            token = store.create_token("ci")
+        headers = {"authorization": f"Bearer {token}"}
+        assert httpx.post(f"{url}/api/v1/sboms", json=sbom(), headers=headers).status_code == 201
+        # fresh connections land on either process: every one sees the upload
+        for _ in range(10):
+            with httpx.Client() as c:
+                assert len(c.get(f"{url}/api/v1/images", headers=headers).json()["images"]) == 1
+        victim = min(first)
+        os.kill(victim, signal.SIGKILL)
+        while time.monotonic() < deadline:
+            now = _children(proc.pid)
+            if len(now) == 2 and victim not in now:
+                break
+            assert httpx.get(f"{url}/healthz", timeout=5).status_code == 200  # the other answers
+            time.sleep(0.2)
+        assert len(_children(proc.pid)) == 2 and victim not in _children(proc.pid), err.read_text()[-2000:]
+        wait_healthy(url, proc, err)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0, err.read_text()[-2000:]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(30)
 
 
 def test_schemathesis_finds_no_server_error(served: Served) -> None:
@@ -261,5 +327,7 @@ def test_contract_through_the_one_command(served: Served, tmp_path: Path, make_o
     body = listed.json()
     items = body if isinstance(body, list) else next(v for v in body.values() if isinstance(v, list))
     assert len(items) == 1
-    bad = run("scan", "image", img, "--server", served.url, "--token", "ctm_forged", "--scanners", "secret", "-q")
+    bad = run(
+        "scan", "image", img, "--server", served.url, "--token", "ctm_forged", "--scanners", "secret", "-q"
+    )
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "401" in bad.stderr

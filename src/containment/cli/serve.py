@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -89,6 +89,16 @@ def serve(
             "this server only queues them",
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="server processes sharing the address (one per CPU core serves the most requests); "
+            "a process that dies is started again",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the REST API (/api/v1, OpenAPI at /api/v1/openapi.json), /healthz, /readyz, /metrics."""
     try:
@@ -118,6 +128,27 @@ def serve(
         store = Store.open(data_dir=data, url=database)
     except Exception as e:  # the store names the file/URL and what failed; one line, exit 2
         fail(f"cannot open the store ({data or database or 'default'}): {e}")
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_config": None,
+        "access_log": False,
+        "timeout_graceful_shutdown": graceful_timeout,
+        "server_header": False,
+        "lifespan": "on",
+    }
+    if workers > 1:
+        store.close()  # opened to migrate and to fail early; each process opens its own
+        many(listen, workers, options, {
+            "data": str(data) if data else None,
+            "database": database,
+            "max_body": max_body,
+            "advisory_db": str(advisory_db) if advisory_db else None,
+            "watch_interval": watch_interval or None,
+            "broker": broker or None,
+            "log_level": log_level,
+        })  # fmt: skip
+        return
     app = create_app(
         store,
         max_body=max_body,
@@ -127,16 +158,7 @@ def serve(
         watch_interval=watch_interval or None,
         broker=broker or None,
     )
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=graceful_timeout,
-        server_header=False,
-        lifespan="on",
-    )
+    config = uvicorn.Config(app, **options)
     server = uvicorn.Server(config)
     # uvicorn stops gracefully on SIGTERM/SIGINT (requests in flight get --graceful-timeout, then
     # the app's shutdown stops the job workers); containment.interrupt's 1-second deadline would cut that short
@@ -149,6 +171,32 @@ def serve(
             raise
         store.close()
         fail(f"--listen {listen}: could not listen there (in use, or not an address of this machine?)")
+
+
+def many(listen: str, workers: int, options: dict[str, Any], settings: dict[str, Any]) -> None:
+    """`--workers N`: uvicorn's supervisor binds the address once and runs N server processes on
+    it (started afresh, so each builds its app from $CONTAINMENT_SERVE_SETTINGS), starts again
+    one that dies, and on SIGTERM/SIGINT stops them all gracefully. Each process keeps its own
+    Prometheus counters: /metrics shows the answering process's (label-free; scrape each, or
+    run one process per container)."""
+    import json
+    import os
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    from containment.server.app import SERVE_ENV
+
+    os.environ[SERVE_ENV] = json.dumps(settings)
+    config = uvicorn.Config(
+        "containment.server.app:from_environment", factory=True, workers=workers, **options
+    )
+    try:
+        sock = config.bind_socket()
+    except SystemExit:
+        fail(f"--listen {listen}: could not listen there (in use, or not an address of this machine?)")
+    interrupt.hand_over()
+    Multiprocess(config, sockets=[sock]).run()
 
 
 def check_broker(url: str) -> None:

@@ -152,4 +152,33 @@ def _openapi(api: FastAPI) -> dict[str, Any]:
     return doc
 
 
-__all__ = ["OPENAPI_URL", "create_app"]
+# `containment serve --workers N`: the settings each server process builds its app from
+SERVE_ENV = "CONTAINMENT_SERVE_SETTINGS"
+
+
+def from_environment() -> Any:
+    """The app of one of `serve --workers N`'s processes (uvicorn's app factory; each process
+    imports it anew): the serve command's settings come as JSON in $CONTAINMENT_SERVE_SETTINGS.
+    Each process opens its own store; jobs are claimed from the store, so any process may run
+    them (as with several servers on one database)."""
+    import json
+    import os
+
+    from containment.server.ops import configure_logging
+    from containment.server.store import Store
+
+    settings = json.loads(os.environ[SERVE_ENV])
+    configure_logging(settings["log_level"])
+    store = Store.open(data_dir=settings["data"], url=settings["database"])
+    return create_app(
+        store,
+        max_body=settings["max_body"],
+        close_store=True,
+        data_dir=settings["data"],
+        advisory_db=settings["advisory_db"],
+        watch_interval=settings["watch_interval"],
+        broker=settings["broker"],
+    )
+
+
+__all__ = ["OPENAPI_URL", "SERVE_ENV", "create_app", "from_environment"]
