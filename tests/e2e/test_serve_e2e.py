@@ -4,6 +4,7 @@ exit 2 with one line."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -209,6 +210,7 @@ def test_workers_share_the_address_and_one_that_dies_is_replaced(tmp_path: Path)
             stderr=f,
             stdout=f,
             cwd=ROOT,
+            start_new_session=True,  # its own process group: a failed test kills the workers too
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -240,9 +242,9 @@ def test_workers_share_the_address_and_one_that_dies_is_replaced(tmp_path: Path)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(60) == 0, err.read_text()[-2000:]
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(30)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(30)
 
 
 def test_schemathesis_finds_no_server_error(served: Served) -> None:
