@@ -38,10 +38,14 @@ def test_db_import_on_the_server_machine_alerts(tmp_path: Path) -> None:
     server = None
     try:
         (tmp_path / "policy.yaml").write_text(POLICY)
-        registry_gate.add_registry(
-            data, fake_registry.host, policy_file=str(tmp_path / "policy.yaml"), stage="prod", plain_http=True
-        )
         store = Store.open(data_dir=data)
+        registry_gate.add_registry(
+            store,
+            fake_registry.host,
+            policy_file=str(tmp_path / "policy.yaml"),
+            stage="prod",
+            plain_http=True,
+        )
         store.put_inventory(
             inventory(A, DEBIAN, pkg("Flask", "2.0.0"), pkg("requests", "2.30.0")), "scan", "ci"
         )

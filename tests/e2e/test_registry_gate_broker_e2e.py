@@ -153,7 +153,7 @@ def test_every_push_gated_once_with_workers_through_kill_9s(
     actions = {d: (a, ok) for d, a, ok in got}
     from containment.service import sign as svc
 
-    pub = str(env.data / "signing" / "cosign.pub")
+    pub = str(env.tmp / "keys" / "cosign.pub")
     for img in images:
         action, allowed = actions[img.digest]
         if img.failing:
@@ -197,4 +197,77 @@ def test_every_push_gated_once_with_workers_through_kill_9s(
         f"{N_IMAGES - quarantined} attested, 0 duplicates; {rerun} job(s) run again; "
         f"{ran['started']} handler runs started, "
         f"{ran['dropped']} duplicate message(s) dropped"
+    )
+
+
+def test_a_worker_with_only_database_and_broker_gates_a_push(
+    env: Env,  # noqa: F811
+    redis_server: RedisServer,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """`containment worker` as on another machine: only --broker and --database, started in an
+    empty directory with HOME and the XDG directories empty and no CONTAINMENT_* variable but the
+    key password. The registry's configuration and the gate's signing key come from the
+    database: it scans, quarantines the failing push, attests the passing one."""
+    broker = redis_server.url
+    images = [build(tmp_path / "images", i, kind) for i, kind in enumerate(["", "secret"])]
+    start_server(env, broker)  # queues only (--broker): every job below is the lone worker's
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "cwd").mkdir(parents=True)
+    database = env.database or f"sqlite:///{env.data / 'containment.db'}"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("CONTAINMENT_", "XDG_"))}
+    lone_env = {
+        **clean,
+        "HOME": str(elsewhere),
+        "XDG_CACHE_HOME": str(elsewhere / "cache"),
+        "XDG_DATA_HOME": str(elsewhere / "share"),
+        "XDG_CONFIG_HOME": str(elsewhere / "config"),
+        "CONTAINMENT_KEY_PASSWORD": "",
+    }
+    log_path = tmp_path / "lone-worker.log"
+    with log_path.open("ab") as log:
+        p = subprocess.Popen(
+            [sys.executable, "-m", "containment", "worker", "--broker", broker, "--database", database],
+            stdout=log, stderr=log, cwd=elsewhere / "cwd", env=lone_env,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while '"worker ready"' not in log_path.read_text(errors="replace"):
+            assert p.poll() is None, log_path.read_text()[-3000:]
+            assert time.monotonic() < deadline, "worker not ready in 60 s"
+            time.sleep(0.1)
+        for img in images:
+            env.push(img)
+        deadline = time.monotonic() + SETTLE
+        while len(decisions(env)) < len(images) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        got = {d: (a, ok) for d, a, ok in decisions(env)}
+    finally:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(30)
+    assert len(got) == len(images), logs(env)
+    passing, failing = images
+    assert got[failing.digest] == ("quarantined", False)
+    assert manifest_status(env.host, f"quarantine/{failing.repo}", failing.digest) == 200
+    assert got[passing.digest] == ("attested", True)
+    from containment.service import sign as svc
+
+    res = svc.verify(
+        f"{env.host}/{passing.repo}@{passing.digest}",
+        str(env.tmp / "keys" / "cosign.pub"),
+        plain_http=True,
+        attestations=("vuln",),
+    )
+    assert res.attestations and all(c.ok for c in res.attestations), res
+    ran = [json.loads(x) for x in log_path.read_text().splitlines() if '"job ended"' in x]
+    assert sorted(r["state"] for r in ran) == ["done", "done"]  # this worker ran both
+    assert list((elsewhere / "cwd").iterdir()) == []  # nothing written where it was started
+    ready = next(json.loads(x) for x in log_path.read_text().splitlines() if '"worker ready"' in x)
+    assert ready["state"].startswith(str(elsewhere / "cache"))  # its own state: the cache dir
+    print(
+        f"\nlone worker ({env.database and 'postgresql' or 'sqlite'}): 2 pushes gated with --broker and --database only"
     )

@@ -119,7 +119,6 @@ class Env:
             stdout=err,
             stderr=err,
             cwd=ROOT,
-            # CONTAINMENT_DATA too: with --database the gate finds registries.json there
             env={**os.environ, "CONTAINMENT_KEY_PASSWORD": "", "CONTAINMENT_DATA": str(self.data)},
         )  # fmt: skip
         deadline = time.monotonic() + 60
@@ -165,8 +164,8 @@ def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Env]:
     port, rport = free_port(), free_port()
     url = f"http://127.0.0.1:{port}"
     data = tmp_path / "data"
-    (data / "signing").mkdir(parents=True)
-    keys.write_keypair(str(data / "signing" / "cosign"), b"")
+    (tmp_path / "keys").mkdir()
+    keys.write_keypair(str(tmp_path / "keys" / "cosign"), b"")  # stored in the database below
     feed = tmp_path / "feed"
     feed.mkdir()
     (feed / "CVE-2099-0001.json").write_text(json.dumps(VULN))
@@ -174,13 +173,18 @@ def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Env]:
     import_paths([feed], db)
     (tmp_path / "policy.yaml").write_text(POLICY)
     host = f"127.0.0.1:{rport}"
+    database = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
+    where = ["--data", str(data), *(["--database", database] if database else [])]
     r = cli(
         "-m", "containment.cli.registry", "add", host, "--plain-http", "--policy", str(tmp_path / "policy.yaml"),
-        "--stage", "prod", "--secret", SECRET, "--db", str(db), "--data", str(data), "--server-url", url,
+        "--stage", "prod", "--secret", SECRET, "--db", str(db), *where, "--server-url", url,
         "--no-sync",  # pushes only: every job below is a push's (registry sync: test_registry_sync.py)
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip().splitlines()[-1] == SECRET
+    r = cli("-m", "containment", "registry", "key", "set", str(tmp_path / "keys" / "cosign.key"), *where,
+            env={**os.environ, "CONTAINMENT_KEY_PASSWORD": ""})  # fmt: skip
+    assert r.returncode == 0, r.stderr
     reg = tmp_path / "registry"
     reg.mkdir()
     cfg = {
@@ -204,7 +208,6 @@ def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Env]:
     (reg / "config.yml").write_text(yaml.safe_dump(cfg))
     log = (reg / "registry.log").open("wb")
     proc = subprocess.Popen([REGISTRY_BIN, "serve", str(reg / "config.yml")], stdout=log, stderr=log)
-    database = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
     e = Env(tmp_path, host, data, url, port, proc, database)
     try:
         deadline = time.monotonic() + 20
@@ -288,7 +291,7 @@ def test_every_push_gated_once_through_a_kill_9(env: Env, tmp_path: Path) -> Non
     actions = {d: (a, ok) for d, a, ok in got}
     from containment.service import sign as svc
 
-    pub = str(env.data / "signing" / "cosign.pub")
+    pub = str(env.tmp / "keys" / "cosign.pub")  # what `registry key set` stored
     for img in images:
         action, allowed = actions[img.digest]
         if img.failing:

@@ -1,21 +1,20 @@
 """`containment notify add|list|remove`: where the server sends alerts (server/webhooks.py).
 
 An alert: after an advisory DB change, an image in a stage gained a finding over the stage's
-limit (server/currency.py). Webhooks live in DIR/webhooks.json (mode 0600); a running server
-reads the file at each delivery. $CONTAINMENT_WEBHOOK_URL / $CONTAINMENT_SLACK_WEBHOOK_URL add
-more without a file.
+limit (server/currency.py). Webhooks live in the server's database (--data DIR: its SQLite;
+--database URL), audited `webhook.add` / `webhook.remove`; the server and every worker read them
+at each run. $CONTAINMENT_WEBHOOK_URL / $CONTAINMENT_SLACK_WEBHOOK_URL add more per process.
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from containment.cli.common import fail, user_errors
-from containment.cli.registry import DataOpt, _data
+from containment.cli.registry import DatabaseOpt, DataOpt, _open
 
 app = typer.Typer(
     rich_markup_mode=None, help="Where the server sends finding alerts (webhooks).", no_args_is_help=True
@@ -35,12 +34,13 @@ def add(
         list[str] | None, typer.Option("--header", help="'Name: value' sent with each POST (repeatable)")
     ] = None,
     data: DataOpt = None,
+    database: DatabaseOpt = None,
 ) -> None:
     """Send alerts to URL (replaces the entry with the same URL)."""
     from containment.server import webhooks
 
-    with user_errors():
-        cfg = webhooks.add(_data(data), url, kind, tuple(stage or ()), list(header or []))
+    with user_errors(), _open(data, database) as store:
+        cfg = webhooks.add(store, url, kind, tuple(stage or ()), list(header or []))
     where = ", ".join(cfg.stages) if cfg.stages else "every stage"
     typer.echo(f"webhook {cfg.redacted} ({cfg.kind}): alerts of {where}")
 
@@ -49,12 +49,13 @@ def add(
 def list_(
     as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False,
     data: DataOpt = None,
+    database: DatabaseOpt = None,
 ) -> None:
     """The webhooks alerts go to (URLs shown as scheme://host/…: their paths may hold a token)."""
     from containment.server import webhooks
 
-    with user_errors():
-        hooks = webhooks.load(_data(data))
+    with user_errors(), _open(data, database) as store:
+        hooks = webhooks.load(store)
     rows = [
         {
             "url": h.redacted,
@@ -76,13 +77,13 @@ def list_(
 def remove(
     url: Annotated[str, typer.Argument(help="the URL as added")],
     data: DataOpt = None,
+    database: DatabaseOpt = None,
 ) -> None:
     """Stop sending alerts to URL."""
     from containment.server import webhooks
 
-    d: Path = _data(data)
-    with user_errors():
-        gone = webhooks.remove(d, url)
+    with user_errors(), _open(data, database) as store:
+        gone = webhooks.remove(store, url)
     if not gone:
-        fail(f"{url}: no such webhook in {d / webhooks.CONFIG_FILE} (containment notify list)")
+        fail(f"{webhooks.redacted(url)}: no such webhook in the server's database (containment notify list)")
     typer.echo("removed")

@@ -1,10 +1,13 @@
 """`containment registry add HOST --policy FILE --stage S [--secret S] [--plain-http] --data DIR`:
 watch and gate a Distribution registry (server/registry_gate.py).
 
-The entry goes to DIR/registries.json (the secret only as its SHA-256); a running server reads it
-on the next notification. The command prints the `notifications:` block to put in the
-registry's config, and the shared secret alone on the last line of stdout (generated unless
---secret gives one). `containment registry list --data DIR` shows what is configured.
+The entry goes to the server's database (--data DIR: its SQLite; --database URL: PostgreSQL),
+the secret only as its SHA-256, audited `registry.add`; a running server and every `containment
+worker` read it on the next notification or job. The command prints the `notifications:` block
+to put in the registry's config, and the shared secret alone on the last line of stdout
+(generated unless --secret gives one). `containment registry list` shows what is configured,
+`containment registry remove HOST` stops gating HOST, and `containment registry key set
+cosign.key` stores the key the gate attests with (encrypted, as the file holds it).
 
 `registry add` also queues a sync (unless --no-sync): the server lists what the registry already
 holds (catalog + tags) and gates every tagged image as if it had just been pushed
@@ -20,11 +23,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from containment.cli.common import user_errors
+
+if TYPE_CHECKING:
+    from containment.server.store import Store
 
 app = typer.Typer(
     rich_markup_mode=None, help="Watch and gate container registries (server).", no_args_is_help=True
@@ -51,15 +57,16 @@ DatabaseOpt = Annotated[
 ]
 
 
-def _queue_sync(data: Path, database: str | None, host: str) -> None:
-    from containment.server.registry_sync import request_sync
+def _open(data: Path | None, database: str | None) -> Store:
     from containment.server.store import Store
 
-    store = Store.open(data_dir=data, url=database)
-    try:
-        jid, new = request_sync(store, host, "cli")
-    finally:
-        store.close()
+    return Store.open(data_dir=data, url=database or None)
+
+
+def _queue_sync(store: Store, host: str) -> None:
+    from containment.server.registry_sync import request_sync
+
+    jid, new = request_sync(store, host, "cli")
     state = "queued" if new else "already queued"
     typer.echo(f"sync of {host} {state} (job {jid}): every image it already holds will be gated", err=True)
 
@@ -79,7 +86,9 @@ def add(
         Path | None,
         typer.Option("--policy", help="policy file whose --stage each push must pass", dir_okay=False),
     ] = None,
-    stage: Annotated[str, typer.Option("--stage", help="the policy's stage to gate pushes with (default: its last stage)")] = "",
+    stage: Annotated[
+        str, typer.Option("--stage", help="the policy's stage to gate pushes with (default: its last stage)")
+    ] = "",
     secret: Annotated[
         str | None,
         typer.Option("--secret", help="shared secret the registry sends (default: a new random one)"),
@@ -107,9 +116,9 @@ def add(
     """Gate every push to HOST: scan it, attest what passes, quarantine what fails."""
     from containment.server import registry_gate as rg
 
-    with user_errors(host):
+    with user_errors(host), _open(data, database) as store:
         cfg, plain = rg.add_registry(
-            _data(data),
+            store,
             host,
             policy_file=str(policy) if policy is not None else None,
             stage=stage,
@@ -119,6 +128,8 @@ def add(
             quarantine=quarantine,
             db=str(db) if db is not None else None,
         )
+        if not no_sync:
+            _queue_sync(store, cfg.host)
     gated = f"stage {cfg.stage} of {cfg.policy_source}" if cfg.policy else "no policy (scan and record)"
     typer.echo(
         f"registry {cfg.host}: every pushed tag is scanned; {gated}; failing images go under {cfg.host}/{cfg.quarantine}/"
@@ -131,9 +142,6 @@ def add(
         "      timeout: 5s\n      threshold: 5\n      backoff: 2s\n"
         "storage:\n  delete:\n    enabled: true"
     )
-    if not no_sync:
-        with user_errors(host):
-            _queue_sync(_data(data), database, cfg.host)
     typer.echo(plain)
 
 
@@ -147,29 +155,29 @@ def sync(
     from containment.cli.common import fail
     from containment.server import registry_gate as rg
 
-    with user_errors(host):
-        regs = rg.load_registries(_data(data))
-    if host not in regs:
-        known = ", ".join(sorted(regs)) or "none"
-        fail(
-            f"registry {host!r} is not configured (configured: {known}); run `containment registry add {host}` first"
-        )
-    with user_errors(host):
-        _queue_sync(_data(data), database, host)
+    with user_errors(host), _open(data, database) as store:
+        regs = rg.load_registries(store)
+        if host not in regs:
+            known = ", ".join(sorted(regs)) or "none"
+            fail(
+                f"registry {host!r} is not configured (configured: {known}); run `containment registry add {host}` first"
+            )
+        _queue_sync(store, host)
 
 
 @app.command("list")
 def list_(
     as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False,
     data: DataOpt = None,
+    database: DatabaseOpt = None,
 ) -> None:
     """The registries this server gates."""
     from dataclasses import asdict
 
     from containment.server import registry_gate as rg
 
-    with user_errors():
-        regs = rg.load_registries(_data(data))
+    with user_errors(), _open(data, database) as store:
+        regs = rg.load_registries(store)
     rows = [
         {k: v for k, v in asdict(c).items() if k not in ("secret_sha256", "policy")} for c in regs.values()
     ]
@@ -180,6 +188,85 @@ def list_(
         typer.echo(
             f"{r['host']}\tstage={r['stage'] or '-'}\tquarantine={r['quarantine']}\tpolicy={r['policy_source'] or '-'}"
         )
+
+
+@app.command("remove")
+def remove(
+    host: Annotated[str, typer.Argument(help="a registry added with `registry add`")],
+    data: DataOpt = None,
+    database: DatabaseOpt = None,
+) -> None:
+    """Stop gating HOST (its notifications are refused from now on; decisions made stay)."""
+    from containment.cli.common import fail
+    from containment.server import registry_gate as rg
+
+    with user_errors(host), _open(data, database) as store:
+        gone = rg.remove_registry(store, host)
+    if not gone:
+        fail(f"registry {host!r} is not configured (containment registry list)")
+    typer.echo(f"registry {host}: removed; remove the notifications endpoint from its config too", err=True)
+
+
+key_app = typer.Typer(
+    rich_markup_mode=None,
+    help="The key the registry gate attests passing images with (kept in the server's database).",
+    no_args_is_help=True,
+)
+app.add_typer(key_app, name="key")
+
+
+@key_app.command("set")
+def key_set(
+    key: Annotated[
+        Path, typer.Argument(help="cosign.key (encrypted; `containment key generate`)", dir_okay=False)
+    ],
+    pub: Annotated[
+        Path | None, typer.Option("--pub", help="its cosign.pub, checked against the key", dir_okay=False)
+    ] = None,
+    data: DataOpt = None,
+    database: DatabaseOpt = None,
+) -> None:
+    """Store the gate's signing key as the file holds it (encrypted). Its password must be in
+    CONTAINMENT_KEY_PASSWORD / COSIGN_PASSWORD here, as for the server and every worker."""
+    from containment.server import config
+    from containment.supplychain import keys
+
+    with user_errors(str(key)):
+        private = keys._read(str(key))
+        public = keys._read(str(pub)) if pub is not None else None
+        with _open(data, database) as store:
+            got = config.set_signing_key(store, private, keys.password_from_env(), public, where=str(key))
+    typer.echo(f"the gate attests with key {got.key_id} from now on", err=True)
+    typer.echo(got.public_pem.decode("ascii"), nl=False)
+
+
+@key_app.command("show")
+def key_show(data: DataOpt = None, database: DatabaseOpt = None) -> None:
+    """The gate's public key (PEM, as cosign.pub: verify attestations with it) and its id on stderr."""
+    from containment.cli.common import fail
+    from containment.server import config
+
+    with user_errors(), _open(data, database) as store:
+        got = config.signing_key(store)
+    if got is None:
+        fail(
+            "no signing key: the gate records decisions without attesting (containment registry key set cosign.key)"
+        )
+    typer.echo(f"key id {got.key_id}", err=True)
+    typer.echo(got.public_pem.decode("ascii"), nl=False)
+
+
+@key_app.command("remove")
+def key_remove(data: DataOpt = None, database: DatabaseOpt = None) -> None:
+    """Stop attesting: passing images are recorded with action `none`."""
+    from containment.cli.common import fail
+    from containment.server import config
+
+    with user_errors(), _open(data, database) as store:
+        gone = config.remove_signing_key(store)
+    if not gone:
+        fail("no signing key to remove (containment registry key show)")
+    typer.echo("removed", err=True)
 
 
 def main() -> None:

@@ -4,10 +4,14 @@ Runs the server's jobs (every kind in server/tasks.py) fed by Dramatiq on Redis:
 as you like, on as many machines, next to `containment serve --broker` (the same broker URL and
 database). A worker claims the job its message names from the database (the jobs table stays
 the truth; server/broker.py says why duplicates never run twice and a killed worker loses
-nothing). Configuration the jobs read from files (registries.json, signing/cosign.key) comes
-from `--data DIR`: a worker on another machine gets a copy of the server's data directory (or a
-shared mount). SIGTERM/SIGINT: no new job is taken, running ones finish (--graceful-timeout);
-a job cut short runs again elsewhere once its lease expires. Logs: JSON lines on stderr.
+nothing). Everything the jobs read is in the database too (registries, webhooks, the gate's
+signing key, the advisory version last evaluated: server/config.py), so `--broker` and
+`--database` are all a worker on another machine needs. What stays per machine: the advisory DB
+($CONTAINMENT_DB, else the cache dir), the key password (CONTAINMENT_KEY_PASSWORD), webhooks
+given by environment, and the advisory snapshot re-evaluation diffs against (in --data when
+given, else the cache dir). SIGTERM/SIGINT: no new job is taken, running ones finish
+(--graceful-timeout); a job cut short runs again elsewhere once its lease expires. Logs: JSON
+lines on stderr.
 """
 
 from __future__ import annotations
@@ -37,8 +41,8 @@ def worker(
         typer.Option(
             "--data",
             envvar="CONTAINMENT_DATA",
-            help="the server's data directory: registry configs, signing key, and the SQLite store "
-            "when there is no --database",
+            help="the server's data directory: its SQLite store when there is no --database (a "
+            "worker with --database needs none)",
         ),
     ] = None,
     database: Annotated[
@@ -67,10 +71,10 @@ def worker(
 
     import logging
 
+    from containment.cache import cache_dir
     from containment.server import tasks
     from containment.server.broker import Broker, BrokerError, redact
     from containment.server.ops import configure_logging, log
-    from containment.server.registry_gate import data_dir_of
     from containment.server.store import Store
 
     configure_logging(log_level)
@@ -89,7 +93,8 @@ def worker(
     except Exception as e:  # the store names the file/URL and what failed; one line, exit 2
         b.close()
         fail(f"cannot open the store ({data or database or 'default'}): {e}")
-    data_dir = data if data is not None else data_dir_of(store)
+    # this machine's state (the advisory snapshot): the data directory when given, else the cache
+    data_dir = data if data is not None else cache_dir() / "worker"
     try:
         handlers = tasks.handlers(store, data_dir)
     except Exception as e:
@@ -116,7 +121,7 @@ def worker(
             "broker": redact(broker),
             "threads": threads,
             "kinds": sorted(handlers),
-            "data": str(data_dir),
+            "state": str(data_dir),
         },
     )
     try:

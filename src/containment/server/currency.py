@@ -34,15 +34,13 @@ again).
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import logging
 import os
 import sqlite3
 import threading
 import urllib.parse
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,7 +48,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from containment.model import ContainmentError
-from containment.server import webhooks
+from containment.server import config, webhooks
 from containment.server.authz import API
 from containment.server.jobs import ClaimedJob, Jobs
 
@@ -64,7 +62,7 @@ REEVALUATE = "reevaluate"
 NOTIFY = "notify"
 ACTOR = "reevaluate"
 DEFAULT_INTERVAL = 10.0
-LOCK_NAME = "advisory-snapshot.lock"
+LOCK_NAME = "reevaluate"  # config.exclusive: one evaluation at a time, on any machine
 MAX_AUDITED_ALERTS = 200
 
 router = APIRouter(prefix=API)
@@ -124,7 +122,7 @@ def stages_for(data_dir: str | os.PathLike[str], store: Any = None) -> dict[str,
     from containment.server.registry_gate import load_registries
 
     out: dict[str, StageLimits] = {}
-    for host, cfg in sorted(load_registries(data_dir).items()):
+    for host, cfg in sorted((load_registries(store) if store is not None else {}).items()):
         if not cfg.policy or not cfg.stage:
             continue
         try:
@@ -235,7 +233,7 @@ class Watcher:
             if version is None:
                 return None  # not readable yet (being written): look again next tick
             self._seen, self._version = seen, version
-            if version != units_version(snapshot_path(self.data_dir)):
+            if version != evaluated_version(self.jobs.store, snapshot_path(self.data_dir)):
                 return self._enqueue(version, "advisory database changed")
         if self._version and self._unevaluated():
             # asked again inside the enqueue's write transaction: a run that finished between
@@ -291,15 +289,12 @@ class Watcher:
 # ---------------------------------------------------------------------- handlers
 
 
-@contextlib.contextmanager
-def _locked(data_dir: Path) -> Iterator[None]:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(data_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
+def evaluated_version(store: Any, snapshot: Path) -> str | None:
+    """The advisory version the stored findings were last evaluated against: the database's
+    record (config.EVALUATED: every process on every machine agrees), else (no run since
+    migration 0004) this machine's snapshot's; "" : a run was cut short, its version unknown."""
+    recorded = config.get_state(store, config.EVALUATED) if hasattr(store, "read") else None
+    return recorded if recorded is not None else units_version(snapshot)
 
 
 def _hook_id(url: str) -> str:
@@ -316,10 +311,21 @@ def reevaluate_handler(
         from containment.server.reevaluate import reevaluate
 
         db = Path(job.payload.get("db") or advisory_db(db_path))
-        with _locked(d):
+        if not db.is_file():  # the server's path, not on this worker's machine: the worker's own DB
+            db = advisory_db(db_path)
+        snap = snapshot_path(d)  # this machine's: the advisory units the last run HERE saw
+        with config.exclusive(store, LOCK_NAME):
+            # another machine evaluated since (or a run was cut short): this snapshot is not what
+            # the stored findings came from, so every package is matched again (gains still alert)
+            evaluated = evaluated_version(store, snap)
+            rematch = evaluated is not None and evaluated != units_version(snap)
+            with store.write() as s:  # a run cut short leaves "": the next one rematches
+                config.set_state(s, config.EVALUATED, "")
             stages = stages_for(d, store)
-            res = reevaluate(store, db, snapshot_path(d), stages, full=bool(job.payload.get("full")))
-        hooks = webhooks.load(d)
+            res = reevaluate(store, db, snap, stages, full=bool(job.payload.get("full")), rematch=rematch)
+            with store.write() as s:
+                config.set_state(s, config.EVALUATED, units_version(snap) or "")
+        hooks = webhooks.load(store)
         alerts = [a.to_json() for a in res.alerts]
         figures = {k: v for k, v in res.to_json().items() if k != "alerts"}
         queue = Jobs(store)
@@ -371,11 +377,9 @@ def notify_handler(store: Store, data_dir: str | os.PathLike[str]) -> Callable[[
     """The "notify" job: one webhook's delivery, audited; retried by the queue while it may pass."""
     from containment.server.notify import RETRY_STATUS
 
-    d = Path(data_dir)
-
     def handle(job: ClaimedJob) -> None:
         p = job.payload
-        hook = next((h for h in webhooks.load(d) if _hook_id(h.url) == p.get("hook")), None)
+        hook = next((h for h in webhooks.load(store) if _hook_id(h.url) == p.get("hook")), None)
         alerts = [alert_from_json(a) for a in p.get("alerts", [])]
         if hook is None:
             with store.write() as s:

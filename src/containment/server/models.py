@@ -284,3 +284,63 @@ class Job(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     created: Mapped[datetime] = mapped_column(default=now)
     updated: Mapped[datetime] = mapped_column(default=now)
+
+
+# ---------------------------------------------------------------------- shared configuration
+# What every process of a server reads (serve and `containment worker` on any machine):
+# server/config.py writes and reads these rows; migration 0004 creates them.
+
+
+class RegistryRow(Base):
+    """A registry the gate watches (`containment registry add`); the shared secret only as SHA-256."""
+
+    __tablename__ = "registries"
+    host: Mapped[str] = mapped_column(String(300), primary_key=True)  # HOST or HOST:PORT as pushed to
+    secret_sha256: Mapped[str] = mapped_column(String(64))
+    policy: Mapped[str] = mapped_column(Text, default="")  # the policy document (YAML) as given
+    policy_source: Mapped[str] = mapped_column(Text, default="")
+    stage: Mapped[str] = mapped_column(String(NAME), default="")
+    plain_http: Mapped[bool] = mapped_column(Boolean, default=False)
+    tls_verify: Mapped[bool] = mapped_column(Boolean, default=True)
+    quarantine: Mapped[str] = mapped_column(String(NAME), default="quarantine")
+    db: Mapped[str] = mapped_column(Text, default="")  # advisory DB path for the scans ("": the default)
+    updated: Mapped[datetime] = mapped_column(default=now)
+    updated_by: Mapped[str] = mapped_column(String(NAME), default="")
+
+
+class WebhookRow(Base):
+    """Where alerts go (`containment notify add`). The URL is kept whole (a Slack hook's path is
+    its token, needed to deliver); it is shown and audited only redacted (server/webhooks.py)."""
+
+    __tablename__ = "webhooks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the order they were added in
+    url_sha256: Mapped[str] = mapped_column(String(64), unique=True)  # one row per URL, no URL in an index
+    url: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16), default="json")
+    stages: Mapped[list[Any]] = mapped_column(default=list)
+    headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created: Mapped[datetime] = mapped_column(default=now)
+    created_by: Mapped[str] = mapped_column(String(NAME), default="")
+
+
+class SigningKeyRow(Base):
+    """A server key in cosign's formats: the private key ENCRYPTED as cosign.key holds it (the
+    password stays in each process's environment), the public key as cosign.pub."""
+
+    __tablename__ = "signing_keys"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)  # "gate": the registry gate's
+    private_pem: Mapped[str] = mapped_column(Text)
+    public_pem: Mapped[str] = mapped_column(Text)
+    key_id: Mapped[str] = mapped_column(String(64))  # sha256 of the public key's DER
+    created: Mapped[datetime] = mapped_column(default=now)
+    created_by: Mapped[str] = mapped_column(String(NAME), default="")
+
+
+class ServerState(Base):
+    """Small named values every process must agree on (the advisory version last evaluated, which
+    legacy files were imported)."""
+
+    __tablename__ = "server_state"
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+    updated: Mapped[datetime] = mapped_column(default=now)

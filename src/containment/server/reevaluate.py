@@ -347,12 +347,15 @@ def reevaluate(
     stages: Mapping[str, StageLimits] | None = None,
     *,
     full: bool = False,
+    rematch: bool = False,
 ) -> Result:
     """Bring every stored image's findings up to the advisory DB at `db_path` (None: the default,
     containment.advisories.store.default_path): images never evaluated in full, the others only
     for the packages the DB's changes since the `snapshot` file touch (all of them when there is
     no snapshot or `full`). Stores one scans row per evaluated image, rewrites the snapshot, and
-    returns what it did with the stage alerts.
+    returns what it did with the stage alerts. `rematch`: every package is matched again, as with
+    `full`, but images evaluated before keep their gains and alerts (the caller knows the snapshot
+    is not the advisory version the stored findings came from: currency.py).
 
     The snapshot is taken before the DB is opened for matching, so the findings are never older
     than the snapshot says: a `db update` or `db import` during the run is seen again next time."""
@@ -367,7 +370,7 @@ def reevaluate(
         db_meta = take_snapshot(src, new_snap)
         try:
             with AdvisoryStore.open(str(src)) as advisories:
-                res = _run(store, advisories, snap, new_snap, db_meta, stages, full)
+                res = _run(store, advisories, snap, new_snap, db_meta, stages, full, rematch)
         finally:
             with contextlib.suppress(OSError):
                 new_snap.unlink()
@@ -384,6 +387,7 @@ def _run(
     db_meta: dict[str, str],
     stages: Mapping[str, StageLimits] | None,
     full: bool,
+    rematch: bool = False,
 ) -> Result:
     from sqlalchemy import func, select
 
@@ -392,7 +396,7 @@ def _run(
     t0 = time.perf_counter()
     res = Result()
     changed: set[tuple[str, str]] | None = None  # None: everything
-    if snap is not None and new_snap is not None and snap.exists() and not full:
+    if snap is not None and new_snap is not None and snap.exists() and not (full or rematch):
         res.changed_units, changed = diff_snapshots(snap, new_snap)
         res.changed_keys = len(changed)
     res.full = changed is None
@@ -413,7 +417,11 @@ def _run(
             ).all()
         }
         res.images_total = len(invs)
-        fresh_images = {img for img, _ in invs.values() if img not in state_of or changed is None}
+        # `rematch`: every package matched again, but an image evaluated before still compares
+        # with its stored findings (gains, alerts): the snapshot is not the one they came from
+        fresh_images = {
+            img for img, _ in invs.values() if img not in state_of or (changed is None and not rematch)
+        }
         todo: dict[int, list[_Row]] = {}  # image id -> its package rows to match now
         fold_names = {_fold(k[1]) for k in changed} if changed else set()
         for row in s.execute(
@@ -441,7 +449,7 @@ def _run(
                 source_name=sname,
                 source_version=sversion,
             )
-            if image_id not in fresh_images:
+            if image_id not in fresh_images and changed is not None:
                 if ptype != "maven" and _fold(name) not in fold_names and _fold(sname) not in fold_names:
                     continue  # cannot name any changed key (see _fold)
                 if not (changed and _keys(pkg, os_info, cached) & changed):

@@ -1,9 +1,11 @@
 """The registry gate: Distribution registry notifications -> durable scan jobs -> decision,
 attestation or quarantine.
 
-Configure a registry (`containment registry add HOST --policy FILE --stage S --data DIR`): its
-entry is kept in `DIR/registries.json` (mode 0600; the shared secret only as its SHA-256), and
-the registry's own config gets an endpoint like
+Configure a registry (`containment registry add HOST --policy FILE --stage S --data DIR` or
+`--database URL`): its entry is a row of the server's database (`registries`, migration 0004;
+the shared secret only as its SHA-256; `registry.add` / `registry.remove` audited), so every
+`containment worker` reads it without the server's data directory, and the registry's own
+config gets an endpoint like
 
     notifications:
       endpoints:
@@ -27,7 +29,8 @@ A job (`handle`) scans `HOST/REPO@DIGEST` with every scanner (service.scan), sto
 (Store.put_report), evaluates the registry's stage of its policy (policy.gate.evaluate) and:
 
 - passed: attests the scan (cosign vuln attestation, `.att` tag) with the server's key
-  `DIR/signing/cosign.key` (password from CONTAINMENT_KEY_PASSWORD / COSIGN_PASSWORD) when
+  (`containment registry key set cosign.key`: stored encrypted in the database, server/config.py;
+  password from CONTAINMENT_KEY_PASSWORD / COSIGN_PASSWORD in the worker's environment) when
   there is one; action `attested` (else `none`);
 - failed: QUARANTINE, reversible and lossless: the image (with its .sig/.att) is copied byte for
   byte to `HOST/QUARANTINE/REPO:TAG` (same digest, blobs mounted), the copy is read back, and
@@ -51,14 +54,13 @@ import os
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from containment.atomicfile import write_atomic
 from containment.model import ContainmentError
 from containment.server import tasks
 from containment.server.authz import API
@@ -120,25 +122,64 @@ def _sha256(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def load_registries(data_dir: str | os.PathLike[str]) -> dict[str, RegistryConfig]:
-    path = Path(data_dir) / CONFIG_FILE
+def load_registries(store: Store) -> dict[str, RegistryConfig]:
+    """The registries configured on this server's database, by host."""
+    from sqlalchemy import select
+
+    from containment.server.models import RegistryRow
+
+    names = [f.name for f in fields(RegistryConfig)]
+    with store.read() as s:
+        rows = s.scalars(select(RegistryRow).order_by(RegistryRow.host)).all()
+        return {r.host: RegistryConfig(**{n: getattr(r, n) for n in names}) for r in rows}
+
+
+def read_legacy(path: Path) -> dict[str, RegistryConfig]:
+    """The entries of a registries.json written before migration 0004 (config.import_legacy)."""
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return {}
+        doc = json.loads(path.read_bytes())
+        return {h: RegistryConfig(**entry) for h, entry in doc["registries"].items()}
     except OSError as e:
         raise ContainmentError(f"{path}: cannot read ({e.strerror})") from None
-    try:
-        doc = json.loads(raw)
-        return {h: RegistryConfig(**entry) for h, entry in doc["registries"].items()}
     except (ValueError, KeyError, TypeError, AttributeError) as e:
-        raise ContainmentError(
-            f"{path}: not a registries file ({e}); remove it and add the registries again"
-        ) from None
+        raise ContainmentError(f"{path}: not a registries file ({e}); add the registries again") from None
+
+
+def put_registry(store: Store, s: Any, cfg: RegistryConfig, actor: str) -> None:
+    """Add or replace `cfg` in the caller's write transaction `s`, with its audit record."""
+    from containment.server.models import RegistryRow, now
+
+    row = s.get(RegistryRow, cfg.host)
+    replaced = row is not None
+    if row is None:
+        row = RegistryRow(host=cfg.host)
+        s.add(row)
+    for k, v in asdict(cfg).items():
+        setattr(row, k, v)
+    row.updated, row.updated_by = now(), actor
+    s.flush()
+    detail = {k: v for k, v in asdict(cfg).items() if k not in ("policy", "secret_sha256", "host")}
+    detail["policy_sha256"] = _sha256(cfg.policy) if cfg.policy else ""
+    detail["replaced"] = replaced
+    store._audit(s, actor, "registry.add", cfg.host, detail)
+
+
+def remove_registry(store: Store, host: str, actor: str = "cli") -> bool:
+    """Stop gating `host` (audited); False when it was not configured. Its queued jobs fail
+    ("no longer configured"); decisions and reports made stay."""
+    from containment.server.models import RegistryRow
+
+    with store.write() as s:
+        row = s.get(RegistryRow, host)
+        if row is None:
+            return False
+        s.delete(row)
+        store._audit(s, actor, "registry.remove", host, {})
+    return True
 
 
 def add_registry(
-    data_dir: str | os.PathLike[str],
+    store: Store,
     host: str,
     *,
     policy_file: str | None = None,
@@ -148,9 +189,11 @@ def add_registry(
     tls_verify: bool = True,
     quarantine: str = DEFAULT_QUARANTINE,
     db: str | None = None,
+    actor: str = "cli",
 ) -> tuple[RegistryConfig, str]:
-    """Add or replace the registry `host`; (its config, the shared secret to put in the
-    registry's notification headers). The policy is read, parsed and its stage checked now."""
+    """Add or replace the registry `host` in the store (audited `registry.add`); (its config, the
+    shared secret to put in the registry's notification headers). The policy is read, parsed
+    and its stage checked now; bad input stores nothing."""
     if not HOST_RE.fullmatch(host or ""):
         raise ContainmentError(f"registry {host!r}: expected HOST or HOST:PORT, e.g. 127.0.0.1:5000")
     if not REPO_RE.fullmatch(quarantine or ""):
@@ -194,13 +237,8 @@ def add_registry(
         quarantine=quarantine,
         db=str(Path(db).resolve()) if db else "",
     )
-    d = Path(data_dir)
-    d.mkdir(parents=True, exist_ok=True, mode=0o700)
-    regs = load_registries(d)
-    regs[host] = cfg
-    write_atomic(
-        d / CONFIG_FILE, json.dumps({"registries": {h: asdict(c) for h, c in regs.items()}}, indent=2)
-    )
+    with store.write() as s:
+        put_registry(store, s, cfg, actor)
     return cfg, secret
 
 
@@ -290,7 +328,7 @@ class Gate:
         )
 
     def registries(self) -> dict[str, RegistryConfig]:
-        return load_registries(self.data_dir)
+        return load_registries(self.store)
 
     def start(self) -> None:
         self.runner.start()
@@ -369,7 +407,7 @@ class Gate:
                 scanners=tuple(SCANNERS),
                 plain_http=cfg.plain_http,
                 tls_verify=cfg.tls_verify,
-                db=cfg.db or None,
+                db=_advisory_db(cfg),
                 default_ignorefiles=False,
             )
             report = scan(ref, options)
@@ -520,16 +558,19 @@ class Gate:
         }
 
     def _attest(self, ref: str, report: Any, cfg: RegistryConfig) -> dict[str, Any] | None:
-        key = self.data_dir / "signing" / "cosign.key"
-        if not key.is_file():
+        from containment.server import config
+
+        key = config.signing_key(self.store)
+        if key is None:
             return None
         from containment.service import sign as svc
         from containment.supplychain import keys
 
         r = svc.attest(
             ref,
-            str(key),
+            f"the gate's signing key {key.key_id[:16]} (containment registry key)",
             keys.password_from_env(),
+            key_pem=key.private_pem,
             report=report,
             plain_http=cfg.plain_http,
             tls_verify=cfg.tls_verify,
@@ -593,6 +634,15 @@ def gate_for(
 def push_handler(store: Store, data_dir: Path) -> Callable[[ClaimedJob], None]:
     """tasks' factory of KIND: the handler of one pushed manifest."""
     return Gate(store, data_dir, autostart=False).handle
+
+
+def _advisory_db(cfg: RegistryConfig) -> str | None:
+    """The advisory DB `registry add --db` named, when this machine has it; else this process's
+    default ($CONTAINMENT_DB, else the cache dir): a worker on another machine keeps its own."""
+    if cfg.db and not Path(cfg.db).is_file():
+        log.warning("registry advisory DB not on this machine; the default is used", extra={"db": cfg.db})
+        return None
+    return cfg.db or None
 
 
 def data_dir_of(store: Store) -> Path:

@@ -34,7 +34,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from containment.model import ContainmentError, ImageError
@@ -162,11 +161,9 @@ def handler(
     """The "registry-sync" job; `on_enqueue` wakes the gate's workers when images were queued."""
     from containment.server import registry_gate as rg
 
-    d = Path(data_dir)
-
     def handle(job: ClaimedJob) -> None:
         host = str(job.payload.get("host", ""))
-        cfg = rg.load_registries(d).get(host)
+        cfg = rg.load_registries(store).get(host)  # the database's: any worker, any machine
         if cfg is None:
             raise ContainmentError(f"registry {host} is not configured (containment registry add {host})")
         events, skipped = discover(host, cfg)

@@ -1,13 +1,17 @@
-"""Where alerts go: the webhooks configured for a server, in `DATA/webhooks.json` and the environment.
+"""Where alerts go: the webhooks configured for a server, in its database and the environment.
 
 `containment notify add URL --kind json|slack [--stage S] [--header 'Name: value'] --data DIR`
-writes the file (atomic, mode 0600: a Slack incoming-webhook URL is itself the secret), the way
-`containment registry add` writes registries.json; a running server reads it at each delivery,
-so no restart is needed. `--stage` limits a webhook to the alerts of those stages (none: all).
+(or `--database URL`) writes a row of the `webhooks` table (migration 0004), audited
+`webhook.add` / `webhook.remove`; the whole URL is kept (a Slack incoming-webhook URL is itself
+the secret: the database is as private as the data directory's 0600 file was). Every process
+(the server, `containment worker` on any machine) reads the table at each run, so no restart is
+needed. `--stage` limits a webhook to the alerts of those stages (none: all). A legacy
+`DATA/webhooks.json` is imported once (server/config.py).
 
-The environment adds webhooks no file holds (for containers whose data directory is a volume
-and whose secrets come from the orchestrator): `CONTAINMENT_WEBHOOK_URL` (kind json) and
-`CONTAINMENT_SLACK_WEBHOOK_URL` (kind slack), each a whitespace-separated list of URLs.
+The environment adds webhooks the database does not hold (for containers whose secrets come from
+the orchestrator): `CONTAINMENT_WEBHOOK_URL` (kind json) and `CONTAINMENT_SLACK_WEBHOOK_URL`
+(kind slack), each a whitespace-separated list of URLs, read by each process from its own
+environment (a worker delivering alerts needs them too).
 
 A URL is shown and audited only as `scheme://host[:port]/…` (`redacted`): paths of Slack,
 Mattermost or Teams hooks carry their token.
@@ -15,16 +19,19 @@ Mattermost or Teams hooks carry their token.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import urllib.parse
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from containment.atomicfile import write_atomic
 from containment.model import ContainmentError
 from containment.server.notify import Webhook
+
+if TYPE_CHECKING:
+    from containment.server.store import Store
 
 CONFIG_FILE = "webhooks.json"
 ENV_JSON = "CONTAINMENT_WEBHOOK_URL"
@@ -38,7 +45,7 @@ class WebhookConfig:
     kind: str = "json"
     stages: tuple[str, ...] = ()  # empty: every stage's alerts
     headers: dict[str, str] = field(default_factory=dict)
-    source: str = "file"  # file | env
+    source: str = "database"  # database | env
 
     def webhook(self) -> Webhook:
         return Webhook(self.url, self.kind, headers=dict(self.headers))
@@ -60,32 +67,24 @@ def _check(url: str, kind: str, headers: dict[str, str]) -> None:
     Webhook(url, kind, headers=headers)  # NotifyError naming the bad URL, kind or header
 
 
-def load(data_dir: str | os.PathLike[str], env: bool = True) -> list[WebhookConfig]:
-    """The file's webhooks, then the environment's."""
-    path = Path(data_dir) / CONFIG_FILE
-    out: list[WebhookConfig] = []
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raw = b""
-    except OSError as e:
-        raise ContainmentError(f"{path}: cannot read ({e.strerror})") from None
-    if raw:
-        try:
-            doc = json.loads(raw)
-            for entry in doc["webhooks"]:
-                cfg = WebhookConfig(
-                    url=str(entry["url"]),
-                    kind=str(entry.get("kind", "json")),
-                    stages=tuple(str(s) for s in entry.get("stages", ())),
-                    headers={str(k): str(v) for k, v in (entry.get("headers") or {}).items()},
-                )
-                _check(cfg.url, cfg.kind, cfg.headers)
-                out.append(cfg)
-        except (ValueError, KeyError, TypeError, AttributeError, ContainmentError) as e:
-            raise ContainmentError(
-                f"{path}: not a webhooks file ({e}); remove it and add the webhooks again"
-            ) from None
+def load(store: Store, env: bool = True) -> list[WebhookConfig]:
+    """The database's webhooks (in the order added), then the environment's."""
+    from sqlalchemy import select
+
+    from containment.server.models import WebhookRow
+
+    with store.read() as s:
+        rows = s.scalars(select(WebhookRow).order_by(WebhookRow.id)).all()
+        out = [
+            WebhookConfig(
+                url=r.url,
+                kind=r.kind,
+                stages=tuple(str(x) for x in r.stages or ()),
+                headers={str(k): str(v) for k, v in (r.headers or {}).items()},
+                source="database",
+            )
+            for r in rows
+        ]
     if env:
         for var, kind in ((ENV_JSON, "json"), (ENV_SLACK, "slack")):
             for url in os.environ.get(var, "").split():
@@ -97,14 +96,73 @@ def load(data_dir: str | os.PathLike[str], env: bool = True) -> list[WebhookConf
     return out
 
 
+def read_legacy(path: Path) -> list[WebhookConfig]:
+    """The entries of a webhooks.json written before migration 0004 (config.import_legacy)."""
+    out: list[WebhookConfig] = []
+    try:
+        doc = json.loads(path.read_bytes())
+        for entry in doc["webhooks"]:
+            cfg = WebhookConfig(
+                url=str(entry["url"]),
+                kind=str(entry.get("kind", "json")),
+                stages=tuple(str(s) for s in entry.get("stages", ())),
+                headers={str(k): str(v) for k, v in (entry.get("headers") or {}).items()},
+            )
+            _check(cfg.url, cfg.kind, cfg.headers)
+            out.append(cfg)
+    except OSError as e:
+        raise ContainmentError(f"{path}: cannot read ({e.strerror})") from None
+    except (ValueError, KeyError, TypeError, AttributeError, ContainmentError) as e:
+        raise ContainmentError(f"{path}: not a webhooks file ({e}); add the webhooks again") from None
+    return out
+
+
+def _url_sha256(url: str) -> str:
+    return hashlib.sha256(url.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def put(store: Store, s: Any, cfg: WebhookConfig, actor: str) -> None:
+    """Add `cfg` (replacing the entry with its URL) in the caller's write transaction, audited
+    with the URL redacted and the header names only (their values may be credentials)."""
+    from sqlalchemy import select
+
+    from containment.server.models import WebhookRow
+
+    h = _url_sha256(cfg.url)
+    old = s.scalar(select(WebhookRow).where(WebhookRow.url_sha256 == h))
+    if old is not None:  # replaced: deleted and added again, last in the order, as the file did
+        s.delete(old)
+        s.flush()
+    s.add(
+        WebhookRow(
+            url_sha256=h,
+            url=cfg.url,
+            kind=cfg.kind,
+            stages=list(cfg.stages),
+            headers=dict(cfg.headers),
+            created_by=actor,
+        )
+    )
+    s.flush()
+    detail = {
+        "kind": cfg.kind,
+        "stages": list(cfg.stages),
+        "headers": sorted(cfg.headers),
+        "replaced": old is not None,
+    }
+    store._audit(s, actor, "webhook.add", cfg.redacted, detail)
+
+
 def add(
-    data_dir: str | os.PathLike[str],
+    store: Store,
     url: str,
     kind: str = "json",
     stages: tuple[str, ...] = (),
     headers: list[str] | None = None,
+    actor: str = "cli",
 ) -> WebhookConfig:
-    """Add (or replace, by URL) a webhook in the file; bad input is a ContainmentError naming it."""
+    """Add (or replace, by URL) a webhook in the store; bad input is a ContainmentError naming
+    it, and stores nothing."""
     if kind not in KINDS:
         raise ContainmentError(f"--kind {kind!r}: use json or slack")
     hdrs: dict[str, str] = {}
@@ -115,34 +173,29 @@ def add(
         hdrs[name.strip()] = value.strip()
     from containment.server.registry_gate import STAGE_RE
 
-    for s in stages:
-        if not STAGE_RE.fullmatch(s):
-            raise ContainmentError(f"--stage {s!r}: not a stage name")
+    for st in stages:
+        if not STAGE_RE.fullmatch(st):
+            raise ContainmentError(f"--stage {st!r}: not a stage name")
     _check(url, kind, hdrs)
-    cfg = WebhookConfig(url=url, kind=kind, stages=tuple(dict.fromkeys(stages)), headers=hdrs)
-    d = Path(data_dir)
-    d.mkdir(parents=True, exist_ok=True, mode=0o700)
-    kept = [c for c in load(d, env=False) if c.url != url]
-    _save(d, [*kept, cfg])
+    cfg = WebhookConfig(
+        url=url, kind=kind, stages=tuple(dict.fromkeys(stages)), headers=hdrs, source="database"
+    )
+    with store.write() as s:
+        put(store, s, cfg, actor)
     return cfg
 
 
-def remove(data_dir: str | os.PathLike[str], url: str) -> bool:
-    d = Path(data_dir)
-    have = load(d, env=False)
-    kept = [c for c in have if c.url != url]
-    if len(kept) == len(have):
-        return False
-    _save(d, kept)
+def remove(store: Store, url: str, actor: str = "cli") -> bool:
+    """Stop sending alerts to `url` (audited); False when no webhook has it. Notify jobs already
+    queued for it are dropped (audited `notify.dropped`)."""
+    from sqlalchemy import select
+
+    from containment.server.models import WebhookRow
+
+    with store.write() as s:
+        row = s.scalar(select(WebhookRow).where(WebhookRow.url_sha256 == _url_sha256(url)))
+        if row is None:
+            return False
+        s.delete(row)
+        store._audit(s, actor, "webhook.remove", redacted(url), {})
     return True
-
-
-def _save(d: Path, hooks: list[WebhookConfig]) -> None:
-    rows: list[dict[str, Any]] = []
-    for c in hooks:
-        row = asdict(c)
-        row.pop("source")
-        row["stages"] = list(c.stages)
-        rows.append(row)
-    path = d / CONFIG_FILE
-    write_atomic(path, json.dumps({"webhooks": rows}, indent=2))

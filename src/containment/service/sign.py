@@ -136,11 +136,17 @@ def attest(
     tls_verify: bool = True,
     scan_options: Any = None,
     open_store: Any = None,
+    key_pem: bytes | None = None,
 ) -> SignResult:
     """Attest the image `ref` resolves to: `predicate` as given, or for `vuln` the scan of
-    that digest (`report`, else a scan run here with `scan_options`)."""
+    that digest (`report`, else a scan run here with `scan_options`). The key: the cosign.key
+    file at `key_path`, or `key_pem` (its bytes, e.g. from the server's database; `key_path`
+    then only names it in errors)."""
     ptype = cosign.predicate_type_uri(predicate_type)
-    key = keys.load_private(key_path, _password(password))
+    if key_pem is not None:
+        key = keys.parse_private(key_pem, _password(password), key_path)
+    else:
+        key = keys.load_private(key_path, _password(password))
     client, r, digest = resolve(ref, plain_http, tls_verify)
     try:
         if predicate is None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import stat
 import threading
 import time
 from collections.abc import Iterator
@@ -114,7 +113,7 @@ def setup_fleet(store: Store, tmp: Path, data: Path, registry_host: str) -> Path
     """Three stored images, A and B allowed into prod by the registry's gate; an advisory DB."""
     (tmp / "policy.yaml").write_text(POLICY)
     registry_gate.add_registry(
-        data, registry_host, policy_file=str(tmp / "policy.yaml"), stage="prod", plain_http=True
+        store, registry_host, policy_file=str(tmp / "policy.yaml"), stage="prod", plain_http=True
     )
     store.put_inventory(
         inventory(
@@ -159,9 +158,9 @@ def test_db_change_reevaluates_only_touched_packages_and_notifies(
 ) -> None:
     data = tmp_path / "data"
     db = setup_fleet(store, tmp_path, data, fake_registry.host)
-    webhooks.add(data, receiver.url + "/hook", "json")
-    webhooks.add(data, receiver.url + "/services/T000/B000/XXXX", "slack", stages=("prod",))
-    webhooks.add(data, receiver.url + "/dev-only", "json", stages=("dev",))  # wants none of these alerts
+    webhooks.add(store, receiver.url + "/hook", "json")
+    webhooks.add(store, receiver.url + "/services/T000/B000/XXXX", "slack", stages=("prod",))
+    webhooks.add(store, receiver.url + "/dev-only", "json", stages=("dev",))  # wants none of these alerts
     jobs = currency.Jobs(store)
     watcher = currency.Watcher(jobs, data, db, interval=60)
 
@@ -251,8 +250,8 @@ def test_receiver_down_or_refusing(tmp_path: Path, receiver: Receiver, fake_regi
         run_all(store, data)
         receiver.status["/refuses"] = 400
         receiver.status["/busy"] = 503
-        webhooks.add(data, receiver.url + "/refuses", "json")
-        webhooks.add(data, receiver.url + "/busy", "json")
+        webhooks.add(store, receiver.url + "/refuses", "json")
+        webhooks.add(store, receiver.url + "/busy", "json")
         feed(tmp_path, db, osv("GHSA-flask", "PyPI", "Flask", "2.2.5", "CRITICAL"))
         jid, new, _ = currency.enqueue(jobs, db)
         assert new
@@ -330,7 +329,7 @@ def test_watcher_thread_in_the_served_app(tmp_path: Path, receiver: Receiver) ->
     store = Store.open(data_dir=data)
     try:
         db = setup_fleet(store, tmp_path, data, "127.0.0.1:9")
-        webhooks.add(data, receiver.url + "/hook", "json")
+        webhooks.add(store, receiver.url + "/hook", "json")
         app = create_app(store, data_dir=data, advisory_db=db, watch_interval=0.2)
         with LiveServer(app):
             deadline = time.monotonic() + 60
@@ -348,14 +347,19 @@ def test_watcher_thread_in_the_served_app(tmp_path: Path, receiver: Receiver) ->
         store.close()
 
 
-def test_webhook_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    d = tmp_path / "data"
-    cfg = webhooks.add(d, "https://hooks.example/services/T/B/secret", "slack", ("prod",), ["X-Auth: abc"])
+def test_webhook_config(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Webhooks are rows of the server's database (any worker reads them), every change audited
+    with the URL redacted: a Slack hook's path is its token."""
+    url = "https://hooks.example/services/T/B/secret"
+    cfg = webhooks.add(store, url, "slack", ("prod",), ["X-Auth: abc"])
     assert cfg.redacted == "https://hooks.example/…"
-    assert stat.S_IMODE((d / webhooks.CONFIG_FILE).stat().st_mode) == 0o600
-    webhooks.add(d, "https://hooks.example/services/T/B/secret", "json")  # same URL: replaced
-    got = webhooks.load(d)
-    assert [(h.kind, h.stages) for h in got] == [("json", ())]
+    webhooks.add(store, "https://other.example/a", "json")
+    webhooks.add(store, url, "json")  # same URL: replaced, now last
+    got = webhooks.load(store)
+    assert [(h.url, h.kind, h.stages) for h in got] == [
+        ("https://other.example/a", "json", ()),
+        (url, "json", ()),
+    ]
     for args, message in (
         (("ftp://x/y", "json"), "http:// or https://"),
         (("https://x/y", "xml"), "json or slack"),
@@ -363,18 +367,17 @@ def test_webhook_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
         (("https://x/y", "json", (), ["no-colon"]), "Name: value"),
     ):
         with pytest.raises(ContainmentError, match=message):
-            webhooks.add(d, *args)  # type: ignore[arg-type]
+            webhooks.add(store, *args)  # type: ignore[arg-type]
     monkeypatch.setenv(webhooks.ENV_SLACK, "https://chat.example/hooks/abc")
-    assert [(h.kind, h.source) for h in webhooks.load(d)] == [("json", "file"), ("slack", "env")]
+    assert [(h.kind, h.source) for h in webhooks.load(store)][-1] == ("slack", "env")
     monkeypatch.setenv(webhooks.ENV_JSON, "not-a-url")
     with pytest.raises(ContainmentError, match=webhooks.ENV_JSON):
-        webhooks.load(d)
-    assert webhooks.remove(d, "https://hooks.example/services/T/B/secret")
-    assert not webhooks.remove(d, "https://hooks.example/services/T/B/secret")
-    (d / webhooks.CONFIG_FILE).write_text("{")
-    monkeypatch.delenv(webhooks.ENV_JSON)
-    with pytest.raises(ContainmentError, match="not a webhooks file"):
-        webhooks.load(d)
+        webhooks.load(store)
+    assert webhooks.remove(store, url)
+    assert not webhooks.remove(store, url)
+    trail = audit(store, "webhook.add") + audit(store, "webhook.remove")
+    assert len(trail) == 4 and "secret" not in json.dumps(trail) and "abc" not in json.dumps(trail)
+    assert {t["subject"] for t in trail} == {"https://hooks.example/…", "https://other.example/…"}
 
 
 def test_stages_from_registries_and_the_active_policy(tmp_path: Path) -> None:
@@ -385,7 +388,7 @@ def test_stages_from_registries_and_the_active_policy(tmp_path: Path) -> None:
     try:
         (tmp_path / "policy.yaml").write_text(POLICY)
         registry_gate.add_registry(
-            data, "127.0.0.1:9", policy_file=str(tmp_path / "policy.yaml"), stage="prod"
+            store, "127.0.0.1:9", policy_file=str(tmp_path / "policy.yaml"), stage="prod"
         )
         assert sorted(currency.stages_for(data, store)) == ["prod"]  # the stage the registry gates with
         doc = "stages:\n  staging:\n    max_severity: {HIGH: 2}\n  prod:\n    max_severity: {LOW: 0}\n"

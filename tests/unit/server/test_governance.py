@@ -565,9 +565,7 @@ def test_registry_gate_decision_names_the_exception(store: Store, tmp_path: Path
     from containment.server.models import Decision, Image
 
     (tmp_path / "policy.yaml").write_text(POLICY)
-    rg.add_registry(
-        tmp_path / "gate", "127.0.0.1:5000", policy_file=str(tmp_path / "policy.yaml"), stage="prod"
-    )
+    rg.add_registry(store, "127.0.0.1:5000", policy_file=str(tmp_path / "policy.yaml"), stage="prod")
     gate = rg.Gate(store, tmp_path / "gate", autostart=False)
     cfg = gate.registries()["127.0.0.1:5000"]
     x = gov.request_exception(store, "CVE-2024-0001", REPO, "prod", "vendor says unreachable", SOON, "dev")

@@ -6,7 +6,6 @@ a real registry in tests/e2e/test_registry_gate_e2e.py."""
 from __future__ import annotations
 
 import json
-import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -50,14 +49,15 @@ def envelope(*events: dict[str, Any]) -> bytes:
 @pytest.fixture
 def data(tmp_path: Path) -> Path:
     (tmp_path / "policy.yaml").write_text(POLICY)
-    rg.add_registry(
-        tmp_path / "data",
-        HOST,
-        policy_file=str(tmp_path / "policy.yaml"),
-        stage="prod",
-        secret=SECRET,
-        plain_http=True,
-    )
+    with Store.open(data_dir=tmp_path / "data") as store:
+        rg.add_registry(
+            store,
+            HOST,
+            policy_file=str(tmp_path / "policy.yaml"),
+            stage="prod",
+            secret=SECRET,
+            plain_http=True,
+        )
     return tmp_path / "data"
 
 
@@ -74,13 +74,22 @@ def audit_actions(store: Store) -> list[str]:
         return [r[0] for r in c.execute(text("SELECT action FROM audit_records ORDER BY seq"))]
 
 
-def test_config_file_keeps_only_the_secret_hash(data: Path) -> None:
-    raw = (data / rg.CONFIG_FILE).read_text()
-    assert SECRET not in raw
-    assert stat.S_IMODE((data / rg.CONFIG_FILE).stat().st_mode) == 0o600
-    regs = rg.load_registries(data)
-    assert list(regs) == [HOST] and regs[HOST].stage == "prod" and regs[HOST].plain_http
-    assert regs[HOST].matches(SECRET) and not regs[HOST].matches(SECRET + "x")
+def test_the_database_keeps_only_the_secret_hash_and_audits_the_change(data: Path) -> None:
+    assert not (data / rg.CONFIG_FILE).exists()  # the configuration is the database's (migration 0004)
+    store = Store.open(data_dir=data)
+    try:
+        with store.engine.connect() as c:
+            dumped = json.dumps([list(map(str, r)) for r in c.execute(text("SELECT * FROM registries"))])
+            trail = json.dumps([list(map(str, r)) for r in c.execute(text("SELECT * FROM audit_records"))])
+        assert SECRET not in dumped and SECRET not in trail and HOST in dumped
+        regs = rg.load_registries(store)
+        assert list(regs) == [HOST] and regs[HOST].stage == "prod" and regs[HOST].plain_http
+        assert regs[HOST].matches(SECRET) and not regs[HOST].matches(SECRET + "x")
+        assert audit_actions(store).count("registry.add") == 1
+        assert rg.remove_registry(store, HOST, "alice") and not rg.remove_registry(store, HOST, "alice")
+        assert rg.load_registries(store) == {} and audit_actions(store)[-1] == "registry.remove"
+    finally:
+        store.close()
 
 
 @pytest.mark.parametrize(
@@ -98,17 +107,19 @@ def test_add_registry_refuses_bad_input(tmp_path: Path, kwargs: dict[str, Any], 
     (tmp_path / "policy.yaml").write_text(POLICY)
     args: dict[str, Any] = {"host": HOST, "policy_file": str(tmp_path / "policy.yaml"), "stage": "prod"}
     args.update(kwargs)
-    with pytest.raises(ContainmentError, match=message):
-        rg.add_registry(tmp_path / "d", args.pop("host"), **args)
-    assert not (tmp_path / "d" / rg.CONFIG_FILE).exists()
+    with Store.open(data_dir=tmp_path / "d") as store:
+        with pytest.raises(ContainmentError, match=message):
+            rg.add_registry(store, args.pop("host"), **args)
+        assert rg.load_registries(store) == {} and "registry.add" not in audit_actions(store)
 
 
 def test_without_stage_the_policy_s_last_stage_gates(tmp_path: Path) -> None:
     """`registry add HOST --policy policy.yaml` (no --stage, as the issue writes it): the stage
     images travel towards, the file's last."""
     (tmp_path / "policy.yaml").write_text("stages:\n  dev: {}\n  test: {}\n  prod:\n    secrets: deny\n")
-    cfg, _ = rg.add_registry(tmp_path / "d", HOST, policy_file=str(tmp_path / "policy.yaml"))
-    assert cfg.stage == "prod" and rg.load_registries(tmp_path / "d")[HOST].stage == "prod"
+    with Store.open(data_dir=tmp_path / "d") as store:
+        cfg, _ = rg.add_registry(store, HOST, policy_file=str(tmp_path / "policy.yaml"))
+        assert cfg.stage == "prod" and rg.load_registries(store)[HOST].stage == "prod"
 
 
 def test_forged_or_missing_secret_stores_nothing(gate: rg.Gate) -> None:
@@ -201,8 +212,9 @@ def test_any_envelope_is_answered_never_raises(
 ) -> None:
     if not _GATES:
         d = tmp_path_factory.mktemp("gatefuzz")
-        rg.add_registry(d, HOST, secret=SECRET)
-        _GATES.append(rg.Gate(Store.open(data_dir=d), d, autostart=False))
+        store = Store.open(data_dir=d)
+        rg.add_registry(store, HOST, secret=SECRET)
+        _GATES.append(rg.Gate(store, d, autostart=False))
     g = _GATES[0]
     for raw in (json.dumps(doc).encode(), junk):
         before = len(g.jobs.list())

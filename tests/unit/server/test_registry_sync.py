@@ -181,8 +181,8 @@ def test_images_pushed_before_registry_add_are_gated_once(
 
 def test_sync_errors_stay_on_the_job(registry: Registry, tmp_path: Path) -> None:
     data = tmp_path / "data"
-    rg.add_registry(data, registry.host, plain_http=True)
     store = Store.open(data_dir=data)
+    rg.add_registry(store, registry.host, plain_http=True)
     try:
         registry.stop()  # the registry is down
         jid, new = registry_sync.request_sync(store, registry.host, "test")
