@@ -33,7 +33,14 @@ from containment.server import (
 )
 
 OPENAPI_URL = f"{authz.API}/openapi.json"
-_REASONS = {400: "bad request", 404: "not found", 405: "method not allowed", 409: "conflict", 422: "invalid"}
+_REASONS = {
+    400: "bad request",
+    404: "not found",
+    405: "method not allowed",
+    409: "conflict",
+    415: "unsupported media type",
+    422: "invalid",
+}
 
 
 def create_app(

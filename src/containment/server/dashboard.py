@@ -20,7 +20,8 @@ Pages (who may see each: authz.OPERATIONS, enforced by the middleware before her
 - `GET /ui/login` + `POST /ui/login` a plain HTML form that sets the same session cookie as
   `POST /api/v1/login`; `POST /ui/logout` clears it. A bearer token works on every page too.
   Both forms carry a token against cross-site request forgery, checked before anything else
-  (a missing or wrong one: 403, the page again with a fresh form, nothing changed). Signing in
+  (a missing or wrong one: 400, the page again with a fresh form, nothing changed; not 403,
+  which the server keeps for "your role may not call this", as the governance forms do). Signing in
   has no session yet, so its token is a double-submit one: `GET /ui/login` sets a random value
   in an HttpOnly, SameSite=Strict cookie scoped to /ui/login and writes the same value in the
   form; the POST must bring both, equal. A page on another site can make a browser post the
@@ -762,9 +763,11 @@ async def login_form(request: Request) -> Response:
     responses={
         303: {"description": "signed in: to the overview"},
         **RESPONSES,
-        400: {"description": "the form is malformed or lacks the name or password"},
+        400: {
+            "description": "the form is malformed, lacks the name or password, or its token is "
+            "missing or does not match the login cookie (reload the page)"
+        },
         401: {"description": "unknown name or wrong password"},
-        403: {"description": "the form's token is missing or does not match the login cookie"},
     },
     openapi_extra={
         "requestBody": {
@@ -796,7 +799,7 @@ async def login_submit(request: Request) -> Response:
         return _login_page(request, 400, "Enter your name and password.")
     # before the password is even looked at: a forged sign-in changes nothing, audit included
     if not _same(form.get("csrf", ""), request.cookies.get(LOGIN_COOKIE, "")):
-        return _login_page(request, 403, _STALE_LOGIN)
+        return _login_page(request, 400, _STALE_LOGIN)
     name = form.get("name", "")
     password = form.get("password", "")
     bad = not name or not password or len(name) > 256 or len(password) > 1024
@@ -821,7 +824,7 @@ async def login_submit(request: Request) -> Response:
     responses={
         303: {"description": "to the sign-in form"},
         **RESPONSES,
-        403: {"description": "the form's token is not this session's (or the role may not call it)"},
+        400: {"description": "the form's token is not this session's (reload the page)"},
     },
     openapi_extra={
         "requestBody": {
@@ -844,7 +847,7 @@ async def logout(request: Request) -> Response:
             return render(
                 request,
                 "refused.html",
-                403,
+                400,
                 title="Not signed out",
                 error="This sign-out form has expired or was sent from another page: "
                 "use the Sign out button above.",

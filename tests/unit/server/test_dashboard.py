@@ -341,7 +341,7 @@ def _audit_count(store: Store) -> int:
 def test_sign_in_refuses_a_forged_form(env: Env) -> None:
     """Login CSRF: a page elsewhere makes the victim's browser post the attacker's name and
     password. It can send neither the login cookie (SameSite=Strict, and it cannot read or set
-    it) nor its value in the form: 403, the form again, no session, nothing written."""
+    it) nor its value in the form: 400, the form again, no session, nothing written."""
     import httpx
 
     good = {"name": "developer-user", "password": "pw-developer-123"}
@@ -361,7 +361,7 @@ def test_sign_in_refuses_a_forged_form(env: Env) -> None:
             r = victim.post(
                 f"{env.url}/ui/login", data={**good, **extra}, headers=headers, follow_redirects=False
             )
-        assert r.status_code == 403, (extra, headers, r.status_code)
+        assert r.status_code == 400, (extra, headers, r.status_code)  # 403 is for roles alone
         assert r.headers["content-type"].startswith("text/html")
         assert "expired or was sent from another page" in r.text
         assert authz.SESSION_COOKIE not in r.headers.get("set-cookie", "")
@@ -387,7 +387,7 @@ def test_sign_out_needs_the_sessions_token(env: Env) -> None:
         {"csrf": token[:-1] + "0" if token[-1] != "0" else token[:-1] + "1"},
     ):
         r = env.client.post(f"{env.url}/ui/logout", data=data, headers=headers, follow_redirects=False)
-        assert r.status_code == 403, (data, r.status_code)
+        assert r.status_code == 400, (data, r.status_code)
         assert "Not signed out" in r.text and "set-cookie" not in r.headers
         assert env.client.get(f"{env.url}/ui", headers=headers).status_code == 200  # still signed in
     r = env.client.post(f"{env.url}/ui/logout", data={"csrf": token}, headers=headers, follow_redirects=False)
