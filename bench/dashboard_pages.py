@@ -193,7 +193,7 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def served(data: Path, adv: str, database: str | None, work: Path) -> Iterator[str]:
+def served(data: Path, adv: str, database: str | None, work: Path, workers: int = 1) -> Iterator[str]:
     """`containment serve` on loopback (no advisory watching: the store holds still); its URL."""
     import httpx
 
@@ -204,6 +204,8 @@ def served(data: Path, adv: str, database: str | None, work: Path) -> Iterator[s
     ]  # fmt: skip
     if database:
         cmd += ["--database", database]
+    if workers > 1:
+        cmd += ["--workers", str(workers)]
     err = work / "serve.stderr"
     with err.open("wb") as f:
         proc = subprocess.Popen(cmd, stdout=f, stderr=f, cwd=HERE.parent)
