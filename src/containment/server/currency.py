@@ -16,20 +16,26 @@ Nothing is rescanned (server/reevaluate.py matches the stored inventories). This
   to an older version (X -> Y -> X) is evaluated again because the snapshot says Y;
 - `POST /api/v1/reevaluate` (security, operations; body `{}` or `{"full": true}`) queues the same
   job by hand and answers 202 with its id;
-- the job runs `reevaluate()` with the stages of the configured registries' policies (the stage
-  each registry gates with, thresholds = `max_severity`), under a file lock (one evaluation of a
-  data directory at a time, whatever process runs it), records `findings.reevaluated` (the figures
-  and the alerts) and queues one "notify" job per configured webhook that wants some of the
-  alerts (server/webhooks.py), in the transaction that acks it;
+- the job runs `reevaluate()` with the stages the gate decides with (`stages_for`: for each
+  stage, the active governed policy that covers it, else the registry's own policy; thresholds =
+  `max_severity`), under a file lock (one evaluation of a data directory at a time, whatever
+  process runs it). Its alerts are an outbox: inside each transaction that stores a batch of
+  findings, one "notify" job per configured webhook that wants some of that batch's alerts
+  (server/webhooks.py) is queued. The job then records `findings.reevaluated` (the figures and
+  the alerts) in the transaction that acks it;
 - a "notify" job POSTs the alerts (JSON or Slack text, server/notify.py, its own quick retries)
   and records `notify.delivery` with the outcome of every attempt; a receiver that is down or
   answers 5xx/429 fails the job, which the queue retries with backoff (dead after 5 attempts,
   the error on the job row); one that refuses (another 4xx) is not retried.
 
-Known gap: a worker killed after reevaluate() stored the findings and rewrote the snapshot but
-before the ack loses that run's alerts (the run again finds nothing changed); the findings
-themselves are current. Deliveries are at least once (a kill between the POST and the ack sends
-again).
+Killed workers: wherever a worker dies (between two batches, after the last batch, after the
+snapshot was rewritten, before the ack), each image's findings are either unchanged (the rerun
+of the job, once its lease expires, gains and alerts again) or changed *with* their notify jobs
+committed; no alert is lost and none is queued twice (tests/unit/server/test_alert_outbox.py
+kills a real worker process at each point). Deliveries are at least once: a worker killed
+between a POST and its ack sends that POST again; every alert carries a stable `key`
+(reevaluate.alert_key) by which a receiver drops the repeat. The webhooks are read before the
+run, so a broken webhooks file fails the job before any finding changes.
 """
 
 from __future__ import annotations
@@ -114,17 +120,24 @@ def snapshot_path(data_dir: str | os.PathLike[str]) -> Path:
 
 
 def stages_for(data_dir: str | os.PathLike[str], store: Any = None) -> dict[str, StageLimits]:
-    """Stage -> thresholds: the stage each configured registry gates with (from its policy), and
-    the stages of the server's active policy when the store has one (governance, optional).
-    A stage named by two policies keeps the first one's limits (registries in host order)."""
+    """Stage -> thresholds, from the policy the registry gate decides that stage with: the
+    server's active governed policy covering it (governance.active_policies: uploaded, then
+    activated by a second person) when there is one, else the policy of the configured registry
+    gating it (registries in host order; the first one's limits). The stages of the active
+    policies that no registry gates count too (images decided there by other means)."""
     from containment.policy.policyfile import parse_policy
     from containment.server.reevaluate import thresholds
     from containment.server.registry_gate import load_registries
 
+    governed = _active_policies(store)
     out: dict[str, StageLimits] = {}
+    for stage, active in governed.items():
+        limits = thresholds(active.policy)
+        if stage in limits:
+            out[stage] = limits[stage]
     for host, cfg in sorted((load_registries(store) if store is not None else {}).items()):
-        if not cfg.policy or not cfg.stage:
-            continue
+        if not cfg.policy or not cfg.stage or cfg.stage in governed:
+            continue  # the governed policy decides that stage at the gate: its limits, or none
         try:
             pol = parse_policy(cfg.policy, cfg.policy_source, str(Path(cfg.policy_source).parent))
         except ContainmentError as e:
@@ -133,38 +146,15 @@ def stages_for(data_dir: str | os.PathLike[str], store: Any = None) -> dict[str,
         limits = thresholds(pol)
         if cfg.stage in limits:
             out.setdefault(cfg.stage, limits[cfg.stage])
-    for name, st in _governed_stages(store).items():
-        out.setdefault(name, st)
     return out
 
 
-def _governed_stages(store: Any) -> dict[str, StageLimits]:
-    """The stages of the server's active policies (server/governance.py: uploaded, then activated
-    by a second person), limited to the stages its row names when it names some."""
+def _active_policies(store: Any) -> dict[str, Any]:
     if store is None or not hasattr(store, "read"):
         return {}
-    from sqlalchemy import select
+    from containment.server.governance import active_policies
 
-    from containment.policy.policyfile import parse_policy
-    from containment.server.models import Policy
-    from containment.server.reevaluate import thresholds
-
-    out: dict[str, StageLimits] = {}
-    with store.read() as s:
-        active = [
-            (p.name, p.version, p.stage, p.document) for p in s.scalars(select(Policy).where(Policy.active))
-        ]
-    for name, version, stage, document in sorted(active):
-        try:
-            limits = thresholds(parse_policy(document, f"policy {name} v{version}", "."))
-        except ContainmentError as e:
-            log.warning("active policy unreadable", extra={"policy": name, "detail": str(e)})
-            continue
-        named = {x for x in stage.split(",") if x}  # governance keeps the stages it holds, comma-joined
-        for st, lim in limits.items():
-            if not named or st in named:
-                out.setdefault(st, lim)
-    return out
+    return active_policies(store)
 
 
 # ---------------------------------------------------------------------- queueing
@@ -304,7 +294,8 @@ def _hook_id(url: str) -> str:
 def reevaluate_handler(
     store: Store, data_dir: str | os.PathLike[str], db_path: str | os.PathLike[str] | None = None
 ) -> Callable[[ClaimedJob], None]:
-    """The "reevaluate" job: evaluate, record, queue the notifications, ack (one transaction)."""
+    """The "reevaluate" job: evaluate (each batch's notifications queued with its findings),
+    then record and ack (one transaction)."""
     d = Path(data_dir)
 
     def handle(job: ClaimedJob) -> None:
@@ -313,6 +304,26 @@ def reevaluate_handler(
         db = Path(job.payload.get("db") or advisory_db(db_path))
         if not db.is_file():  # the server's path, not on this worker's machine: the worker's own DB
             db = advisory_db(db_path)
+        hooks = webhooks.load(store)  # before the run: a broken file fails the job with nothing changed
+        queue = Jobs(store)
+
+        def outbox(s: Any, batch: list[Alert]) -> None:
+            """In the transaction storing these alerts' findings (reevaluate._write): their
+            deliveries commit with them. Keyed by the batch's first alert (its scans row is new
+            in this transaction), so the job is this batch's and this hook's alone."""
+            alerts = [a.to_json() for a in batch]
+            for hook in hooks:
+                mine = [a for a in alerts if hook.wants(a["stage"])]
+                if mine:
+                    hid = _hook_id(hook.url)
+                    queue.enqueue(
+                        NOTIFY,
+                        f"alerts:{mine[0]['key']}:hook:{hid}",
+                        {"hook": hid, "kind": hook.kind, "where": hook.redacted, "alerts": mine},
+                        once=True,
+                        s=s,
+                    )
+
         snap = snapshot_path(d)  # this machine's: the advisory units the last run HERE saw
         with config.exclusive(store, LOCK_NAME):
             # another machine evaluated since (or a run was cut short): this snapshot is not what
@@ -322,13 +333,13 @@ def reevaluate_handler(
             with store.write() as s:  # a run cut short leaves "": the next one rematches
                 config.set_state(s, config.EVALUATED, "")
             stages = stages_for(d, store)
-            res = reevaluate(store, db, snap, stages, full=bool(job.payload.get("full")), rematch=rematch)
+            res = reevaluate(
+                store, db, snap, stages, full=bool(job.payload.get("full")), outbox=outbox, rematch=rematch
+            )
             with store.write() as s:
                 config.set_state(s, config.EVALUATED, units_version(snap) or "")
-        hooks = webhooks.load(store)
         alerts = [a.to_json() for a in res.alerts]
         figures = {k: v for k, v in res.to_json().items() if k != "alerts"}
-        queue = Jobs(store)
         with store.write() as s:
             store._audit(
                 s,
@@ -343,17 +354,6 @@ def reevaluate_handler(
                     "alerts": alerts[:MAX_AUDITED_ALERTS],
                 },
             )
-            for hook in hooks:
-                mine = [a for a in alerts if hook.wants(a["stage"])]
-                if mine:
-                    hid = _hook_id(hook.url)
-                    queue.enqueue(
-                        NOTIFY,
-                        f"job:{job.id}:hook:{hid}",
-                        {"hook": hid, "kind": hook.kind, "where": hook.redacted, "alerts": mine},
-                        once=True,
-                        s=s,
-                    )
             job.finish(s)
 
     return handle
@@ -370,6 +370,7 @@ def alert_from_json(a: Mapping[str, Any]) -> Alert:
         limit=int(a["limit"]),
         gained=tuple((str(g["id"]), str(g["package"]), str(g["version"])) for g in a.get("gained", [])),
         repositories=tuple(str(r) for r in a.get("repositories", [])),
+        key=str(a.get("key", "")),
     )
 
 

@@ -15,18 +15,22 @@ Separation of duties, decided here (after the role table of authz.py let the cal
 
 Every change appends its audit record in the same transaction (Store._audit).
 
-Effect: `active_exceptions` turns the approved, unexpired exceptions that cover an image
-(scope: its digest, one of its repositories, or "*") in a stage into
-`containment.policy.exceptions.PolicyException` objects, the form `policy.gate.evaluate` applies;
+Effect: `active_policies` maps each stage to the active policy that decides it; the registry gate
+evaluates that one (not the registry's own `--policy` file) for a registry gating the stage, and
+the re-evaluation takes the stage's alert thresholds from it. `active_exceptions` turns the
+approved, unexpired exceptions that cover an image (scope: its digest, one of its repositories,
+or "*") in a stage into `containment.policy.exceptions.PolicyException` objects, the form
+`policy.gate.evaluate` applies;
 `with_exceptions` adds them to a parsed policy. An expired exception is simply not returned: it
 stops applying the moment it expires, without anyone revoking it.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -34,6 +38,8 @@ from sqlalchemy import func, or_, select
 
 from containment.model import ContainmentError
 from containment.server.models import Policy, PolicyException, aware, now
+
+log = logging.getLogger("containment.server.governance")
 
 MAX_DAYS = 365  # an exception is a debt with a due date: at most a year
 MAX_SUBJECT = 256
@@ -286,6 +292,47 @@ def activate_policy(store: Any, policy_id: Any, actor: str) -> dict[str, Any]:
             {"id": p.id, "uploaded_by": p.created_by, "replaces": [o.version for o in previous]},
         )
         return _policy_json(p)
+
+
+@dataclass(frozen=True)
+class ActivePolicy:
+    """An active policy version (uploaded by one person, activated by another), parsed."""
+
+    id: int
+    name: str
+    version: int
+    approved_by: str
+    policy: Any  # containment.policy.policyfile.Policy
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} v{self.version}"  # as the policy.upload / policy.activate records name it
+
+
+def active_policies(store: Any) -> dict[str, ActivePolicy]:
+    """Stage -> the active policy that decides it: what the registry gate evaluates for a
+    registry gating that stage (instead of the registry's own policy file) and where the
+    re-evaluation takes that stage's thresholds. Active versions of two names may declare the
+    same stage: the name that sorts first decides it, in both places. An active document that no
+    longer parses (a parser grown stricter) is skipped with a warning: the next one, or the
+    registry's own policy, decides."""
+    from containment.policy.policyfile import parse_policy
+
+    with store.read() as s:
+        rows = [
+            (p.name, p.version, p.id, p.approved_by, p.document)
+            for p in s.scalars(select(Policy).where(Policy.active))
+        ]
+    out: dict[str, ActivePolicy] = {}
+    for name, version, pid, approved_by, document in sorted(rows):
+        try:
+            parsed = parse_policy(document, f"policy {name} v{version}", base_dir="/nonexistent")
+        except ContainmentError as e:
+            log.warning("active policy unreadable", extra={"policy": f"{name} v{version}", "detail": str(e)})
+            continue
+        for stage in parsed.stages:
+            out.setdefault(stage, ActivePolicy(int(pid), name, int(version), approved_by, parsed))
+    return out
 
 
 # ------------------------------------------------------------------------------ exceptions

@@ -22,7 +22,11 @@ Alerts: an image is in a stage when its newest decision for that stage (``decisi
 allowed it; it alerts when the re-evaluation gave it a new finding of a severity the stage limits
 (`policyfile.Stage.max_severity`, honouring ``fixable_only``) and the image's count of that
 severity is now over the limit (the gate's own rule). Images evaluated for the first time alert
-nothing: they gained nothing.
+nothing: they gained nothing. The alerts are computed before anything is written, and each
+batch's alerts are handed to the caller's `outbox` inside the transaction that stores that
+batch's findings: "the findings changed" and "their alerts are queued" commit together, so a
+run killed anywhere loses no alert and queues none twice (a rerun finds the written images
+unchanged, and gains again on the others). Each alert carries a stable `key` (`alert_key`).
 
 Not covered yet: a change of the NVD CVSS table alone (the severity fallback) does not re-rate
 stored findings; the next change of their advisories, or a full run (``full=True``), does.
@@ -31,13 +35,15 @@ stored findings; the next change of their advisories, or a full run (``full=True
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import hashlib
 import os
 import re
 import sqlite3
 import tempfile
 import time
 import urllib.parse
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -51,6 +57,7 @@ from containment.server.governance import waived_ids
 ACTOR = "reevaluate"
 SNAPSHOT_NAME = "advisory-snapshot.db"
 BATCH = 200  # images per write transaction
+MAX_AUDITED_KEYS = 1000
 _SEVERITY_COLUMNS = ("critical", "high", "medium", "low", "unknown")
 _FOLD = re.compile(r"[-_.]+")
 
@@ -76,9 +83,13 @@ class Alert:
     limit: int
     gained: tuple[tuple[str, str, str], ...]  # (vulnerability id, package name, installed version)
     repositories: tuple[str, ...] = ()
+    # stable identity of this alert (`alert_key`): the same in every delivery of it, so a
+    # receiver drops a redelivery (deliveries are at least once)
+    key: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "key": self.key,
             "digest": self.digest,
             "stage": self.stage,
             "severity": self.severity,
@@ -96,6 +107,10 @@ class Alert:
             f"{where} ({self.digest[:19]}) in stage {self.stage}: {self.count} {self.severity} "
             f"vulnerabilities, over the limit {self.limit}; new: {ids}"
         )
+
+
+# called in a write transaction (a SQLAlchemy Session) with the alerts that commit with it
+Outbox = Callable[[Any, list[Alert]], None]
 
 
 @dataclass
@@ -347,6 +362,7 @@ def reevaluate(
     stages: Mapping[str, StageLimits] | None = None,
     *,
     full: bool = False,
+    outbox: Outbox | None = None,
     rematch: bool = False,
 ) -> Result:
     """Bring every stored image's findings up to the advisory DB at `db_path` (None: the default,
@@ -356,6 +372,11 @@ def reevaluate(
     returns what it did with the stage alerts. `rematch`: every package is matched again, as with
     `full`, but images evaluated before keep their gains and alerts (the caller knows the snapshot
     is not the advisory version the stored findings came from: currency.py).
+
+    `outbox(session, alerts)` is called inside each write transaction that stores findings, with
+    the alerts of that batch's images (keyed, `alert_key`): what it writes there (notify jobs)
+    commits with the findings or not at all. A run cut short anywhere thus leaves each image
+    either unchanged (the next run gains, and alerts, again) or changed with its alerts queued.
 
     The snapshot is taken before the DB is opened for matching, so the findings are never older
     than the snapshot says: a `db update` or `db import` during the run is seen again next time."""
@@ -370,13 +391,13 @@ def reevaluate(
         db_meta = take_snapshot(src, new_snap)
         try:
             with AdvisoryStore.open(str(src)) as advisories:
-                res = _run(store, advisories, snap, new_snap, db_meta, stages, full, rematch)
+                res = _run(store, advisories, snap, new_snap, db_meta, stages, full, outbox, rematch)
         finally:
             with contextlib.suppress(OSError):
                 new_snap.unlink()
         return res
     with AdvisoryStore.open(str(src)) as advisories:
-        return _run(store, advisories, None, None, dict(advisories.meta), stages, True)
+        return _run(store, advisories, None, None, dict(advisories.meta), stages, True, outbox)
 
 
 def _run(
@@ -387,6 +408,7 @@ def _run(
     db_meta: dict[str, str],
     stages: Mapping[str, StageLimits] | None,
     full: bool,
+    outbox: Outbox | None = None,
     rematch: bool = False,
 ) -> Result:
     from sqlalchemy import func, select
@@ -500,9 +522,10 @@ def _run(
     res.images_evaluated = len(results)
     res.findings = sum(len(v) for v in results.values())
 
-    _write(store, results, db_meta, res, digest_of)
-    if stages:
-        res.alerts = _alerts(store, stages, in_stage, results, gained_of, pkg_of, digest_of, Repository)
+    alerts: list[Alert] = []
+    if stages:  # before the writes: each batch's alerts commit with its findings (_write)
+        alerts = _alerts(store, stages, in_stage, results, gained_of, pkg_of, digest_of, Repository)
+    res.alerts = _write(store, results, db_meta, res, digest_of, alerts, outbox)
     if snap is not None and new_snap is not None:
         os.replace(new_snap, snap)
     res.seconds = time.perf_counter() - t0
@@ -543,18 +566,27 @@ def _write(
     db_meta: Mapping[str, str],
     res: Result,
     digest_of: Mapping[int, str],
-) -> None:
+    alerts: Iterable[Alert] = (),
+    outbox: Outbox | None = None,
+) -> list[Alert]:
+    """Store the findings, BATCH images per transaction, each with its images' alerts (keyed by
+    their new scans row) handed to `outbox` in that transaction; the alerts, keyed."""
     from containment.server.models import Scan
 
+    alerts_of: dict[str, list[Alert]] = {}
+    for a in alerts:
+        alerts_of.setdefault(a.digest, []).append(a)
+    out: list[Alert] = []
     items = sorted(results.items())
     for i in range(0, len(items), BATCH):
         batch = items[i : i + BATCH]
         with store.write() as s:
+            rows: dict[int, Any] = {}
             for image_id, findings in batch:
                 counts = _summary(findings, db_meta)
                 computed = counts.pop("computed")
                 s.add(
-                    Scan(
+                    row := Scan(
                         image_id=image_id,
                         actor=ACTOR,
                         scanners=["vuln"],
@@ -565,7 +597,16 @@ def _write(
                         **counts["vulnerabilities"],
                     )
                 )
+                rows[image_id] = row
             s.flush()
+            keyed = [
+                dataclasses.replace(a, key=alert_key(int(row.id), a.digest, a.stage, a.severity))
+                for image_id, row in rows.items()
+                for a in alerts_of.get(digest_of.get(image_id, ""), ())
+            ]
+            if keyed and outbox is not None:
+                outbox(s, keyed)
+            out += keyed
             store._audit(
                 s,
                 ACTOR,
@@ -576,8 +617,10 @@ def _write(
                     "db_updated_at": db_meta.get("updated_at", ""),
                     "full": res.full,
                     "changed_keys": res.changed_keys,
+                    "alerts": [a.key for a in keyed][:MAX_AUDITED_KEYS],
                 },
             )
+    return out
 
 
 def _alerts(
@@ -654,3 +697,10 @@ def _repositories(store: Any, image_ids: list[int]) -> dict[int, list[str]]:
 def thresholds(policy: Any) -> dict[str, StageLimits]:
     """The stages of a containment.policy.policyfile.Policy that limit vulnerability severities."""
     return {name: st for name, st in policy.stages.items() if st.max_severity}
+
+
+def alert_key(scan_id: int, digest: str, stage: str, severity: str) -> str:
+    """An alert's identity: the scans row that gained the findings (one per evaluation of an
+    image, written in the alert's own transaction), the stage and the severity over its limit."""
+    raw = f"{scan_id}\x00{digest}\x00{stage}\x00{severity}".encode("utf-8", "surrogatepass")
+    return "sha256:" + hashlib.sha256(raw).hexdigest()[:32]

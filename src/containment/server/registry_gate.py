@@ -414,16 +414,16 @@ class Gate:
             tagged = f"{ev['host']}/{ev['repository']}:{ev['tag']}"
             self.store.put_report(report, ACTOR, refs=[tagged])
             decision = None
-            if cfg.policy:
+            chosen = gate_policy(self.store, cfg)
+            used = chosen[1] if chosen is not None else None
+            if chosen is not None:
                 from containment.policy.gate import evaluate
-                from containment.policy.policyfile import parse_policy
 
-                policy = parse_policy(cfg.policy, cfg.policy_source, str(Path(cfg.policy_source).parent))
-                # the server's approved, unexpired exceptions for this image join the file's own
+                # the server's approved, unexpired exceptions for this image join the policy's own
                 from containment.server.governance import with_exceptions
 
                 repo = f"{ev['host']}/{ev['repository']}"
-                policy = with_exceptions(self.store, policy, cfg.stage, ev["digest"], [repo])
+                policy = with_exceptions(self.store, chosen[0], cfg.stage, ev["digest"], [repo])
                 decision = evaluate(report, policy, cfg.stage)
             attestation: dict[str, Any] | None = None
             if decision is not None and not decision.passed:
@@ -431,10 +431,12 @@ class Gate:
                 detail = self._quarantine(client, cfg, ev, ManifestUnknown)
             else:
                 attestation = self._attest(ref, report, cfg)
+                if attestation and used is not None:
+                    attestation["policy"] = used  # kept on the attestation's row: what it passed
                 action = "attested" if attestation else "none"
                 detail = attestation or {}
             with self.store.write() as s:
-                img_id = self._decide(s, ev, cfg, decision, action, [detail], job, Decision, Image)
+                img_id = self._decide(s, ev, cfg, decision, action, [detail], job, Decision, Image, used=used)
                 if attestation and img_id is not None:
                     s.add(
                         Signature(
@@ -470,6 +472,7 @@ class Gate:
         decision_model: Any,
         image_model: Any,
         allowed: bool | None = None,
+        used: dict[str, Any] | None = None,
     ) -> int | None:
         from sqlalchemy import select
 
@@ -487,7 +490,7 @@ class Gate:
                 image_id=img_id,
                 digest=ev["digest"],
                 stage=cfg.stage,
-                policy=cfg.policy_source,
+                policy=used["policy"] if used else cfg.policy_source,
                 allowed=allowed,
                 action=action,
                 reasons=reasons + [{"rule": "action", **x} for x in extra if x],
@@ -503,6 +506,7 @@ class Gate:
                 "job": job.id,
                 "attempt": job.attempt,
                 "stage": cfg.stage,
+                "policy": used,  # which policy decided: governed (name, version) or the registry's file
                 "allowed": allowed,
                 "action": action,
                 "reasons": [r.get("message", "") for r in reasons][:50],
@@ -629,6 +633,41 @@ def gate_for(
     if not isinstance(store, Store):
         return None
     return Gate(store, data_dir if data_dir is not None else data_dir_of(store), broker=broker)
+
+
+def gate_policy(store: Any, cfg: RegistryConfig) -> tuple[Any, dict[str, Any]] | None:
+    """The policy that decides a push to registry `cfg`, and how the decision names it:
+
+    - the server's active governed policy covering the registry's stage (governance.active_policies:
+      uploaded by one person, activated by a second), `{"source": "governed", "policy": "NAME vN",
+      "name", "version", "id", "approved_by"}`; a new version activated is used from the next push;
+    - else the registry's own policy (`registry add --policy FILE`), `{"source": "registry",
+      "policy": FILE}`;
+    - else None: the push is scanned and recorded (report, decision `allowed`, action attested or
+      none), not judged. A registry added without --policy has no stage, so it stays that way
+      whatever is governed (no stage to look up).
+
+    Chosen per job, not per server start: activating or replacing a version needs no restart."""
+    if not cfg.stage:
+        return None
+    from containment.server.governance import active_policies
+
+    active = active_policies(store).get(cfg.stage) if hasattr(store, "read") else None
+    if active is not None:
+        return active.policy, {
+            "source": "governed",
+            "policy": active.label,
+            "name": active.name,
+            "version": active.version,
+            "id": active.id,
+            "approved_by": active.approved_by,
+        }
+    if cfg.policy:
+        from containment.policy.policyfile import parse_policy
+
+        pol = parse_policy(cfg.policy, cfg.policy_source, str(Path(cfg.policy_source).parent))
+        return pol, {"source": "registry", "policy": cfg.policy_source}
+    return None
 
 
 def push_handler(store: Store, data_dir: Path) -> Callable[[ClaimedJob], None]:
