@@ -134,6 +134,10 @@ def serve(
         "log_config": None,
         "access_log": False,
         "timeout_graceful_shutdown": graceful_timeout,
+        # idle keep-alive connections are closed after this; a client that reuses one at that
+        # instant sees a dropped request (uvicorn's 5 s made that a matter of seconds under a
+        # connection pool). 65 s outlasts the usual proxies' and pools' own idle timeouts.
+        "timeout_keep_alive": 65,
         "server_header": False,
         "lifespan": "on",
     }
