@@ -92,14 +92,10 @@ def exclusive(store: Store, name: str) -> Iterator[None]:
         with _LOCAL:
             yield
         return
-    import fcntl
+    from containment.server.db import file_lock
 
-    fd = os.open(f"{database}.{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with file_lock(f"{database}.{name}.lock"):
         yield
-    finally:
-        os.close(fd)  # closing releases it
 
 
 # ---------------------------------------------------------------------- the signing key

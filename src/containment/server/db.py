@@ -132,9 +132,17 @@ def _sqlite_migration_lock(engine: Engine) -> Iterator[None]:
     if not database or database == ":memory:":
         yield
         return
+    with file_lock(f"{database}.lock"):
+        yield
+
+
+@contextmanager
+def file_lock(path: str) -> Iterator[None]:
+    """An exclusive flock on `path` (created 0600 if missing) while the block runs: across the
+    threads and processes of one machine (SQLite's are all on one)."""
     import fcntl
 
-    fd = os.open(f"{database}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
