@@ -852,6 +852,11 @@ async def logout(request: Request) -> Response:
                 error="This sign-out form has expired or was sent from another page: "
                 "use the Sign out button above.",
             )
+    from anyio import to_thread
+
+    from containment.server.routes import revoke_session
+
+    await to_thread.run_sync(revoke_session, request)
     response = RedirectResponse("/ui/login", 303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

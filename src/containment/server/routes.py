@@ -243,8 +243,25 @@ async def open_session(st: Any, who: Any, request: Request, response: Response) 
     )
 
 
-@router.post("/logout", summary="End the session (clears the cookie)", tags=["auth"], responses=ERRORS)
-def logout() -> Response:
+def revoke_session(request: Request) -> None:
+    """Signing out revokes the session token the cookie carried, so a copy of the cookie is
+    worthless afterwards. A caller with a bearer token (CI) keeps it: signing out ends a
+    browser session, not an API token (`containment token revoke` does that)."""
+    if request.headers.get("authorization") or not request.cookies.get(SESSION_COOKIE):
+        return
+    p = principal(request)
+    if p.token_id:
+        store(request).revoke_token(p.token_id, actor=p.name)
+
+
+@router.post(
+    "/logout",
+    summary="End the session: its token is revoked and the cookie cleared",
+    tags=["auth"],
+    responses=ERRORS,
+)
+def logout(request: Request) -> Response:
+    revoke_session(request)
     response = JSONResponse({"status": "logged out"})
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -390,8 +390,15 @@ def test_users_tokens_and_session(env: Env) -> None:
         assert "httponly" in ok.headers["set-cookie"].lower()
         assert browser.get(f"{API}/me").json() == {"name": "alice", "role": "security"}
         assert browser.get("/metrics").status_code == 403  # the session carries the role
-        browser.post(f"{API}/logout")
+        stolen = browser.cookies[authz.SESSION_COOKIE]
+        assert browser.post(f"{API}/logout").status_code == 200
         assert browser.get(f"{API}/me").status_code == 401
+    # the session's token is revoked: a copy of the cookie taken before is worthless
+    copy = env.client.get(f"{env.url}{API}/me", headers={"cookie": f"{authz.SESSION_COOKIE}={stolen}"})
+    assert copy.status_code == 401
+    # a bearer caller's logout leaves its token alone (it ends browser sessions, not CI tokens)
+    assert env.call("POST", f"{API}/logout", "developer").status_code == 200
+    assert env.call("GET", f"{API}/me", "developer").status_code == 200
 
     # a token for oneself, carrying one's own role
     r = env.call("POST", f"{API}/tokens", "developer", json={"days": 7})

@@ -392,6 +392,8 @@ def test_sign_out_needs_the_sessions_token(env: Env) -> None:
         assert env.client.get(f"{env.url}/ui", headers=headers).status_code == 200  # still signed in
     r = env.client.post(f"{env.url}/ui/logout", data={"csrf": token}, headers=headers, follow_redirects=False)
     assert r.status_code == 303 and "Max-Age=0" in r.headers["set-cookie"]
+    # signed out for good: the session's token is revoked, the cookie a thief copied is refused
+    assert env.client.get(f"{env.url}/ui", headers=headers, follow_redirects=False).status_code == 401
     # a bearer token sends no cookie a page elsewhere could ride on: no form token needed
     r = env.call("POST", "/ui/logout", "developer", follow_redirects=False)
     assert r.status_code == 303
